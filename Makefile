@@ -1,0 +1,77 @@
+# Naumur — the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_BUILD_CONSTRAINT := $(CURDIR)/.ci/build-constraints.txt
+export PIP_CONSTRAINT := $(CURDIR)/.ci/build-constraints.txt $(wildcard /etc/xdg/pip/constraints.txt /etc/pip/constraints.txt)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres install install-dev system-test-deps lint format check-deploy bench load serve-prod clean
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis.")'
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); \
+	  else echo "Installez python3-venv (apt-get install python3-venv) puis relancez." >&2; exit 1; fi; }
+	$(VENV)/bin/pip install -q --disable-pip-version-check uv
+
+$(VENV)/.installed: $(PY) pyproject.toml
+	$(UV) pip install -q --python $(PY) -r pyproject.toml
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(UV) pip install -q --python $(PY) -r pyproject.toml --extra dev
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Chromium (browser tests) and PostgreSQL (second test run) from Debian's packages when missing.
+system-test-deps:
+	@need=""; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || need="$$need postgresql"; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installation de :$$need"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$need >/dev/null; \
+	  else echo "Il manque :$$need — installez-les (apt-get install$$need) puis relancez." >&2; exit 1; fi; \
+	fi
+
+test: install-dev system-test-deps
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "== Suite complète sur SQLite =="
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "== Suite complète sur PostgreSQL (serveur jetable) =="
+	tests/with_postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-deploy: install
+	DEBUG=false SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	  ALLOWED_HOSTS=naumur.example.org CSRF_TRUSTED_ORIGINS=https://naumur.example.org \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles

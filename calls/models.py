@@ -1,0 +1,215 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from companies.models import Company, Disposition
+
+
+class NumberStatus(models.TextChoices):
+    INVALID = "invalid", _("Invalide")
+    NO_ANSWER = "no_answer", _("Pas de réponse")
+    VOICEMAIL = "voicemail", _("Répondeur")
+    ANSWERED = "answered", _("Décroche")
+
+
+class CallStatus(models.TextChoices):
+    BAD_NUMBER = "bad_number", _("Mauvais numéro")
+    NOT_TRANSFORMER = "not_transformer", _("Pas transformateur")
+    CALLBACK = "callback", _("Rappel")
+    REFUSED = "refused", _("Refus questionnaire")
+    ACCEPTED = "accepted", _("Accepte questionnaire")
+
+
+class Level(models.TextChoices):
+    PARTIAL = "partial", _("Partiel")
+    COMPLETE = "complete", _("Complet")
+
+
+LEVEL_FIELDS = ["presentation_level", "questions_libres_level", "questions_orientees_level"]
+
+
+class CallRecordQuerySet(models.QuerySet):
+    def submitted(self):
+        return self.filter(submitted_at__isnull=False)
+
+    def drafts(self):
+        return self.filter(submitted_at__isnull=True)
+
+
+class CallRecord(models.Model):
+    company = models.ForeignKey(
+        Company, verbose_name=_("entreprise"), on_delete=models.PROTECT, related_name="calls"
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opérateur"),
+        on_delete=models.PROTECT,
+        related_name="calls",
+    )
+    attempt = models.PositiveSmallIntegerField(_("tentative"), default=1)
+    status_numero = models.CharField(
+        _("statut numéros"), max_length=20, choices=NumberStatus.choices, blank=True
+    )
+    call_status = models.CharField(
+        _("statut appel"), max_length=20, choices=CallStatus.choices, blank=True
+    )
+    presentation_level = models.CharField(
+        _("présentation"), max_length=10, choices=Level.choices, blank=True
+    )
+    questions_libres_level = models.CharField(
+        _("questions libres"), max_length=10, choices=Level.choices, blank=True
+    )
+    questions_orientees_level = models.CharField(
+        _("questions orientées"), max_length=10, choices=Level.choices, blank=True
+    )
+    callback_at = models.DateTimeField(_("rappel prévu"), null=True, blank=True)
+    callback_personal = models.BooleanField(_("rappel personnel"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    disposition = models.CharField(
+        _("code AAPOR"), max_length=5, choices=Disposition.choices, blank=True
+    )
+    without_recording = models.BooleanField(_("sans enregistrement vocal"), default=False)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    status_marked_at = models.DateTimeField(_("statut saisi à"), null=True, blank=True)
+    recording_started_at = models.DateTimeField(_("début d'enregistrement"), null=True, blank=True)
+    recording_stopped_at = models.DateTimeField(_("fin d'enregistrement"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("validé le"), null=True, blank=True)
+
+    objects = CallRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appel")
+        verbose_name_plural = _("appels")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("make_calls", _("Peut passer des appels")),
+            ("view_all_recordings", _("Peut écouter tous les enregistrements")),
+            ("view_dashboard", _("Peut voir le tableau de bord")),
+            ("export_calls", _("Peut exporter les résultats")),
+        ]
+        indexes = [
+            models.Index(fields=["company", "-created_at"], name="call_company_idx"),
+            models.Index(fields=["operator", "submitted_at"], name="call_operator_idx"),
+            models.Index(fields=["submitted_at"], name="call_submitted_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(call_status="") | Q(status_numero=NumberStatus.ANSWERED),
+                name="call_status_only_when_answered",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    presentation_level="", questions_libres_level="", questions_orientees_level=""
+                )
+                | Q(call_status=CallStatus.ACCEPTED),
+                name="call_levels_only_when_accepted",
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True) | ~Q(status_numero=""),
+                name="call_submitted_has_number_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True)
+                | ~Q(status_numero=NumberStatus.ANSWERED)
+                | ~Q(call_status=""),
+                name="call_submitted_answered_has_call_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True)
+                | ~Q(call_status=CallStatus.ACCEPTED)
+                | (
+                    ~Q(presentation_level="")
+                    & ~Q(questions_libres_level="")
+                    & ~Q(questions_orientees_level="")
+                ),
+                name="call_submitted_accepted_has_levels",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} — {_('tentative')} {self.attempt}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.submitted_at is None
+
+    @property
+    def survey_accepted(self) -> bool:
+        return self.call_status == CallStatus.ACCEPTED
+
+    def outcome_disposition(self) -> str:
+        """The AAPOR final disposition code of this call's outcome (DESIGN.md section 6)."""
+        if self.status_numero == NumberStatus.INVALID:
+            return Disposition.NON_WORKING
+        if self.status_numero == NumberStatus.NO_ANSWER:
+            return Disposition.NO_ANSWER
+        if self.status_numero == NumberStatus.VOICEMAIL:
+            return Disposition.ANSWERING_MACHINE
+        if self.status_numero != NumberStatus.ANSWERED:
+            return ""
+        return {
+            CallStatus.BAD_NUMBER: Disposition.NON_WORKING,
+            CallStatus.NOT_TRANSFORMER: Disposition.NOT_ELIGIBLE,
+            CallStatus.CALLBACK: Disposition.RESPONDENT_UNAVAILABLE,
+            CallStatus.REFUSED: Disposition.REFUSAL,
+            CallStatus.ACCEPTED: (
+                Disposition.COMPLETE
+                if all(getattr(self, f) == Level.COMPLETE for f in LEVEL_FIELDS)
+                else Disposition.PARTIAL
+            ),
+        }.get(self.call_status, "")
+
+
+def recording_path(recording: "Recording", filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1] if "." in filename else "webm"
+    created = recording.created_at
+    return f"recordings/{created:%Y/%m}/call_{recording.call_id}_{recording.pk}.{ext}"
+
+
+class Recording(models.Model):
+    call = models.ForeignKey(
+        CallRecord, verbose_name=_("appel"), on_delete=models.PROTECT, related_name="recordings"
+    )
+    file = models.FileField(_("fichier"), upload_to=recording_path, max_length=255, blank=True)
+    mime_type = models.CharField(_("type"), max_length=100, blank=True)
+    size_bytes = models.PositiveBigIntegerField(_("taille (octets)"), default=0)
+    duration_seconds = models.FloatField(_("durée (s)"), default=0)
+    chunk_count = models.PositiveIntegerField(_("morceaux reçus"), default=0)
+    is_complete = models.BooleanField(_("terminé"), default=False)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("enregistrement")
+        verbose_name_plural = _("enregistrements")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["call", "-created_at"], name="recording_call_idx")]
+
+    def __str__(self) -> str:
+        return f"{_('Enregistrement')} {self.pk} ({self.call})"
+
+
+class RecordingChunk(models.Model):
+    """One piece of audio as the browser sent it, kept as its own stored object until the
+    recording is finalised, so appending never needs a local file (S3 has no append)."""
+
+    recording = models.ForeignKey(
+        Recording, verbose_name=_("enregistrement"), on_delete=models.PROTECT, related_name="chunks"
+    )
+    index = models.PositiveIntegerField(_("numéro"))
+    file = models.FileField(_("fichier"), max_length=255)
+    size_bytes = models.PositiveIntegerField(_("taille (octets)"))
+    created_at = models.DateTimeField(_("reçu le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("morceau d'enregistrement")
+        verbose_name_plural = _("morceaux d'enregistrement")
+        ordering = ["recording", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["recording", "index"], name="chunk_unique_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recording} #{self.index}"

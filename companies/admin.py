@@ -1,0 +1,86 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from companies.models import Campaign, Company, ImportBatch
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active", "max_attempts", "retry_delay", "created_at", "created_by"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["created_by"]
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "campaign",
+        "phone",
+        "phone_e164",
+        "status",
+        "attempts",
+        "disposition",
+        "locked_by",
+        "lock_expires_at",
+        "is_archived",
+        "updated_at",
+    ]
+    list_filter = ["status", "is_archived", "campaign", "disposition", "location"]
+    search_fields = ["name", "phone", "phone_e164", "niu"]
+    date_hierarchy = "created_at"
+    list_select_related = ["campaign", "locked_by"]
+    raw_id_fields = ["campaign", "locked_by", "callback_operator"]
+    readonly_fields = ["created_at", "updated_at", "locked_at", "lock_expires_at", "last_called_at"]
+    actions = ["release_locks", "reopen_companies"]
+    show_full_result_count = False  # no COUNT(*) over a million rows on every page
+
+    @admin.action(description=_("Libérer le verrou"), permissions=["release"])
+    def release_locks(self, request, queryset):
+        released = sum(company.release() for company in queryset.filter(status="in_progress"))
+        self.message_user(
+            request,
+            ngettext("%d verrou libéré.", "%d verrous libérés.", released) % released,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Rouvrir (remettre à appeler)"), permissions=["reopen"])
+    def reopen_companies(self, request, queryset):
+        reopened = sum(company.reopen() for company in queryset.filter(status="done"))
+        self.message_user(
+            request,
+            ngettext("%d entreprise rouverte.", "%d entreprises rouvertes.", reopened) % reopened,
+            messages.SUCCESS,
+        )
+
+    def has_release_permission(self, request):
+        return request.user.has_perm("companies.release_company")
+
+    def has_reopen_permission(self, request):
+        return request.user.has_perm("companies.reopen_company")
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = [
+        "original_name",
+        "campaign",
+        "mode",
+        "uploaded_by",
+        "rows_total",
+        "rows_created",
+        "rows_updated",
+        "rows_archived",
+        "rows_rejected",
+        "created_at",
+        "applied_at",
+    ]
+    list_filter = ["mode", "campaign"]
+    search_fields = ["original_name", "campaign__name"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["campaign", "uploaded_by"]
+    readonly_fields = ["created_at", "applied_at"]

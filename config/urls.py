@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from calls.forms import LoginForm
+
+urlpatterns = [
+    path(
+        "appels/acces/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("appels/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("calls.urls")),
+    path("", include("companies.urls")),
+    path("", include("exports.urls")),
+    path("admin/", admin.site.urls),
+]

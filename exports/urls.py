@@ -1,0 +1,9 @@
+from django.urls import path
+
+from exports import views
+
+app_name = "exports"
+
+urlpatterns = [
+    path("export/", views.export, name="export"),
+]

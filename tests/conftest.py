@@ -1,0 +1,153 @@
+"""Shared fixtures: users per role, a campaign, companies, and Chromium for browser tests."""
+
+import os
+import shutil
+from datetime import timedelta
+
+import pytest
+
+# The sync Playwright API runs an event loop in the test thread; Django must not take that for
+# async code. Must be set before pytest-django creates the test database.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "mot-de-passe-de-test"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def roles(db):
+    from calls.roles import ensure_roles
+
+    ensure_roles()
+
+
+def make_user(username, group_name=None, **extra):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+    if group_name:
+        user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def operator(roles):
+    from calls.roles import OPERATORS
+
+    return make_user("operateur1", OPERATORS, first_name="Awa", last_name="Ngo")
+
+
+@pytest.fixture
+def operator2(roles):
+    from calls.roles import OPERATORS
+
+    return make_user("operateur2", OPERATORS, first_name="Paul", last_name="Eto")
+
+
+@pytest.fixture
+def supervisor(roles):
+    from calls.roles import SUPERVISORS
+
+    return make_user("superviseur", SUPERVISORS, first_name="Marie", last_name="Fouda")
+
+
+@pytest.fixture
+def admin_user(roles):
+    return make_user("admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def campaign(db):
+    from companies.models import Campaign
+
+    return Campaign.objects.create(
+        name="Enquête transformateurs 2026", max_attempts=3, retry_delay=timedelta(hours=2)
+    )
+
+
+@pytest.fixture
+def make_company(campaign):
+    from companies.models import Company
+
+    counter = {"n": 0}
+
+    def make(**fields):
+        counter["n"] += 1
+        n = counter["n"]
+        values = {
+            "campaign": campaign,
+            "name": f"Société Test {n}",
+            "phone": f"6 77 00 {n // 100:02d} {n % 100:02d}",
+            "product": "cacao",
+            "activity": "transformation",
+            "location": "Douala",
+            "legal_form": "SARL",
+            "niu": f"M0000000{n:05d}A",
+        }
+        values.update(fields)
+        return Company.objects.create(**values)
+
+    return make
+
+
+@pytest.fixture
+def company(make_company):
+    return make_company(name="Coopérative Étoile du Wouri", validity_score=80)
+
+
+# --- Browser tests: Playwright driving Debian's Chromium with a fake microphone. ---
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    return {
+        "locale": "fr-FR",
+        "timezone_id": "Africa/Douala",
+        "viewport": {"width": 1366, "height": 900},
+    }
+
+
+@pytest.fixture
+def login(live_server):
+    """Log a browser page in through the real login form."""
+
+    def do_login(page, user, password=PASSWORD):
+        page.goto(f"{live_server.url}/appels/acces/")
+        page.get_by_label("Identifiant").fill(user.username)
+        page.get_by_label("Mot de passe").fill(password)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return do_login

@@ -1,0 +1,101 @@
+"""Every URL of the project, requested by every role, gets the answer its role deserves.
+
+When a page is added, add it to PAGES: test_every_project_url_is_in_the_matrix fails until then.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ANONYMOUS, OPERATOR, SUPERVISOR, ADMIN = "anonymous", "operator", "supervisor", "admin"
+ROLES = [ANONYMOUS, OPERATOR, SUPERVISOR, ADMIN]
+RANK = {role: rank for rank, role in enumerate(ROLES)}
+PUBLIC = ANONYMOUS
+
+
+@dataclass
+class Page:
+    minimum_role: str
+    method: str = "get"
+    kwargs: Callable = lambda world: {}
+    data: Callable = lambda world: {}
+    allowed: tuple = (200,)
+    denied: tuple = (403,)
+    headers: dict = field(default_factory=dict)
+
+
+PAGES: dict[str, Page] = {
+    "login": Page(PUBLIC, allowed=(200, 302)),
+    "logout": Page(OPERATOR, method="post", allowed=(302,)),
+    "calls:home": Page(OPERATOR),
+    "calls:list": Page(OPERATOR),
+    "calls:dashboard": Page(SUPERVISOR),
+    "companies:contacts": Page(SUPERVISOR),
+    "companies:campaigns": Page(SUPERVISOR),
+    "companies:import": Page(SUPERVISOR),
+    "exports:export": Page(SUPERVISOR),
+}
+
+
+def project_url_names(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            prefix = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from project_url_names(entry, prefix)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+def test_every_project_url_is_in_the_matrix():
+    assert set(project_url_names()) == set(PAGES)
+
+
+@pytest.fixture
+def world(operator, supervisor, admin_user, company):
+    """Objects the URLs of PAGES point at."""
+
+    class World:
+        pass
+
+    w = World()
+    w.operator, w.supervisor, w.admin, w.company = operator, supervisor, admin_user, company
+    return w
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url_name", sorted(PAGES))
+def test_role_gets_what_it_may(client, world, url_name, role):
+    page = PAGES[url_name]
+    if role != ANONYMOUS:
+        client.force_login(
+            {OPERATOR: world.operator, SUPERVISOR: world.supervisor, ADMIN: world.admin}[role]
+        )
+    url = reverse(url_name, kwargs=page.kwargs(world))
+    response = getattr(client, page.method)(url, data=page.data(world), headers=page.headers)
+
+    if RANK[role] >= RANK[page.minimum_role]:
+        assert response.status_code in page.allowed, (url, role, response.status_code)
+    elif role == ANONYMOUS:
+        assert response.status_code == 302, (url, role, response.status_code)
+        assert response["Location"].startswith(reverse("login")), response["Location"]
+    else:
+        assert response.status_code in page.denied, (url, role, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), [(ANONYMOUS, 302), (OPERATOR, 302), (SUPERVISOR, 302), (ADMIN, 200)]
+)
+def test_only_admins_reach_django_admin(client, world, role, expected):
+    if role != ANONYMOUS:
+        client.force_login(
+            {OPERATOR: world.operator, SUPERVISOR: world.supervisor, ADMIN: world.admin}[role]
+        )
+    response = client.get("/admin/")
+    assert response.status_code == expected
+    if expected == 302:
+        assert "/admin/login/" in response["Location"]
