@@ -75,3 +75,14 @@ check-deploy: install
 
 clean:
 	rm -rf $(VENV) staticfiles
+
+$(VENV)/.installed-bench: $(VENV)/.installed-dev pyproject.toml
+	$(UV) pip install -q --python $(PY) -r pyproject.toml --extra dev --extra bench
+	@touch $@
+
+# Benchmarks (not part of the test suite): each bench/*.py prints its figures; PostgreSQL
+# benches get BENCH_PG_URL pointing at a throwaway server. Figures go to docs/PERFORMANCE.md.
+bench: $(VENV)/.installed-bench system-test-deps
+	tests/with_postgres.sh bash -c 'export BENCH_PG_URL="$$DATABASE_URL"; unset DATABASE_URL; \
+	  for f in $(or $(BENCH),bench/claim.py bench/import.py bench/export.py bench/dashboard.py); do \
+	    [ -f "$$f" ] || continue; echo "== $$f =="; $(PY) "$$f" || exit 1; done'
