@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from calls.models import LEVEL_FIELDS, CallRecord, CallStatus, NumberStatus
+
 
 class LoginForm(AuthenticationForm):
     """Username + password, one account per operator (never a bare shared password)."""
@@ -21,3 +23,104 @@ class LoginForm(AuthenticationForm):
         ),
         "inactive": _("Ce compte est désactivé. Adressez-vous à votre superviseur."),
     }
+
+
+class CallForm(forms.ModelForm):
+    """The call form. As a draft (every picker change) it keeps what makes sense and drops the
+    answers a changed upstream choice made meaningless; as a submission it refuses any
+    inconsistency with a clear message (a forged POST changes nothing)."""
+
+    class Meta:
+        model = CallRecord
+        fields = [
+            "without_recording",
+            "status_numero",
+            "call_status",
+            *LEVEL_FIELDS,
+            "callback_at",
+            "callback_personal",
+            "notes",
+        ]
+        widgets = {
+            "status_numero": forms.RadioSelect,
+            "call_status": forms.RadioSelect,
+            "presentation_level": forms.RadioSelect,
+            "questions_libres_level": forms.RadioSelect,
+            "questions_orientees_level": forms.RadioSelect,
+            "callback_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {
+            "status_numero": _("Statut numéros"),
+            "call_status": _("Statut appel"),
+            "presentation_level": _("Présentation"),
+            "questions_libres_level": _("Questions libres"),
+            "questions_orientees_level": _("Questions orientées"),
+            "without_recording": _("Continuer sans enregistrement vocal"),
+            "callback_personal": _("Rappel personnel (gardé pour moi)"),
+        }
+
+    def __init__(self, *args, submitting: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.submitting = submitting
+        for name in ["status_numero", "call_status", *LEVEL_FIELDS]:
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+        self.fields["callback_at"].input_formats = [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+            "%d/%m/%Y %H:%M",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if self.submitting:
+            self.check_submission(data)
+        else:
+            self.drop_meaningless_answers(data)
+        return data
+
+    def drop_meaningless_answers(self, data) -> None:
+        if data.get("status_numero") != NumberStatus.ANSWERED:
+            data["call_status"] = ""
+        if data.get("call_status") != CallStatus.ACCEPTED:
+            for name in LEVEL_FIELDS:
+                data[name] = ""
+        if data.get("call_status") != CallStatus.CALLBACK:
+            data["callback_at"] = None
+            data["callback_personal"] = False
+
+    def check_submission(self, data) -> None:
+        if not (data.get("without_recording") or self.instance.recording_started_at):
+            raise forms.ValidationError(
+                _("Lancez le micro ou cochez « Continuer sans enregistrement vocal »."),
+                code="no_recording",
+            )
+        status_numero = data.get("status_numero")
+        call_status = data.get("call_status")
+        if not status_numero:
+            self.add_error("status_numero", _("Choisissez le statut du numéro."))
+            return
+        if status_numero != NumberStatus.ANSWERED and call_status:
+            self.add_error(
+                "call_status", _("Un statut d'appel n'est possible que si l'entreprise décroche.")
+            )
+        if status_numero == NumberStatus.ANSWERED and not call_status:
+            self.add_error("call_status", _("Choisissez le statut de l'appel."))
+        levels = {name: data.get(name) for name in LEVEL_FIELDS}
+        if call_status == CallStatus.ACCEPTED:
+            for name, value in levels.items():
+                if not value:
+                    self.add_error(name, _("Indiquez le niveau atteint."))
+        elif any(levels.values()):
+            self.add_error(
+                None,
+                _("Les niveaux ne s'indiquent que si le questionnaire est accepté."),
+            )
+        if call_status != CallStatus.CALLBACK and (
+            data.get("callback_at") or data.get("callback_personal")
+        ):
+            self.add_error(
+                "callback_at", _("Une date de rappel n'a de sens que pour un « Rappel ».")
+            )

@@ -1,9 +1,10 @@
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import Company, Disposition
+from companies.models import Company, Disposition, Status, unlocked_values
 
 
 class NumberStatus(models.TextChoices):
@@ -29,12 +30,23 @@ class Level(models.TextChoices):
 LEVEL_FIELDS = ["presentation_level", "questions_libres_level", "questions_orientees_level"]
 
 
+class LockLost(Exception):
+    """The operator no longer holds the company: nothing was changed."""
+
+
 class CallRecordQuerySet(models.QuerySet):
     def submitted(self):
         return self.filter(submitted_at__isnull=False)
 
     def drafts(self):
         return self.filter(submitted_at__isnull=True)
+
+    def draft_for(self, company: Company, operator) -> "CallRecord":
+        """The operator's open draft for this company (kept across reloads), or a new one."""
+        draft = self.drafts().filter(company=company, operator=operator).order_by("-id").first()
+        if draft is None:
+            draft = self.create(company=company, operator=operator, attempt=company.attempts + 1)
+        return draft
 
 
 class CallRecord(models.Model):
@@ -160,6 +172,61 @@ class CallRecord(models.Model):
                 else Disposition.PARTIAL
             ),
         }.get(self.call_status, "")
+
+    @property
+    def pickers_enabled(self) -> bool:
+        """Pickers open once the microphone runs or the operator chose to go without it."""
+        return self.without_recording or self.recording_started_at is not None
+
+    def company_transition(self, now) -> dict:
+        """The company's new values after this call (DESIGN.md section 2, « Company life cycle»)."""
+        campaign = self.company.campaign
+        values = {
+            "attempts": models.F("attempts") + 1,
+            "disposition": self.outcome_disposition(),
+            "last_called_at": now,
+            "callback_at": None,
+            "callback_operator": None,
+            "next_call_at": None,
+            "status": Status.DONE,
+        }
+        if self.call_status == CallStatus.CALLBACK:
+            callback_at = self.callback_at or now
+            values.update(
+                status=Status.CALLBACK,
+                callback_at=callback_at,
+                next_call_at=callback_at,
+                callback_operator=self.operator if self.callback_personal else None,
+            )
+        elif (
+            self.status_numero in (NumberStatus.NO_ANSWER, NumberStatus.VOICEMAIL)
+            and self.company.attempts + 1 < campaign.max_attempts
+        ):
+            values.update(status=Status.PENDING, next_call_at=now + campaign.retry_delay)
+        return values
+
+    def submit(self, operator) -> None:
+        """Record the outcome for good: stamp the call, move the company on, release the lock.
+
+        The company row is changed by one conditional UPDATE that only matches while operator
+        still holds it; otherwise LockLost is raised and nothing changes (the draft stays).
+        """
+        now = timezone.now()
+        with transaction.atomic():
+            self.company.refresh_from_db(fields=["attempts"])
+            moved = Company.objects.filter(
+                pk=self.company_id, status=Status.IN_PROGRESS, locked_by=operator
+            ).update(**self.company_transition(now), **unlocked_values())
+            if moved != 1:
+                raise LockLost
+            self.operator = operator
+            self.submitted_at = now
+            self.disposition = self.outcome_disposition()
+            if self.call_status != CallStatus.CALLBACK:
+                self.callback_at = None
+                self.callback_personal = False
+            self.save()
+        self.company.refresh_from_db()
 
 
 def recording_path(recording: "Recording", filename: str) -> str:

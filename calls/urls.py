@@ -7,5 +7,22 @@ app_name = "calls"
 urlpatterns = [
     path("", views.home, name="home"),
     path("appels/", views.call_list, name="list"),
+    path("appels/verrous/", views.lock_states, name="lock_states"),
+    path("appels/suivant/", views.next_call, name="next"),
+    path("appels/<int:company_id>/lancer/", views.start_call, name="start"),
+    path("appels/<int:company_id>/remplir/", views.fill, name="fill"),
+    path("appels/<int:company_id>/valider/", views.submit, name="submit"),
+    path("appels/<int:company_id>/bail/", views.renew, name="renew"),
+    path("appels/<int:company_id>/abandonner/", views.abandon, name="abandon"),
+    path("appels/<int:company_id>/liberer/", views.release_any, name="release"),
+    path("appels/<int:company_id>/lecture/", views.player, name="player"),
+    path("appels/<int:company_id>/micro/", views.recording_start, name="recording_start"),
+    path(
+        "enregistrements/<int:recording_id>/morceaux/<int:index>/",
+        views.recording_chunk,
+        name="recording_chunk",
+    ),
+    path("enregistrements/<int:recording_id>/fin/", views.recording_stop, name="recording_stop"),
+    path("enregistrements/<int:recording_id>/", views.recording, name="recording"),
     path("dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -116,20 +116,36 @@ class CompanyQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(status=Status.IN_PROGRESS, lock_expires_at__lt=now)
 
-    def claimable(self, now=None):
+    def claimable(self, now=None, user=None):
         """Rows a claim may take: due and not locked, or locked with an expired lease."""
         now = now or timezone.now()
-        return self.filter(claimable_condition(now))
+        return self.filter(claimable_condition(now, user))
 
     def held_by(self, user):
         return self.filter(status=Status.IN_PROGRESS, locked_by=user)
 
 
-def claimable_condition(now) -> Q:
-    """The row-level claim condition, usable in one conditional UPDATE."""
+def claimable_condition(now, user=None) -> Q:
+    """The row-level claim condition, on the company's own columns only, so that it can sit in
+    the WHERE of one conditional UPDATE and be re-checked by the database on a concurrent write.
+
+    Claimable: pending or callback and due, or in progress with an expired lease. With a user:
+    also the company that user already holds (a renewal), and a personal callback of another
+    operator only once it is overdue by CALLBACK_GRACE.
+    """
     due = Q(next_call_at__isnull=True) | Q(next_call_at__lte=now)
-    return (Q(status__in=CLAIMABLE_STATUSES) & due) | Q(
+    free = (Q(status__in=CLAIMABLE_STATUSES) & due) | Q(
         status=Status.IN_PROGRESS, lock_expires_at__lt=now
+    )
+    if user is None:
+        return Q(is_archived=False) & free
+    someone_elses_callback = (
+        Q(status=Status.CALLBACK, callback_operator__isnull=False)
+        & ~Q(callback_operator=user)
+        & Q(callback_at__gt=now - settings.CALLBACK_GRACE)
+    )
+    return Q(is_archived=False) & (
+        (free & ~someone_elses_callback) | Q(status=Status.IN_PROGRESS, locked_by=user)
     )
 
 
@@ -294,18 +310,25 @@ class Company(models.Model):
         return reopened
 
 
-def release_values() -> dict:
-    """UPDATE values that give an in-progress company back the status it had when claimed."""
+def unlocked_values() -> dict:
+    """UPDATE values that clear a company's lock."""
     return {
-        "status": models.Case(
-            models.When(status_before_claim=Status.CALLBACK, then=models.Value(Status.CALLBACK)),
-            default=models.Value(Status.PENDING),
-        ),
         "status_before_claim": "",
         "locked_by": None,
         "locked_at": None,
         "lock_expires_at": None,
         "updated_at": timezone.now(),
+    }
+
+
+def release_values() -> dict:
+    """UPDATE values that give an in-progress company back the status it had when claimed."""
+    return {
+        **unlocked_values(),
+        "status": models.Case(
+            models.When(status_before_claim=Status.CALLBACK, then=models.Value(Status.CALLBACK)),
+            default=models.Value(Status.PENDING),
+        ),
     }
 
 

@@ -24,6 +24,11 @@ class Page:
     allowed: tuple = (200,)
     denied: tuple = (403,)
     headers: dict = field(default_factory=dict)
+    expect: dict = field(default_factory=dict)  # role -> exact status, where it differs
+
+
+def company_kwargs(world):
+    return {"company_id": world.company.pk}
 
 
 PAGES: dict[str, Page] = {
@@ -32,6 +37,30 @@ PAGES: dict[str, Page] = {
     "calls:home": Page(OPERATOR),
     "calls:list": Page(OPERATOR),
     "calls:dashboard": Page(SUPERVISOR),
+    "calls:lock_states": Page(OPERATOR, data=lambda w: {"ids": str(w.company.pk)}),
+    "calls:next": Page(OPERATOR, method="post", allowed=(302,)),
+    "calls:start": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
+    "calls:fill": Page(OPERATOR, kwargs=company_kwargs),
+    "calls:submit": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
+    "calls:renew": Page(OPERATOR, method="post", kwargs=company_kwargs),
+    "calls:abandon": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
+    "calls:release": Page(SUPERVISOR, method="post", kwargs=company_kwargs, allowed=(302,)),
+    "calls:player": Page(OPERATOR, kwargs=lambda w: {"company_id": w.recording.call.company_id}),
+    # Recording uploads: the operator of the call only, and only while holding the company.
+    "calls:recording_start": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(409,)),
+    "calls:recording_chunk": Page(
+        OPERATOR,
+        method="post",
+        kwargs=lambda w: {"recording_id": w.recording.pk, "index": 1},
+        expect={OPERATOR: 409, SUPERVISOR: 404, ADMIN: 404},
+    ),
+    "calls:recording_stop": Page(
+        OPERATOR,
+        method="post",
+        kwargs=lambda w: {"recording_id": w.recording.pk},
+        expect={OPERATOR: 200, SUPERVISOR: 404, ADMIN: 404},
+    ),
+    "calls:recording": Page(OPERATOR, kwargs=lambda w: {"recording_id": w.recording.pk}),
     "companies:contacts": Page(SUPERVISOR),
     "companies:campaigns": Page(SUPERVISOR),
     "companies:import": Page(SUPERVISOR),
@@ -64,7 +93,21 @@ def world(operator, supervisor, admin_user, company):
 
     w = World()
     w.operator, w.supervisor, w.admin, w.company = operator, supervisor, admin_user, company
+    w.recording = recorded_call(operator, company)
     return w
+
+
+def recorded_call(operator, company):
+    """A submitted call by operator with a finished recording."""
+    from calls.models import CallRecord, Recording
+    from calls.recordings import add_chunk, finalise
+
+    call = CallRecord.objects.create(
+        company=company, operator=operator, status_numero="no_answer", without_recording=False
+    )
+    recording = Recording.objects.create(call=call, mime_type="audio/webm")
+    add_chunk(recording, 0, b"\x1a\x45\xdf\xa3" + b"\x00" * 100)
+    return finalise(recording, 1.0)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -78,7 +121,9 @@ def test_role_gets_what_it_may(client, world, url_name, role):
     url = reverse(url_name, kwargs=page.kwargs(world))
     response = getattr(client, page.method)(url, data=page.data(world), headers=page.headers)
 
-    if RANK[role] >= RANK[page.minimum_role]:
+    if role in page.expect:
+        assert response.status_code == page.expect[role], (url, role, response.status_code)
+    elif RANK[role] >= RANK[page.minimum_role]:
         assert response.status_code in page.allowed, (url, role, response.status_code)
     elif role == ANONYMOUS:
         assert response.status_code == 302, (url, role, response.status_code)
