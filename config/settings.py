@@ -4,6 +4,8 @@ Production sets at least DEBUG=false, SECRET_KEY, ALLOWED_HOSTS, CSRF_TRUSTED_OR
 DATABASE_URL (see README.md, « Mise en production »).
 """
 
+import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -113,8 +115,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Tests on SQLite use a file, not shared-cache memory: the live server's threads (browser
+# tests) then get WAL and the busy timeout instead of "database table is locked".
 if test_name := env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": test_name}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"naumur-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
