@@ -1,0 +1,114 @@
+"""The call list: filters, htmx fragments, lock indicators, callbacks first."""
+
+import re
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from calls import locks
+from companies.models import Status
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_the_list_shows_companies_with_status_and_a_call_button(client, operator, company):
+    client.force_login(operator)
+    response = client.get(reverse("calls:list"))
+    assert response.status_code == 200
+    assert company.name in response.text
+    assert "Lancer un appel" in response.text and "À appeler" in response.text
+
+
+def test_filters_answer_with_the_results_fragment_only(client, operator, make_company):
+    make_company(name="Boulangerie Kribi", location="Kribi")
+    make_company(name="Huilerie Garoua", location="Garoua")
+    client.force_login(operator)
+    response = client.get(reverse("calls:list"), {"location": "kribi"}, headers=HTMX)
+    assert "<html" not in response.text and 'id="results"' in response.text
+    assert "Boulangerie Kribi" in response.text and "Huilerie Garoua" not in response.text
+    assert response["Vary"].count("HX-Request") == 1
+
+
+def test_text_search_matches_name_niu_and_phone_digits(client, operator, make_company):
+    make_company(name="Alpha", niu="P123456789012Z", phone="+237 6 99 11 22 33")
+    make_company(name="Beta")
+    client.force_login(operator)
+    for query in ("alpha", "P1234567", "99112233"):
+        response = client.get(reverse("calls:list"), {"q": query}, headers=HTMX)
+        assert "Alpha" in response.text and "Beta" not in response.text, query
+
+
+def test_a_history_restore_gets_the_whole_page(client, operator):
+    client.force_login(operator)
+    response = client.get(
+        reverse("calls:list"), headers={**HTMX, "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in response.text
+
+
+def test_fifty_rows_a_page(client, operator, make_company):
+    for _ in range(51):
+        make_company()
+    client.force_login(operator)
+    first = client.get(reverse("calls:list"))
+    assert first.text.count('data-company-id="') == 50
+    second = client.get(reverse("calls:list"), {"page": 2})
+    assert second.text.count('data-company-id="') == 1
+
+
+def test_due_callbacks_are_first_and_highlighted(client, operator, make_company):
+    make_company(name="Aaa pending", validity_score=99)
+    due = make_company(
+        name="Zzz callback",
+        status=Status.CALLBACK,
+        callback_at=timezone.now() - timedelta(minutes=10),
+    )
+    client.force_login(operator)
+    text = client.get(reverse("calls:list")).text
+    assert text.index("Zzz callback") < text.index("Aaa pending")
+    row = re.search(rf'<tr[^>]*id="company-{due.pk}"[^>]*>', text).group(0)
+    assert "table-callback-due" in row
+
+
+def test_a_locked_company_shows_who_and_disables_the_button_for_others(
+    client, operator, operator2, company
+):
+    locks.claim(company, operator)
+    client.force_login(operator2)
+    response = client.get(reverse("calls:lock_states"), {"ids": str(company.pk)})
+    assert 'hx-swap-oob="true"' in response.text
+    assert "Awa Ngo" in response.text
+    assert "disabled" in response.text
+    client.force_login(operator)
+    assert (
+        "Reprendre l'appel"
+        in client.get(reverse("calls:lock_states"), {"ids": str(company.pk)}).text
+    )
+
+
+def test_lock_states_ignore_garbage_ids(client, operator):
+    client.force_login(operator)
+    response = client.get(reverse("calls:lock_states"), {"ids": "1,abc,;drop"})
+    assert response.status_code == 200
+
+
+def test_starting_a_call_on_a_locked_company_says_who_has_it(client, operator, operator2, company):
+    locks.claim(company, operator)
+    client.force_login(operator2)
+    response = client.post(reverse("calls:start", args=[company.pk]), follow=True)
+    assert "déjà en cours d&#x27;appel par Awa Ngo" in response.text
+
+
+def test_home_shows_the_operators_day_and_the_next_call_button(client, operator):
+    client.force_login(operator)
+    response = client.get(reverse("calls:home"))
+    assert "Appeler le suivant" in response.text and "Mes appels aujourd" in response.text
+
+
+def test_supervisor_releases_a_lock_left_behind(client, operator, supervisor, company):
+    locks.claim(company, operator)
+    client.force_login(supervisor)
+    client.post(reverse("calls:release", args=[company.pk]))
+    company.refresh_from_db()
+    assert company.locked_by is None and company.status == Status.PENDING

@@ -1,0 +1,46 @@
+"""The Django admin: every model listed, lock release and reopen actions, no call deletion."""
+
+import pytest
+from django.urls import reverse
+
+from calls import locks
+from companies.models import Status
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "companies/campaign",
+        "companies/company",
+        "companies/importbatch",
+        "calls/callrecord",
+        "calls/recording",
+        "calls/recordingchunk",
+    ],
+)
+def test_every_model_has_an_admin_list(client, admin_user, company, model):
+    client.force_login(admin_user)
+    assert client.get(f"/admin/{model}/").status_code == 200
+
+
+def test_admin_releases_locks_and_reopens(client, admin_user, operator, make_company):
+    locked, done = make_company(), make_company(status=Status.DONE)
+    locks.claim(locked, operator)
+    client.force_login(admin_user)
+    url = reverse("admin:companies_company_changelist")
+    client.post(url, {"action": "release_locks", "_selected_action": [locked.pk]})
+    client.post(url, {"action": "reopen_companies", "_selected_action": [done.pk]})
+    locked.refresh_from_db()
+    done.refresh_from_db()
+    assert locked.locked_by is None and locked.status == Status.PENDING
+    assert done.status == Status.PENDING
+
+
+def test_calls_cannot_be_deleted_from_the_admin(client, admin_user, company):
+    from calls.models import CallRecord
+
+    call = CallRecord.objects.create(company=company, operator=admin_user, status_numero="invalid")
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:calls_callrecord_delete", args=[call.pk]))
+    assert response.status_code == 403
+    assert CallRecord.objects.filter(pk=call.pk).exists()
