@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Subquery, Value, When
 from django.utils import timezone
 
-from companies.models import Company, Status, claimable_condition, release_values
+from companies.models import QUEUE_SCORE, Company, Status, claimable_condition, release_values
 
 
 def lease_end(now):
@@ -72,27 +72,25 @@ def renew(company: Company, user) -> bool:
     return claim(company, user)
 
 
-def queue_order():
-    """Due callbacks first (most overdue first), then by highest score, then fewest attempts."""
-    was_callback = Q(status=Status.CALLBACK) | Q(
-        status=Status.IN_PROGRESS, status_before_claim=Status.CALLBACK
+# The queue, in the order « Appeler le suivant » serves it. Each step is a query an index
+# answers directly (no sort of the whole queue): lapsed leases first (those calls were due
+# already), then due callbacks, most overdue first, then pending companies by highest score
+# (no score last), then fewest attempts.
+
+
+def queue_steps(user, now):
+    claimable = Company.objects.filter(campaign__is_active=True).filter(
+        claimable_condition(now, user)
     )
     return [
-        Case(When(was_callback, then=Value(0)), default=Value(1)).asc(),
-        F("callback_at").asc(nulls_last=True),
-        F("validity_score").desc(nulls_last=True),
-        F("attempts").asc(),
-        F("id").asc(),
+        claimable.filter(status=Status.IN_PROGRESS, lock_expires_at__lt=now).order_by(
+            "lock_expires_at", "id"
+        ),
+        claimable.filter(status=Status.CALLBACK).order_by(
+            F("callback_at").asc(nulls_first=True), "id"
+        ),
+        claimable.filter(status=Status.PENDING).order_by(QUEUE_SCORE.desc(), "attempts", "id"),
     ]
-
-
-def next_candidates(user, now):
-    return (
-        Company.objects.filter(campaign__is_active=True)
-        .filter(claimable_condition(now, user))
-        .exclude(status=Status.IN_PROGRESS, locked_by=user)
-        .order_by(*queue_order())
-    )
 
 
 def claim_next(user) -> Company | None:
@@ -100,26 +98,25 @@ def claim_next(user) -> Company | None:
     held = Company.objects.held_by(user).first()
     if held is not None and renew(held, user):
         return Company.objects.get(pk=held.pk)
+    _release_other_holdings(user)  # e.g. a lease of user's that lapsed and could not be renewed
     for _ in range(10):
         now = timezone.now()
-        candidate = next_candidates(user, now).values("pk")[:1]
-        if connection.features.has_select_for_update_skip_locked:
-            # Concurrent claimers skip the row another one is taking instead of queueing on it.
-            candidate = candidate.select_for_update(skip_locked=True, of=("self",))
-        try:
-            with transaction.atomic():
-                _release_other_holdings(user)
-                won = (
-                    Company.objects.filter(pk=Subquery(candidate))
-                    .filter(claimable_condition(now, user))
-                    .update(**claim_values(user, now))
-                )
-                if not won:
-                    transaction.set_rollback(True)
-        except IntegrityError:
-            return None
-        if won:
-            return Company.objects.held_by(user).first()
-        if not next_candidates(user, now).exists():
+        for step in queue_steps(user, now):
+            candidate = step.values("pk")[:1]
+            if connection.features.has_select_for_update_skip_locked:
+                # Concurrent claimers skip the row another one is taking instead of queueing.
+                candidate = candidate.select_for_update(skip_locked=True, of=("self",))
+            try:
+                with transaction.atomic():
+                    won = (
+                        Company.objects.filter(pk=Subquery(candidate))
+                        .filter(claimable_condition(now, user))
+                        .update(**claim_values(user, now))
+                    )
+            except IntegrityError:
+                return None
+            if won:
+                return Company.objects.held_by(user).first()
+        if not any(step.exists() for step in queue_steps(user, now)):
             return None
     return None

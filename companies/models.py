@@ -1,9 +1,11 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import phonenumbers
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +77,10 @@ class Status(models.TextChoices):
 
 
 CLAIMABLE_STATUSES = [Status.PENDING, Status.CALLBACK]
+
+# The queue serves pending companies by highest score, companies without a score last; the same
+# expression orders the query and its index.
+QUEUE_SCORE = Coalesce("validity_score", models.Value(Decimal("-999999.99")))
 
 
 class Disposition(models.TextChoices):
@@ -223,7 +229,9 @@ class Company(models.Model):
                 condition=Q(status="callback"),
             ),
             models.Index(
-                fields=["-validity_score", "attempts", "id"],
+                QUEUE_SCORE.desc(),
+                "attempts",
+                "id",
                 name="company_pending_order_idx",
                 condition=Q(status="pending", is_archived=False),
             ),

@@ -168,8 +168,9 @@ class TestNextCall:
 
 @pytest.mark.django_db(transaction=True)
 def test_many_threads_claiming_at_once_claim_each_company_exactly_once(django_user_model, campaign):
-    from calls.roles import OPERATORS, ensure_roles
     from django.contrib.auth.models import Group
+
+    from calls.roles import OPERATORS, ensure_roles
 
     ensure_roles()
     group = Group.objects.get(name=OPERATORS)
