@@ -7,6 +7,7 @@ import re
 import secrets
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -126,3 +127,46 @@ def test_worker_count_is_two_per_core_plus_one_unless_web_concurrency_says(tmp_p
 
     assert workers_for(env) == 2 * len(os.sched_getaffinity(0)) + 1
     assert workers_for({**env, "WEB_CONCURRENCY": "7"}) == 7
+
+
+ENV_EXAMPLE = ROOT / "docs" / "env.example"
+# Read by settings.py but not for operators to set: test-only or development switches.
+NOT_FOR_PRODUCTION = {
+    "TEST_DATABASE_NAME",
+    "PASSWORD_HASHERS",
+    "STATICFILES_BACKEND",
+    "AXES_ENABLED",
+}
+
+
+def env_example_values():
+    values = {}
+    for line in ENV_EXAMPLE.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name] = value
+    return values
+
+
+def test_env_example_passes_the_deployment_checklist_once_given_a_secret_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(env_example_values(), SECRET_KEY=secrets.token_urlsafe(50))
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_env_example_documents_every_setting_read_from_the_environment():
+    settings_source = (ROOT / "config" / "settings.py").read_text()
+    read = set(re.findall(r"env(?:\.[a-z]+)?\(\s*\"([A-Z][A-Z0-9_]+)\"", settings_source))
+    documented = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.M))
+
+    assert len(read) > 30
+    assert read - NOT_FOR_PRODUCTION - documented == set()
