@@ -295,7 +295,12 @@ def create_backup(destination: Path, *, include_media: bool = True, say: Say = _
             "media": None,
         }
         try:
-            with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+            # The archive holds password hashes and call data: readable by its owner only.
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with (
+                os.fdopen(descriptor, "wb") as raw,
+                tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar,
+            ):
                 tar.add(database_file, arcname=DATABASE_MEMBERS[engine])
                 if include_media:
                     manifest["media"] = archive_media(tar, default_storage, say)

@@ -110,6 +110,7 @@ def test_archive_holds_a_manifest_the_database_and_every_media_file(recorded_cal
     assert manifest["media"]["bytes"] == len(AUDIO) + len(CHUNK)
     assert f"media/{recording.file.name}" in names
     assert not list(tmp_path.glob(".*"))  # no temporary or partial file left behind
+    assert archive.stat().st_mode & 0o777 == 0o600  # password hashes and call data inside
 
 
 @pytest.mark.django_db(transaction=True)
