@@ -181,17 +181,45 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # unless STORAGE_BACKEND=s3 selects S3-compatible object storage (django-storages).
 STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="filesystem")
 if STORAGE_BACKEND == "s3":
+    from botocore.config import Config as BotoConfig
+
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=None)
     DEFAULT_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "location": env.str("AWS_LOCATION", default=""),
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
             "region_name": env.str("AWS_S3_REGION_NAME", default=None),
             "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
             "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
-            "default_acl": None,
+            # A client config replaces django-storages' own addressing_style and
+            # signature_version options, so both are set here. Self-hosted servers (MinIO,
+            # Ceph, Garage) have no per-bucket DNS names: path-style addressing when an endpoint
+            # is given. boto3 >= 1.36 sends CRC checksums that several S3-compatible servers
+            # reject: only when the operation requires one, unless told otherwise.
+            "client_config": BotoConfig(
+                signature_version="s3v4",
+                s3={
+                    "addressing_style": env.str(
+                        "AWS_S3_ADDRESSING_STYLE",
+                        default="path" if AWS_S3_ENDPOINT_URL else "auto",
+                    )
+                },
+                request_checksum_calculation=env.str(
+                    "AWS_REQUEST_CHECKSUM_CALCULATION", default="when_required"
+                ),
+                response_checksum_validation=env.str(
+                    "AWS_RESPONSE_CHECKSUM_VALIDATION", default="when_required"
+                ),
+            ),
+            "default_acl": None,  # private objects: recordings are served after a permission check
             "querystring_auth": True,
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=300),
             "file_overwrite": False,
+            # Reading an object spools it into a temporary file past this size instead of
+            # holding a whole recording in memory (0 would mean: always in memory).
+            "max_memory_size": env.int("AWS_S3_MAX_MEMORY_SIZE", default=5 * 1024 * 1024),
         },
     }
 else:

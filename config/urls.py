@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from calls.forms import LoginForm
+from companies.views import healthz
 
 urlpatterns = [
     path(
@@ -17,4 +18,5 @@ urlpatterns = [
     path("", include("companies.urls")),
     path("", include("exports.urls")),
     path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
 ]

@@ -33,6 +33,7 @@ def company_kwargs(world):
 
 PAGES: dict[str, Page] = {
     "login": Page(PUBLIC, allowed=(200, 302)),
+    "healthz": Page(PUBLIC),
     "logout": Page(OPERATOR, method="post", allowed=(302,)),
     "calls:home": Page(OPERATOR),
     "calls:list": Page(OPERATOR),

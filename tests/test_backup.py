@@ -1,0 +1,262 @@
+"""manage.py backup / restore: a round trip brings back the database (SQLite or PostgreSQL,
+whichever the suite runs on) and the media files (local folder or S3), identical."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from calls.models import CallRecord, NumberStatus, Recording, RecordingChunk
+from companies.models import Campaign, Company
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+AUDIO = b"\x1aE\xdf\xa3" + bytes(range(256)) * 400  # a WebM signature and 100 KiB of frames
+CHUNK = b"\x1aE\xdf\xa3 first five seconds"
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def media_storage(request):
+    if request.param == "s3":
+        return request.getfixturevalue("s3_storage")
+    return default_storage
+
+
+@pytest.fixture
+def recorded_call(operator, company):
+    call = CallRecord.objects.create(
+        company=company, operator=operator, status_numero=NumberStatus.NO_ANSWER, notes="Rappeler"
+    )
+    recording = Recording.objects.create(call=call, mime_type="audio/webm", size_bytes=len(AUDIO))
+    recording.file.save("audio.webm", ContentFile(AUDIO))
+    chunk = RecordingChunk(recording=recording, index=0, size_bytes=len(CHUNK))
+    chunk.file.save(f"recordings/chunks/{recording.pk}/000000.part", ContentFile(CHUNK))
+    return call
+
+
+def rows(model):
+    return list(model.objects.order_by("pk").values())
+
+
+def backup(destination) -> Path:
+    out = io.StringIO()
+    call_command("backup", str(destination), stdout=out)
+    archives = list(Path(destination).glob("naumur-backup-*.tar.gz"))
+    assert len(archives) == 1, out.getvalue()
+    assert f"Sauvegarde écrite : {archives[0]}" in out.getvalue()
+    return archives[0]
+
+
+def read(name) -> bytes:
+    with default_storage.open(name, "rb") as stored:
+        return stored.read()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_round_trip_brings_back_companies_calls_and_recordings(
+    media_storage, recorded_call, make_company, tmp_path
+):
+    recording = recorded_call.recordings.get()
+    chunk = recording.chunks.get()
+    models = (get_user_model(), Campaign, Company, CallRecord, Recording, RecordingChunk)
+    saved = {model: rows(model) for model in models}
+    archive = backup(tmp_path / "sauvegardes")
+
+    # Everything changes after the backup: edits, new rows, lost files.
+    Company.objects.update(name="Renommée", status="done")
+    CallRecord.objects.update(notes="modifiée")
+    make_company(name="Créée après la sauvegarde")
+    media_storage.delete(recording.file.name)
+    media_storage.delete(chunk.file.name)
+    media_storage.save("recordings/after-backup.webm", ContentFile(b"kept"))
+    recorded_call.operator.set_password("changé")
+    recorded_call.operator.save()
+
+    out = io.StringIO()
+    call_command("restore", str(archive), yes=True, stdout=out)
+
+    for model, before in saved.items():
+        assert rows(model) == before, model
+    assert read(recording.file.name) == AUDIO
+    assert read(chunk.file.name) == CHUNK
+    assert read("recordings/after-backup.webm") == b"kept"  # never deleted by a restore
+    assert "Restauration terminée et vérifiée" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_archive_holds_a_manifest_the_database_and_every_media_file(recorded_call, tmp_path):
+    archive = backup(tmp_path)
+
+    with tarfile.open(archive, "r:gz") as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("manifest.json"))
+    recording = recorded_call.recordings.get()
+    assert manifest["engine"] == connection.vendor
+    assert manifest["database"] in names
+    assert manifest["counts"]["companies.Company"] == 1
+    assert manifest["counts"]["calls.CallRecord"] == 1
+    assert manifest["counts"]["calls.Recording"] == 1
+    assert manifest["media"]["files"] == 2
+    assert manifest["media"]["bytes"] == len(AUDIO) + len(CHUNK)
+    assert f"media/{recording.file.name}" in names
+    assert not list(tmp_path.glob(".*"))  # no temporary or partial file left behind
+    assert archive.stat().st_mode & 0o777 == 0o600  # password hashes and call data inside
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_without_media_restores_the_database_only(recorded_call, tmp_path):
+    out = io.StringIO()
+    call_command("backup", str(tmp_path), no_media=True, stdout=out)
+    archive = next(tmp_path.glob("naumur-backup-*.tar.gz"))
+    CallRecord.objects.update(notes="modifiée")
+
+    call_command("restore", str(archive), yes=True, stdout=io.StringIO())
+
+    assert CallRecord.objects.get().notes == "Rappeler"
+    with tarfile.open(archive, "r:gz") as tar:
+        assert not [n for n in tar.getnames() if n.startswith("media/")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_backups_in_the_same_second_get_two_archives(company, tmp_path):
+    call_command("backup", str(tmp_path), stdout=io.StringIO())
+    call_command("backup", str(tmp_path), stdout=io.StringIO())
+
+    assert len(list(tmp_path.glob("naumur-backup-*.tar.gz"))) == 2
+
+
+# --- Bad input: a clear French message, nothing changed. -------------------------------------
+
+
+def make_archive(path, manifest=None, members=None):
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in (members or {}).items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        if manifest is not None:
+            data = json.dumps(manifest).encode()
+            info = tarfile.TarInfo("manifest.json")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def manifest_for(engine):
+    database = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}[engine]
+    return {
+        "format": 1,
+        "application": "naumur",
+        "created_at": "2026-01-01T00:00:00+01:00",
+        "engine": engine,
+        "database": database,
+        "counts": {},
+        "media": {"files": 0},
+    }, {database: b"not really a database"}
+
+
+def restore_error(path) -> str:
+    with pytest.raises(CommandError) as error:
+        call_command("restore", str(path), yes=True, stdout=io.StringIO())
+    return str(error.value)
+
+
+@pytest.fixture
+def unchanged(company):
+    before = rows(Company)
+    yield
+    assert rows(Company) == before
+
+
+def test_a_missing_archive_is_refused(db, unchanged, tmp_path):
+    message = restore_error(tmp_path / "absente.tar.gz")
+
+    assert message == f"L'archive « {tmp_path / 'absente.tar.gz'} » est introuvable."
+
+
+def test_a_file_that_is_not_an_archive_is_refused(db, unchanged, tmp_path):
+    path = tmp_path / "notes.tar.gz"
+    path.write_text("entreprise;téléphone\n")
+
+    assert "n'est pas une sauvegarde Naumur lisible" in restore_error(path)
+
+
+def test_a_tar_without_manifest_is_refused(db, unchanged, tmp_path):
+    path = make_archive(tmp_path / "autre.tar.gz", members={"readme.txt": b"hello"})
+
+    assert "pas de manifest.json" in restore_error(path)
+
+
+def test_a_truncated_archive_is_refused_before_anything_changes(db, unchanged, tmp_path):
+    manifest, members = manifest_for(connection.vendor)
+    members["media/recordings/a.webm"] = os.urandom(200_000)
+    manifest["media"]["files"] = 1
+    whole = make_archive(tmp_path / "entiere.tar.gz", manifest, members).read_bytes()
+    path = tmp_path / "coupee.tar.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+
+    assert "n'est pas une sauvegarde Naumur lisible" in restore_error(path)
+
+
+def test_a_backup_of_the_other_engine_is_refused(db, unchanged, tmp_path):
+    other = "postgresql" if connection.vendor == "sqlite" else "sqlite"
+    path = make_archive(tmp_path / "autre-moteur.tar.gz", *manifest_for(other))
+
+    assert restore_error(path) == (
+        f"Cette sauvegarde vient d'une base {ENGINE[other]}, la base configurée est "
+        f"{ENGINE[connection.vendor]} : restaurez-la dans une base {ENGINE[other]}."
+    )
+
+
+def test_media_names_escaping_the_storage_are_refused(db, unchanged, tmp_path):
+    manifest, members = manifest_for(connection.vendor)
+    members["media/../../etc/cron.d/naumur"] = b"* * * * * root true"
+    manifest["media"]["files"] = 1
+    path = make_archive(tmp_path / "piege.tar.gz", manifest, members)
+
+    assert "nom de fichier refusé : media/../../etc/cron.d/naumur" in restore_error(path)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_asks_for_confirmation_when_not_told_yes(company, tmp_path):
+    archive = backup(tmp_path)
+    Company.objects.update(name="Renommée")
+
+    with pytest.raises(CommandError, match="ajoutez --yes pour confirmer"):
+        call_command("restore", str(archive), stdout=io.StringIO())
+    assert Company.objects.get().name == "Renommée"
+
+
+def test_backup_refuses_a_destination_that_is_a_file(db, tmp_path):
+    target = tmp_path / "fichier"
+    target.write_text("x")
+
+    with pytest.raises(CommandError, match="existe et n'est pas un dossier"):
+        call_command("backup", str(target), stdout=io.StringIO())
+
+
+def test_the_command_line_shows_the_message_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "restore", str(tmp_path / "absente.tar.gz"), "--yes"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"CommandError: L'archive « {tmp_path / 'absente.tar.gz'} » est introuvable." in (
+        result.stderr
+    )
