@@ -10,10 +10,10 @@ import re
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -126,6 +126,8 @@ def finalise(recording: Recording, duration_seconds: float | None = None) -> Rec
             extension = sniff_extension(recording.mime_type) or "webm"
             content = File(io.BufferedReader(ChunkStream(chunks), buffer_size=256 * 1024))
             content.size = sum(chunk.size_bytes for chunk in chunks)
+            # Object storage serves it with this type (a guess from ".webm" says video/webm).
+            content.content_type = recording.mime_type.split(";")[0] or None
             recording.file.save(f"audio.{extension}", content, save=False)
             recording.size_bytes = recording.file.size
         recording.is_complete = True
@@ -170,6 +172,11 @@ def playback_response(request, recording: Recording) -> HttpResponse:
         header = "X-Accel-Redirect" if sendfile == "x-accel-redirect" else "X-Sendfile"
         response[header] = path
         return response
+
+    if not isinstance(default_storage, FileSystemStorage):
+        # Object storage: a short-lived signed URL, which answers Range requests itself,
+        # instead of downloading the whole object through the app for every seek.
+        return HttpResponseRedirect(recording.file.url)
 
     size = recording.file.size
     match = RANGE_RE.match(request.headers.get("Range", "").strip())

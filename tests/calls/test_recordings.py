@@ -189,3 +189,32 @@ def test_submitting_finalises_open_recordings(client, recording, company):
     assert response.status_code == 302
     recording.refresh_from_db()
     assert recording.is_complete and CallRecord.objects.get().submitted_at is not None
+
+
+def test_on_object_storage_chunks_assemble_and_playback_is_a_signed_url(
+    client, s3_storage, operator, company
+):
+    import urllib.request
+
+    client.force_login(operator)
+    locks.claim(company, operator)
+    rid = client.post(
+        reverse("calls:recording_start", args=[company.pk]), {"mime_type": "audio/webm"}
+    ).json()["recording_id"]
+    recording = Recording.objects.get(pk=rid)
+    parts = [WEBM_HEAD + b"s3" * 500, b"next" * 300]
+    for index, part in enumerate(parts):
+        assert send(client, recording, index, part).status_code == 200
+    stop(client, recording)
+    recording.refresh_from_db()
+    assert s3_storage.exists(recording.file.name)
+    assert not s3_storage.exists(
+        f"recordings/chunks/{recording.created_at:%Y/%m}/rec_{recording.pk}/000000.part"
+    )
+
+    response = client.get(reverse("calls:recording", args=[recording.pk]))
+    assert response.status_code == 302
+    assert "Signature" in response["Location"] or "X-Amz-Signature" in response["Location"]
+    with urllib.request.urlopen(response["Location"]) as signed:
+        assert signed.headers["Content-Type"] == "audio/webm"
+        assert signed.read() == b"".join(parts)
