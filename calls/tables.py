@@ -6,7 +6,9 @@ from companies.models import Company
 
 class CallListTable(tables.Table):
     name = tables.Column(verbose_name=_("Entreprise"), attrs={"td": {"class": "fw-semibold"}})
-    phone = tables.Column(verbose_name=_("Téléphone"), orderable=False)
+    phone = tables.Column(
+        verbose_name=_("Téléphone"), orderable=False, attrs={"td": {"class": "text-nowrap"}}
+    )
     location = tables.Column(verbose_name=_("Localisation"))
     activity = tables.Column(verbose_name=_("Activité"))
     validity_score = tables.Column(verbose_name=_("Score"))
