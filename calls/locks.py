@@ -20,8 +20,9 @@ def lease_end(now):
     return now + timedelta(seconds=settings.CALL_LOCK_SECONDS)
 
 
-def claim_values(user, now) -> dict:
+def claim_values(user, now, token: str = "") -> dict:
     return {
+        "lock_token": token,
         "status": Status.IN_PROGRESS,
         # A renewal or the takeover of an expired lease keeps the status it had before.
         "status_before_claim": Case(
@@ -45,8 +46,10 @@ def _release_other_holdings(user, keep_pk=None) -> None:
     held.update(**release_values())
 
 
-def claim(company: Company | int, user) -> bool:
-    """Take (or renew) one company for user. Returns whether user now holds it."""
+def claim(company: Company | int, user, token: str = "") -> bool:
+    """Take (or renew) one company for user. Returns whether user now holds it.
+
+    token names the call page that holds the lease (see Company.lock_token)."""
     pk = company.pk if isinstance(company, Company) else company
     now = timezone.now()
     if not Company.objects.filter(pk=pk, campaign__is_active=True).exists():
@@ -57,7 +60,7 @@ def claim(company: Company | int, user) -> bool:
             won = (
                 Company.objects.filter(pk=pk)
                 .filter(claimable_condition(now, user))
-                .update(**claim_values(user, now))
+                .update(**claim_values(user, now, token))
             )
             if not won:  # keep what user held when this claim fails
                 transaction.set_rollback(True)
@@ -66,10 +69,10 @@ def claim(company: Company | int, user) -> bool:
     return won == 1
 
 
-def renew(company: Company, user) -> bool:
+def renew(company: Company, user, token: str = "") -> bool:
     """Extend user's lease (the open form calls this every 30 s). Takes the company back if the
     lease lapsed and nobody else took it; returns False when someone else holds it now."""
-    return claim(company, user)
+    return claim(company, user, token)
 
 
 # The queue, in the order « Appeler le suivant » serves it. Each step is a query an index

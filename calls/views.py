@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
@@ -213,9 +215,13 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 
     call = CallRecord.objects.draft_for(held, request.user)
     if request.method == "GET":
-        return render(
-            request, "calls/call_form.html", form_context(held, call, CallForm(instance=call))
-        )
+        # This page now holds the lease: the closing beacon of the page it replaces (a reload)
+        # carries another token and releases nothing.
+        token = secrets.token_hex(8)
+        locks.renew(held, request.user, token)
+        held.refresh_from_db()
+        context = {**form_context(held, call, CallForm(instance=call)), "token": token}
+        return render(request, "calls/call_form.html", context)
 
     before = {name: getattr(call, name) for name in ("status_numero", "call_status")}
     form = CallForm(request.POST, instance=call)
@@ -284,7 +290,7 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @permission_required("calls.make_calls", raise_exception=True)
 def renew(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     company = get_object_or_404(Company.objects.select_related("locked_by"), pk=company_id)
-    kept = locks.renew(company, request.user)
+    kept = locks.renew(company, request.user, request.POST.get("token", "")[:32])
     company.refresh_from_db()
     return render(request, "calls/call_form.html#lease", {"company": company, "lease_kept": kept})
 
@@ -294,11 +300,15 @@ def renew(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 def abandon(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """« Abandonner », and the tab closing (navigator.sendBeacon on pagehide)."""
     company = get_object_or_404(Company, pk=company_id)
-    draft = CallRecord.objects.drafts().filter(company=company, operator=request.user).last()
-    if draft is not None:
-        finalise_open_recordings(draft)  # keep what was recorded as a whole file
-    released = company.release(request.user)
-    if request.POST.get("beacon"):
+    beacon = bool(request.POST.get("beacon"))
+    # The beacon releases only the lease of the page that sent it (a reload took a new one).
+    token = request.POST.get("token", "")[:32] if beacon else ""
+    released = company.release(request.user, token=token)
+    if released:
+        draft = CallRecord.objects.drafts().filter(company=company, operator=request.user).last()
+        if draft is not None:
+            finalise_open_recordings(draft)  # keep what was recorded as one whole file
+    if beacon:
         return HttpResponse(status=204)
     if released:
         messages.info(

@@ -198,6 +198,9 @@ class Company(models.Model):
     )
     locked_at = models.DateTimeField(_("verrouillée depuis"), null=True, blank=True)
     lock_expires_at = models.DateTimeField(_("verrou expire à"), null=True, blank=True)
+    # Which open call page holds the lease: a page's closing beacon releases only its own
+    # lease, never the one a reload of the same page has just taken back.
+    lock_token = models.CharField(_("page qui tient le verrou"), max_length=32, blank=True)
     disposition = models.CharField(
         _("code AAPOR"), max_length=5, choices=Disposition.choices, blank=True
     )
@@ -288,14 +291,17 @@ class Company(models.Model):
             and self.callback_at <= timezone.now()
         )
 
-    def release(self, user=None) -> bool:
-        """Give the company back to the queue. With a user, only if that user holds it.
+    def release(self, user=None, token: str = "") -> bool:
+        """Give the company back to the queue. With a user, only if that user holds it; with a
+        token, only if that page holds the lease.
 
         One conditional UPDATE; returns whether a lock was released.
         """
         rows = Company.objects.filter(pk=self.pk, status=Status.IN_PROGRESS)
         if user is not None:
             rows = rows.filter(locked_by=user)
+        if token:
+            rows = rows.filter(lock_token=token)
         released = rows.update(**release_values()) == 1
         if released:
             self.refresh_from_db()
@@ -325,6 +331,7 @@ def unlocked_values() -> dict:
         "locked_by": None,
         "locked_at": None,
         "lock_expires_at": None,
+        "lock_token": "",
         "updated_at": timezone.now(),
     }
 

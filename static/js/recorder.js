@@ -133,6 +133,7 @@
     const data = new FormData();
     data.append("csrfmiddlewaretoken", csrf);
     data.append("beacon", "1");
+    data.append("token", box.dataset.token);
     navigator.sendBeacon(box.dataset.abandonUrl, data);
   });
 })();

@@ -293,3 +293,22 @@ def test_a_reload_takes_back_a_company_released_by_the_tab_closing(client, calli
     assert "Lancer le micro" in response.text
     calling.refresh_from_db()
     assert calling.locked_by == operator
+
+
+def test_a_closing_beacon_from_a_page_replaced_by_a_reload_releases_nothing(client, calling):
+    old_page = client.get(fill_url(calling)).context["token"]
+    new_page = client.get(fill_url(calling)).context["token"]
+    assert old_page != new_page
+    client.post(reverse("calls:abandon", args=[calling.pk]), {"beacon": "1", "token": old_page})
+    calling.refresh_from_db()
+    assert calling.status == Status.IN_PROGRESS and calling.lock_token == new_page
+    client.post(reverse("calls:abandon", args=[calling.pk]), {"beacon": "1", "token": new_page})
+    calling.refresh_from_db()
+    assert calling.status == Status.PENDING and calling.locked_by is None
+
+
+def test_renewal_moves_the_lease_to_the_page_that_renews(client, calling):
+    token = client.get(fill_url(calling)).context["token"]
+    client.post(reverse("calls:renew", args=[calling.pk]), {"token": "autre-onglet"}, headers=HTMX)
+    calling.refresh_from_db()
+    assert calling.lock_token == "autre-onglet" != token
