@@ -1,0 +1,602 @@
+"""The supervisor dashboard's figures (DESIGN.md section 6).
+
+Every figure comes from a fixed handful of aggregate queries with conditional aggregation
+(``Count(filter=Q(...))``), whatever the amount of data: one over companies (status breakdown,
+queue health, AAPOR codes for the rates), one over the period's submitted calls, one over
+today's calls (calls per hour), two grouped by operator (calls, recordings) and one listing the
+operators. Python only combines the aggregated rows (at most one per operator).
+
+Only submitted calls count (``submitted_at`` set); drafts never do.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Min, Q, Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
+from calls.roles import OPERATORS
+from companies.models import (
+    CLAIMABLE_STATUSES,
+    DISPOSITION_CLASS,
+    Campaign,
+    Company,
+    Disposition,
+    Status,
+    claimable_condition,
+)
+
+
+class PeriodChoice:
+    TODAY = "today"
+    WEEK = "7d"
+    CAMPAIGN = "campaign"
+    CUSTOM = "custom"
+
+    choices = [
+        (TODAY, gettext_lazy("Aujourd'hui")),
+        (WEEK, gettext_lazy("7 derniers jours")),
+        (CAMPAIGN, gettext_lazy("Depuis le début de la campagne")),
+        (CUSTOM, gettext_lazy("Période personnalisée")),
+    ]
+
+
+@dataclass(frozen=True)
+class Filters:
+    campaign: Campaign | None = None
+    period: str = PeriodChoice.TODAY
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime | None  # inclusive; None = no lower bound
+    end: datetime | None  # exclusive; None = no upper bound
+    label: str
+
+
+def local_midnight(day: date) -> datetime:
+    """The first instant of a calendar day in the current time zone (TIME_ZONE)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def period_for(filters: Filters, now: datetime) -> Period:
+    today = timezone.localdate(now)
+    if filters.period == PeriodChoice.WEEK:
+        first = today - timedelta(days=6)
+        return Period(
+            local_midnight(first),
+            local_midnight(today + timedelta(days=1)),
+            _("7 derniers jours (du %(start)s au %(end)s)")
+            % {"start": date_format(first, "SHORT_DATE_FORMAT"), "end": _short(today)},
+        )
+    if filters.period == PeriodChoice.CAMPAIGN:
+        # Every call of the campaign's companies: no time bound is needed.
+        if filters.campaign is None:
+            label = _("Depuis le début (toutes campagnes)")
+        else:
+            label = _("Depuis le début de la campagne (créée le %(date)s)") % {
+                "date": _short(timezone.localdate(filters.campaign.created_at))
+            }
+        return Period(None, None, label)
+    if filters.period == PeriodChoice.CUSTOM and filters.date_from and filters.date_to:
+        return Period(
+            local_midnight(filters.date_from),
+            local_midnight(filters.date_to + timedelta(days=1)),
+            _("Du %(start)s au %(end)s")
+            % {"start": _short(filters.date_from), "end": _short(filters.date_to)},
+        )
+    return Period(
+        local_midnight(today),
+        local_midnight(today + timedelta(days=1)),
+        _("Aujourd'hui (%(date)s)") % {"date": date_format(today, "DATE_FORMAT")},
+    )
+
+
+def _short(day: date) -> str:
+    return date_format(day, "SHORT_DATE_FORMAT")
+
+
+def percent(part: int | float, whole: int | float) -> float | None:
+    """part / whole in percent, or None when whole is 0 (shown as « — »)."""
+    return None if not whole else 100.0 * part / whole
+
+
+# --- Companies: status, queue health, AAPOR codes (one query) ---
+
+UNANSWERED_CODES = [Disposition.NO_ANSWER, Disposition.ANSWERING_MACHINE]
+
+
+@dataclass
+class Line:
+    """One line of a breakdown: a label, a count and its share of the whole."""
+
+    key: str
+    label: str | Promise
+    count: int
+    percent: float | None = None
+
+
+@dataclass
+class Queue:
+    lines: list[Line]  # callable first, then each reason the rest is not; they sum to total
+    total: int
+    callable: int
+    next_due: datetime | None
+    explanation: list[str] = field(default_factory=list)  # why the queue is empty
+
+
+def _companies(campaign: Campaign | None):
+    rows = Company.objects.all()
+    return rows if campaign is None else rows.filter(campaign=campaign)
+
+
+def company_aggregates(campaign: Campaign | None, now: datetime) -> dict:
+    """One query: status counts, the queue's partition and the count of each AAPOR code."""
+    inactive = Q(campaign__in=Campaign.objects.filter(is_active=False))
+    live = Q(is_archived=False)
+    in_queue = live & ~inactive
+    codes = {f"code_{code.value}": Count("pk", filter=Q(disposition=code)) for code in Disposition}
+    statuses = {f"status_{s.value}": Count("pk", filter=live & Q(status=s)) for s in Status}
+    return _companies(campaign).aggregate(
+        total=Count("pk"),
+        live=Count("pk", filter=live),
+        archived=Count("pk", filter=Q(is_archived=True)),
+        inactive=Count("pk", filter=live & inactive),
+        callable=Count("pk", filter=in_queue & claimable_condition(now)),
+        locked=Count(
+            "pk", filter=in_queue & Q(status=Status.IN_PROGRESS, lock_expires_at__gte=now)
+        ),
+        callback_later=Count(
+            "pk", filter=in_queue & Q(status=Status.CALLBACK, next_call_at__gt=now)
+        ),
+        retry_later=Count("pk", filter=in_queue & Q(status=Status.PENDING, next_call_at__gt=now)),
+        exhausted=Count(
+            "pk", filter=in_queue & Q(status=Status.DONE, disposition__in=UNANSWERED_CODES)
+        ),
+        finished=Count(
+            "pk",
+            filter=in_queue & Q(status=Status.DONE) & ~Q(disposition__in=UNANSWERED_CODES),
+        ),
+        next_due=Min(
+            "next_call_at",
+            filter=in_queue & Q(status__in=CLAIMABLE_STATUSES, next_call_at__gt=now),
+        ),
+        **statuses,
+        **codes,
+    )
+
+
+QUEUE_LINES = [
+    ("callable", gettext_lazy("Appelables maintenant")),
+    ("locked", gettext_lazy("Verrouillées : appel en cours")),
+    ("callback_later", gettext_lazy("Rappel pas encore dû")),
+    ("retry_later", gettext_lazy("Délai avant nouvel essai en cours")),
+    ("exhausted", gettext_lazy("Tentatives épuisées (sans réponse)")),
+    ("finished", gettext_lazy("Terminées (issue définitive)")),
+    ("archived", gettext_lazy("Archivées")),
+    ("inactive", gettext_lazy("Campagne inactive")),
+]
+
+
+def queue_health(agg: dict) -> Queue:
+    total = agg["total"]
+    lines = [Line(key, label, agg[key], percent(agg[key], total)) for key, label in QUEUE_LINES]
+    queue = Queue(lines, total, agg["callable"], agg["next_due"])
+    if queue.callable:
+        return queue
+    if not total:
+        queue.explanation.append(
+            _("La file est vide : aucune entreprise dans cette sélection. Importez une liste.")
+        )
+        return queue
+    queue.explanation.append(_("Aucune entreprise n'est appelable maintenant :"))
+    queue.explanation.extend(f"{line.label} : {line.count}" for line in lines[1:] if line.count)
+    if queue.next_due:
+        queue.explanation.append(
+            _("Prochaine entreprise appelable le %(when)s.")
+            % {"when": date_format(timezone.localtime(queue.next_due), "SHORT_DATETIME_FORMAT")}
+        )
+    else:
+        queue.explanation.append(
+            _(
+                "Aucune ne le redeviendra d'elle-même : attendez la fin des appels en cours, "
+                "rouvrez des entreprises, activez la campagne ou importez une liste."
+            )
+        )
+    return queue
+
+
+def status_lines(agg: dict) -> list[Line]:
+    """Companies (not archived) by status, with their share."""
+    return [
+        Line(
+            s.value,
+            s.label,
+            agg[f"status_{s.value}"],
+            percent(agg[f"status_{s.value}"], agg["live"]),
+        )
+        for s in Status
+    ]
+
+
+# --- Rates (AAPOR Standard Definitions, from each company's latest code) ---
+
+RATE_CLASSES = ["I", "P", "R", "NC", "O", "UH", "UO", "NE"]
+
+
+@dataclass
+class Rate:
+    code: str
+    name: str | Promise
+    numerator: int
+    denominator: int
+    definition: str | Promise
+
+    @property
+    def value(self) -> float | None:
+        return percent(self.numerator, self.denominator)
+
+
+def class_counts(agg: dict) -> dict[str, int]:
+    """Companies per AAPOR class (O and UO have none of our codes: they stay 0)."""
+    counts = dict.fromkeys(RATE_CLASSES, 0)
+    for code, klass in DISPOSITION_CLASS.items():
+        counts[klass] += agg[f"code_{code.value}"]
+    return counts
+
+
+def rates(counts: dict[str, int]) -> list[Rate]:
+    c = counts
+    interviews = c["I"] + c["P"]
+    contacts = interviews + c["R"] + c["O"]
+    eligible_or_unknown = contacts + c["NC"] + c["UH"] + c["UO"]  # RR1's denominator
+    return [
+        Rate(
+            "RR1",
+            gettext_lazy("Taux de réponse 1"),
+            c["I"],
+            eligible_or_unknown,
+            gettext_lazy(
+                "Entretiens complets (1.1) ÷ [complets (1.1) + partiels (1.2) + refus (2.11) "
+                "+ rappels non aboutis (2.21) + pas de réponse (3.13) + répondeur (3.14)]."
+            ),
+        ),
+        Rate(
+            "RR2",
+            gettext_lazy("Taux de réponse 2"),
+            interviews,
+            eligible_or_unknown,
+            gettext_lazy(
+                "[Complets (1.1) + partiels (1.2)] ÷ le même dénominateur que RR1 : entretiens "
+                "partiels comptés comme des réponses."
+            ),
+        ),
+        Rate(
+            "COOP1",
+            gettext_lazy("Taux de coopération 1"),
+            c["I"],
+            contacts,
+            gettext_lazy(
+                "Entretiens complets (1.1) ÷ entreprises jointes [complets (1.1) + partiels (1.2) "
+                "+ refus (2.11)]."
+            ),
+        ),
+        Rate(
+            "REF1",
+            gettext_lazy("Taux de refus 1"),
+            c["R"],
+            eligible_or_unknown,
+            gettext_lazy("Refus (2.11) ÷ le dénominateur de RR1."),
+        ),
+        Rate(
+            "CON1",
+            gettext_lazy("Taux de contact 1"),
+            contacts,
+            eligible_or_unknown,
+            gettext_lazy(
+                "Entreprises jointes [complets (1.1) + partiels (1.2) + refus (2.11)] ÷ le "
+                "dénominateur de RR1."
+            ),
+        ),
+    ]
+
+
+def disposition_lines(agg: dict) -> list[Line]:
+    coded = sum(agg[f"code_{code.value}"] for code in Disposition)
+    return [
+        Line(
+            f"{code.value} ({DISPOSITION_CLASS[code]})",
+            code.label,
+            agg[f"code_{code.value}"],
+            percent(agg[f"code_{code.value}"], coded),
+        )
+        for code in Disposition
+    ]
+
+
+# --- Calls of the period (one query) and of today by hour (one query) ---
+
+
+def submitted_condition(campaign: Campaign | None, start=None, end=None, prefix="") -> Q:
+    """Submitted calls of a campaign (or all) within [start, end); prefix reaches the call
+    from another model ("call__")."""
+    condition = Q(**{f"{prefix}submitted_at__isnull": False})
+    if campaign is not None:
+        condition &= Q(**{f"{prefix}company__campaign": campaign})
+    if start is not None:
+        condition &= Q(**{f"{prefix}submitted_at__gte": start})
+    if end is not None:
+        condition &= Q(**{f"{prefix}submitted_at__lt": end})
+    return condition
+
+
+def submitted_calls(campaign: Campaign | None, start=None, end=None):
+    return CallRecord.objects.filter(submitted_condition(campaign, start, end))
+
+
+ANSWERED = Q(status_numero=NumberStatus.ANSWERED)
+ACCEPTED = Q(call_status=CallStatus.ACCEPTED)
+COMPLETE = Q(
+    call_status=CallStatus.ACCEPTED,
+    presentation_level=Level.COMPLETE,
+    questions_libres_level=Level.COMPLETE,
+    questions_orientees_level=Level.COMPLETE,
+)
+
+
+def call_aggregates(campaign: Campaign | None, period: Period) -> dict:
+    numbers = {f"number_{s.value}": Count("pk", filter=Q(status_numero=s)) for s in NumberStatus}
+    outcomes = {f"outcome_{s.value}": Count("pk", filter=Q(call_status=s)) for s in CallStatus}
+    return submitted_calls(campaign, period.start, period.end).aggregate(
+        calls=Count("pk"),
+        answered=Count("pk", filter=ANSWERED),
+        accepted=Count("pk", filter=ACCEPTED),
+        complete=Count("pk", filter=COMPLETE),
+        **numbers,
+        **outcomes,
+    )
+
+
+def number_lines(agg: dict) -> list[Line]:
+    return [
+        Line(
+            s.value,
+            s.label,
+            agg[f"number_{s.value}"],
+            percent(agg[f"number_{s.value}"], agg["calls"]),
+        )
+        for s in NumberStatus
+    ]
+
+
+def outcome_lines(agg: dict) -> list[Line]:
+    return [
+        Line(
+            s.value,
+            s.label,
+            agg[f"outcome_{s.value}"],
+            percent(agg[f"outcome_{s.value}"], agg["answered"]),
+        )
+        for s in CallStatus
+    ]
+
+
+@dataclass
+class Bar:
+    hour: int
+    count: int
+    x: float
+    y: float
+    height: float
+    center: float
+    label: str
+
+
+@dataclass
+class HourChart:
+    """Geometry of the server-rendered SVG bar chart of today's calls per hour."""
+
+    bars: list[Bar]
+    total: int
+    peak: Bar | None
+    max_count: int
+    width: int = 600
+    height: int = 200
+    top: int = 16  # room for the scale label
+    bottom: int = 24  # room for the hour labels
+    left: int = 8
+    bar_width: float = 20.0
+
+    @property
+    def plot_height(self) -> int:
+        return self.height - self.top - self.bottom
+
+    @property
+    def baseline(self) -> int:
+        return self.height - self.bottom
+
+    @property
+    def tick_labels(self) -> list[Bar]:
+        return [bar for bar in self.bars if bar.hour % 3 == 0]
+
+
+def hour_starts(day: date) -> list[datetime]:
+    """The 25 boundaries of the day's hours in TIME_ZONE (aware, so DST-safe)."""
+    return [local_midnight(day) + timedelta(hours=h) for h in range(24)] + [
+        local_midnight(day + timedelta(days=1))
+    ]
+
+
+def calls_per_hour(campaign: Campaign | None, now: datetime) -> list[int]:
+    """Today's submitted calls counted per local hour, in one query: one conditional count per
+    hour (plain comparisons, so the same SQL and cost on SQLite and PostgreSQL)."""
+    bounds = hour_starts(timezone.localdate(now))
+    counts = submitted_calls(campaign, bounds[0], bounds[-1]).aggregate(
+        **{
+            f"h{h:02d}": Count(
+                "pk", filter=Q(submitted_at__gte=bounds[h], submitted_at__lt=bounds[h + 1])
+            )
+            for h in range(24)
+        }
+    )
+    return [counts[f"h{h:02d}"] for h in range(24)]
+
+
+def hour_chart(counts: list[int]) -> HourChart:
+    chart = HourChart(bars=[], total=sum(counts), peak=None, max_count=max(counts, default=0))
+    step = (chart.width - chart.left) / 24
+    chart.bar_width = round(step * 0.75, 1)
+    for hour, count in enumerate(counts):
+        height = chart.plot_height * count / chart.max_count if chart.max_count else 0
+        chart.bars.append(
+            Bar(
+                hour=hour,
+                count=count,
+                x=round(chart.left + hour * step, 1),
+                y=round(chart.baseline - height, 1),
+                height=round(height, 1),
+                center=round(chart.left + hour * step + chart.bar_width / 2, 1),
+                label=ngettext(
+                    "%(start)s h – %(end)s h : %(count)s appel",
+                    "%(start)s h – %(end)s h : %(count)s appels",
+                    count,
+                )
+                % {"start": hour, "end": hour + 1, "count": count},
+            )
+        )
+    if chart.max_count:
+        chart.peak = next(bar for bar in chart.bars if bar.count == chart.max_count)
+    return chart
+
+
+# --- Operators (two grouped queries + the list of operators) ---
+
+
+@dataclass
+class OperatorRow:
+    name: str
+    calls: int = 0
+    answered: int = 0
+    accepted: int = 0
+    refused: int = 0
+    callbacks: int = 0
+    recorded_seconds: float = 0.0
+    recorded_calls: int = 0
+    last_activity: datetime | None = None
+
+    @property
+    def recorded_minutes(self) -> float:
+        return self.recorded_seconds / 60
+
+    @property
+    def mean_call_seconds(self) -> float | None:
+        """Mean recorded length of the calls that have a recording (None without any)."""
+        return self.recorded_seconds / self.recorded_calls if self.recorded_calls else None
+
+    @property
+    def mean_call_display(self) -> str:
+        return "—" if self.mean_call_seconds is None else minutes_seconds(self.mean_call_seconds)
+
+
+def minutes_seconds(seconds: float) -> str:
+    """3 min 05 s."""
+    minutes, rest = divmod(round(seconds), 60)
+    return _("%(minutes)d min %(seconds)02d s") % {"minutes": minutes, "seconds": rest}
+
+
+def operator_rows(
+    campaign: Campaign | None, period: Period
+) -> tuple[list[OperatorRow], OperatorRow]:
+    """Per-operator figures for the period, every active operator listed (zeros included),
+    busiest first; and the totals row."""
+    calls = (
+        submitted_calls(campaign, period.start, period.end)
+        .order_by()
+        .values("operator")
+        .annotate(
+            calls=Count("pk"),
+            answered=Count("pk", filter=ANSWERED),
+            accepted=Count("pk", filter=ACCEPTED),
+            refused=Count("pk", filter=Q(call_status=CallStatus.REFUSED)),
+            callbacks=Count("pk", filter=Q(call_status=CallStatus.CALLBACK)),
+            last_activity=Max("submitted_at"),
+        )
+    )
+    recorded = (
+        Recording.objects.filter(submitted_condition(campaign, period.start, period.end, "call__"))
+        .order_by()
+        .values("call__operator")
+        .annotate(seconds=Sum("duration_seconds"), recorded_calls=Count("call", distinct=True))
+    )
+    by_operator = {row["operator"]: row for row in calls}
+    recorded_by_operator = {row["call__operator"]: row for row in recorded}
+    users = (
+        get_user_model()
+        .objects.filter(
+            Q(groups__name=OPERATORS, is_active=True)
+            | Q(pk__in=list(by_operator) + list(recorded_by_operator))
+        )
+        .distinct()
+        .only("pk", "username", "first_name", "last_name")
+    )
+    rows = []
+    for user in users:
+        row = OperatorRow(name=user.get_full_name() or user.get_username())
+        if figures := by_operator.get(user.pk):
+            for name in ("calls", "answered", "accepted", "refused", "callbacks", "last_activity"):
+                setattr(row, name, figures[name])
+        if rec := recorded_by_operator.get(user.pk):
+            row.recorded_seconds = rec["seconds"] or 0.0
+            row.recorded_calls = rec["recorded_calls"]
+        rows.append(row)
+    rows.sort(key=lambda r: (-r.calls, r.name.casefold()))
+    total = OperatorRow(name=_("Total"))
+    for row in rows:
+        for name in ("calls", "answered", "accepted", "refused", "callbacks"):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+        total.recorded_seconds += row.recorded_seconds
+        total.recorded_calls += row.recorded_calls
+        if row.last_activity and (
+            total.last_activity is None or row.last_activity > total.last_activity
+        ):
+            total.last_activity = row.last_activity
+    return rows, total
+
+
+# --- Everything the page shows ---
+
+
+def figures(filters: Filters, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    period = period_for(filters, now)
+    companies = company_aggregates(filters.campaign, now)
+    calls = call_aggregates(filters.campaign, period)
+    per_hour = calls_per_hour(filters.campaign, now)
+    operators, operators_total = operator_rows(filters.campaign, period)
+    counts = class_counts(companies)
+    return {
+        "now": timezone.localtime(now),
+        "period": period,
+        "companies": companies,
+        "calls": calls,
+        "calls_today": sum(per_hour),
+        "statuses": status_lines(companies),
+        "queue": queue_health(companies),
+        "numbers": number_lines(calls),
+        "outcomes": outcome_lines(calls),
+        "dispositions": disposition_lines(companies),
+        "classes": counts,
+        "coded": sum(counts.values()),
+        "rates": rates(counts),
+        "chart": hour_chart(per_hour),
+        "operators": operators,
+        "operators_total": operators_total,
+    }
