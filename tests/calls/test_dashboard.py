@@ -253,7 +253,7 @@ def test_rates_with_a_zero_denominator_show_a_dash(client, supervisor, make_comp
     client.force_login(supervisor)
     page = client.get(URL).content.decode()
     rates_table = page[page.index('id="rates-title"') : page.index('id="dispositions-title"')]
-    assert rates_table.count('<td class="text-end fs-5">—</td>') == 5
+    assert rates_table.count('<td class="text-end fs-5 text-nowrap">—</td>') == 5
 
 
 # --- Calls of the period ---
