@@ -1,18 +1,25 @@
 """The supervisor dashboard's figures (DESIGN.md section 6).
 
 Every figure comes from a fixed handful of aggregate queries with conditional aggregation
-(``Count(filter=Q(...))``), whatever the amount of data: one over companies (status breakdown,
-queue health, AAPOR codes for the rates), one over the period's submitted calls, one over
-today's calls (calls per hour), two grouped by operator (calls, recordings) and one listing the
-operators. Python only combines the aggregated rows (at most one per operator).
+(``Count(filter=Q(...))``), whatever the amount of data:
 
-Only submitted calls count (``submitted_at`` set); drafts never do.
+- companies grouped by campaign, archived, status and AAPOR code (status breakdown, queue
+  health, the rates' classes), plus the list of inactive campaigns;
+- the period's submitted calls grouped by operator (every count in one query, the recorded
+  seconds in another); the totals are the sum of the operators' rows. Days before today are
+  closed and cached until the next day (see ``closed_part``): a poll counts today's calls only,
+  per operator and per hour in the same two queries;
+- the list of operators.
+
+Python only adds up aggregated rows (one per operator, at most 72 company groups per campaign),
+never data rows. Only submitted calls count (``submitted_at`` set); drafts never do.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -109,7 +116,7 @@ def percent(part: int | float, whole: int | float) -> float | None:
     return None if not whole else 100.0 * part / whole
 
 
-# --- Companies: status, queue health, AAPOR codes (one query) ---
+# --- Companies: status, queue health, AAPOR codes (one grouped query) ---
 
 UNANSWERED_CODES = [Disposition.NO_ANSWER, Disposition.ANSWERING_MACHINE]
 
@@ -138,42 +145,6 @@ def _companies(campaign: Campaign | None):
     return rows if campaign is None else rows.filter(campaign=campaign)
 
 
-def company_aggregates(campaign: Campaign | None, now: datetime) -> dict:
-    """One query: status counts, the queue's partition and the count of each AAPOR code."""
-    inactive = Q(campaign__in=Campaign.objects.filter(is_active=False))
-    live = Q(is_archived=False)
-    in_queue = live & ~inactive
-    codes = {f"code_{code.value}": Count("pk", filter=Q(disposition=code)) for code in Disposition}
-    statuses = {f"status_{s.value}": Count("pk", filter=live & Q(status=s)) for s in Status}
-    return _companies(campaign).aggregate(
-        total=Count("pk"),
-        live=Count("pk", filter=live),
-        archived=Count("pk", filter=Q(is_archived=True)),
-        inactive=Count("pk", filter=live & inactive),
-        callable=Count("pk", filter=in_queue & claimable_condition(now)),
-        locked=Count(
-            "pk", filter=in_queue & Q(status=Status.IN_PROGRESS, lock_expires_at__gte=now)
-        ),
-        callback_later=Count(
-            "pk", filter=in_queue & Q(status=Status.CALLBACK, next_call_at__gt=now)
-        ),
-        retry_later=Count("pk", filter=in_queue & Q(status=Status.PENDING, next_call_at__gt=now)),
-        exhausted=Count(
-            "pk", filter=in_queue & Q(status=Status.DONE, disposition__in=UNANSWERED_CODES)
-        ),
-        finished=Count(
-            "pk",
-            filter=in_queue & Q(status=Status.DONE) & ~Q(disposition__in=UNANSWERED_CODES),
-        ),
-        next_due=Min(
-            "next_call_at",
-            filter=in_queue & Q(status__in=CLAIMABLE_STATUSES, next_call_at__gt=now),
-        ),
-        **statuses,
-        **codes,
-    )
-
-
 QUEUE_LINES = [
     ("callable", gettext_lazy("Appelables maintenant")),
     ("locked", gettext_lazy("Verrouillées : appel en cours")),
@@ -184,6 +155,76 @@ QUEUE_LINES = [
     ("archived", gettext_lazy("Archivées")),
     ("inactive", gettext_lazy("Campagne inactive")),
 ]
+
+
+COMPANY_GROUP = ["campaign_id", "is_archived", "status", "disposition"]
+
+
+def company_groups(campaign: Campaign | None, now: datetime):
+    """One query: companies counted per (campaign, archived, status, AAPOR code), with the
+    time-dependent counts inside each group. It reads only the covering index
+    company_dashboard_idx, in its order, so it stays fast on hundreds of thousands of rows;
+    it returns at most 72 rows per campaign (2 x 4 statuses x 9 codes). Count("campaign")
+    counts rows like COUNT(*) (never null) where Django refuses a filtered COUNT(*)."""
+    return (
+        _companies(campaign)
+        .order_by()
+        .values(*COMPANY_GROUP)
+        .annotate(
+            n=Count("*"),
+            callable=Count("campaign", filter=claimable_condition(now)),
+            locked=Count("campaign", filter=Q(status=Status.IN_PROGRESS, lock_expires_at__gte=now)),
+            waiting=Count(
+                "campaign", filter=Q(status__in=CLAIMABLE_STATUSES, next_call_at__gt=now)
+            ),
+            next_due=Min("next_call_at", filter=Q(next_call_at__gt=now)),
+        )
+        .order_by(*COMPANY_GROUP)
+    )
+
+
+def inactive_campaign_ids() -> set[int]:
+    return set(Campaign.objects.filter(is_active=False).values_list("pk", flat=True))
+
+
+def company_aggregates(campaign: Campaign | None, now: datetime) -> dict:
+    """Status counts, the queue's partition and the count of each AAPOR code (two queries: the
+    grouped companies and the inactive campaigns), summed from the groups."""
+    agg = dict.fromkeys(
+        ["total", "live", "archived", "inactive", "next_due"]
+        + [key for key, _label in QUEUE_LINES]
+        + [f"status_{s.value}" for s in Status]
+        + [f"code_{code.value}" for code in Disposition],
+        0,
+    )
+    next_dues = []
+    inactive = inactive_campaign_ids()
+    for group in company_groups(campaign, now):
+        n, status = group["n"], group["status"]
+        agg["total"] += n
+        if group["disposition"]:
+            agg[f"code_{group['disposition']}"] += n
+        if group["is_archived"]:
+            agg["archived"] += n
+            continue
+        agg["live"] += n
+        agg[f"status_{status}"] += n
+        if group["campaign_id"] in inactive:
+            agg["inactive"] += n
+            continue
+        # In the queue: callable now, or exactly one reason why not.
+        agg["callable"] += group["callable"]
+        agg["locked"] += group["locked"]
+        if status == Status.PENDING:
+            agg["retry_later"] += group["waiting"]
+        elif status == Status.CALLBACK:
+            agg["callback_later"] += group["waiting"]
+        elif status == Status.DONE:
+            agg["exhausted" if group["disposition"] in UNANSWERED_CODES else "finished"] += n
+        if status in CLAIMABLE_STATUSES and group["next_due"] is not None:
+            next_dues.append(group["next_due"])
+    agg["next_due"] = min(next_dues, default=None)
+    return agg
 
 
 def queue_health(agg: dict) -> Queue:
@@ -322,7 +363,7 @@ def disposition_lines(agg: dict) -> list[Line]:
     ]
 
 
-# --- Calls of the period (one query) and of today by hour (one query) ---
+# --- Calls of the period (three queries) and of today by hour (one query) ---
 
 
 def submitted_condition(campaign: Campaign | None, start=None, end=None, prefix="") -> Q:
@@ -352,17 +393,113 @@ COMPLETE = Q(
 )
 
 
-def call_aggregates(campaign: Campaign | None, period: Period) -> dict:
+CALL_COUNTS = (
+    ["calls", "answered", "accepted", "complete"]
+    + [f"number_{s.value}" for s in NumberStatus]
+    + [f"outcome_{s.value}" for s in CallStatus]
+    + ["recorded_calls"]
+)
+
+
+def call_part(campaign: Campaign | None, start, end, hours: list[datetime] = ()) -> dict:
+    """The submitted calls of [start, end) per operator: every count the page shows and the
+    last activity (one grouped query), the recorded seconds and recorded calls (one grouped
+    query over their recordings; a call with two recordings counts once). {operator id: row}
+
+    With hours (boundaries), the first query also counts the calls of each hour: "h00"..."""
+    per_hour = {
+        f"h{h:02d}": Count(
+            "pk", filter=Q(submitted_at__gte=hours[h], submitted_at__lt=hours[h + 1])
+        )
+        for h in range(len(hours) - 1)
+    }
     numbers = {f"number_{s.value}": Count("pk", filter=Q(status_numero=s)) for s in NumberStatus}
     outcomes = {f"outcome_{s.value}": Count("pk", filter=Q(call_status=s)) for s in CallStatus}
-    return submitted_calls(campaign, period.start, period.end).aggregate(
-        calls=Count("pk"),
-        answered=Count("pk", filter=ANSWERED),
-        accepted=Count("pk", filter=ACCEPTED),
-        complete=Count("pk", filter=COMPLETE),
-        **numbers,
-        **outcomes,
+    rows = {
+        row.pop("operator"): {**row, "recorded_seconds": 0.0, "recorded_calls": 0}
+        for row in submitted_calls(campaign, start, end)
+        .order_by()
+        .values("operator")
+        .annotate(
+            calls=Count("pk"),
+            answered=Count("pk", filter=ANSWERED),
+            accepted=Count("pk", filter=ACCEPTED),
+            complete=Count("pk", filter=COMPLETE),
+            **numbers,
+            **outcomes,
+            **per_hour,
+            last_activity=Max("submitted_at"),
+        )
+    }
+    recorded = (
+        Recording.objects.filter(submitted_condition(campaign, start, end, "call__"))
+        .order_by()
+        .values("call__operator")
+        .annotate(seconds=Sum("duration_seconds"), calls=Count("call", distinct=True))
     )
+    for row in recorded:
+        if figures := rows.get(row["call__operator"]):  # recordings of a submitted call
+            figures["recorded_seconds"] = row["seconds"] or 0.0
+            figures["recorded_calls"] = row["calls"]
+    return rows
+
+
+# Days before today are closed: a call's submitted_at never changes once set, so their figures
+# are cached until the next day and only today's calls are counted on every poll. A call
+# submitted at 23:59:59 may commit just after midnight: right after midnight the closed part
+# is only kept for a minute.
+CLOSED_PART_SECONDS = 25 * 3600
+SETTLING = timedelta(minutes=5)
+
+
+def closed_part(campaign: Campaign | None, start, end: datetime, now: datetime) -> dict:
+    key = "naumur:dashboard:closed:v1:{}:{}:{}".format(
+        campaign.pk if campaign else "all",
+        start.isoformat() if start else "-",
+        end.isoformat(),
+    )
+    part = cache.get(key)
+    if part is None:
+        part = call_part(campaign, start, end)
+        cache.set(key, part, CLOSED_PART_SECONDS if now - end >= SETTLING else 60)
+    return part
+
+
+def period_calls(campaign: Campaign | None, period: Period, today: dict, now: datetime) -> dict:
+    """The period's call figures: closed days (cached) + today's part (already counted for the
+    chart), combined. Periods start and end at local midnights; no call is submitted after now,
+    so the part of a period from today's midnight on holds today's calls only."""
+    midnight = local_midnight(timezone.localdate(now))
+    tomorrow = local_midnight(timezone.localdate(now) + timedelta(days=1))
+    parts = []
+    if period.start is None or period.start < midnight:
+        end = midnight if period.end is None else min(period.end, midnight)
+        parts.append(closed_part(campaign, period.start, end, now))
+    if (period.end is None or period.end > midnight) and (
+        period.start is None or period.start < tomorrow
+    ):
+        parts.append(today)
+    return combine(parts)
+
+
+def combine(parts: list[dict]) -> dict:
+    """Add up call parts of disjoint time ranges: {operator id: row} (rows already aggregated,
+    one per operator), plus the period's totals over all operators."""
+    operators: dict = {}
+    for part in parts:
+        for operator, row in part.items():
+            merged = operators.setdefault(
+                operator,
+                {**dict.fromkeys(CALL_COUNTS, 0), "recorded_seconds": 0.0, "last_activity": None},
+            )
+            for key in CALL_COUNTS:
+                merged[key] += row[key]
+            merged["recorded_seconds"] += row["recorded_seconds"] or 0.0
+            merged["last_activity"] = max(
+                filter(None, [merged["last_activity"], row["last_activity"]]), default=None
+            )
+    totals = {key: sum(row[key] for row in operators.values()) for key in CALL_COUNTS}
+    return {"totals": totals, "operators": operators}
 
 
 def number_lines(agg: dict) -> list[Line]:
@@ -435,19 +572,13 @@ def hour_starts(day: date) -> list[datetime]:
     ]
 
 
-def calls_per_hour(campaign: Campaign | None, now: datetime) -> list[int]:
-    """Today's submitted calls counted per local hour, in one query: one conditional count per
-    hour (plain comparisons, so the same SQL and cost on SQLite and PostgreSQL)."""
+def today_part(campaign: Campaign | None, now: datetime) -> tuple[dict, list[int]]:
+    """Today's calls per operator, and per local hour (one conditional count per hour: plain
+    comparisons, the same SQL and cost on SQLite and PostgreSQL)."""
     bounds = hour_starts(timezone.localdate(now))
-    counts = submitted_calls(campaign, bounds[0], bounds[-1]).aggregate(
-        **{
-            f"h{h:02d}": Count(
-                "pk", filter=Q(submitted_at__gte=bounds[h], submitted_at__lt=bounds[h + 1])
-            )
-            for h in range(24)
-        }
-    )
-    return [counts[f"h{h:02d}"] for h in range(24)]
+    part = call_part(campaign, bounds[0], bounds[-1], hours=bounds)
+    per_hour = [sum(row[f"h{h:02d}"] for row in part.values()) for h in range(24)]
+    return part, per_hour
 
 
 def hour_chart(counts: list[int]) -> HourChart:
@@ -477,7 +608,7 @@ def hour_chart(counts: list[int]) -> HourChart:
     return chart
 
 
-# --- Operators (two grouped queries + the list of operators) ---
+# --- Operators (the period's per-operator figures + the list of operators) ---
 
 
 @dataclass
@@ -512,62 +643,47 @@ def minutes_seconds(seconds: float) -> str:
     return _("%(minutes)d min %(seconds)02d s") % {"minutes": minutes, "seconds": rest}
 
 
-def operator_rows(
-    campaign: Campaign | None, period: Period
-) -> tuple[list[OperatorRow], OperatorRow]:
+def operator_row(name: str, figures: dict | None) -> OperatorRow:
+    if not figures:
+        return OperatorRow(name=name)
+    return OperatorRow(
+        name=name,
+        calls=figures["calls"],
+        answered=figures["answered"],
+        accepted=figures["accepted"],
+        refused=figures[f"outcome_{CallStatus.REFUSED.value}"],
+        callbacks=figures[f"outcome_{CallStatus.CALLBACK.value}"],
+        recorded_seconds=figures.get("recorded_seconds") or 0.0,
+        recorded_calls=figures["recorded_calls"],
+        last_activity=figures.get("last_activity"),
+    )
+
+
+def operator_rows(calls: dict) -> tuple[list[OperatorRow], OperatorRow]:
     """Per-operator figures for the period, every active operator listed (zeros included),
-    busiest first; and the totals row."""
-    calls = (
-        submitted_calls(campaign, period.start, period.end)
-        .order_by()
-        .values("operator")
-        .annotate(
-            calls=Count("pk"),
-            answered=Count("pk", filter=ANSWERED),
-            accepted=Count("pk", filter=ACCEPTED),
-            refused=Count("pk", filter=Q(call_status=CallStatus.REFUSED)),
-            callbacks=Count("pk", filter=Q(call_status=CallStatus.CALLBACK)),
-            last_activity=Max("submitted_at"),
-        )
-    )
-    recorded = (
-        Recording.objects.filter(submitted_condition(campaign, period.start, period.end, "call__"))
-        .order_by()
-        .values("call__operator")
-        .annotate(seconds=Sum("duration_seconds"), recorded_calls=Count("call", distinct=True))
-    )
-    by_operator = {row["operator"]: row for row in calls}
-    recorded_by_operator = {row["call__operator"]: row for row in recorded}
+    busiest first; and the totals row. One query: the operators."""
+    by_operator = calls["operators"]
     users = (
         get_user_model()
-        .objects.filter(
-            Q(groups__name=OPERATORS, is_active=True)
-            | Q(pk__in=list(by_operator) + list(recorded_by_operator))
-        )
+        .objects.filter(Q(groups__name=OPERATORS, is_active=True) | Q(pk__in=list(by_operator)))
         .distinct()
         .only("pk", "username", "first_name", "last_name")
     )
-    rows = []
-    for user in users:
-        row = OperatorRow(name=user.get_full_name() or user.get_username())
-        if figures := by_operator.get(user.pk):
-            for name in ("calls", "answered", "accepted", "refused", "callbacks", "last_activity"):
-                setattr(row, name, figures[name])
-        if rec := recorded_by_operator.get(user.pk):
-            row.recorded_seconds = rec["seconds"] or 0.0
-            row.recorded_calls = rec["recorded_calls"]
-        rows.append(row)
+    rows = [
+        operator_row(user.get_full_name() or user.get_username(), by_operator.get(user.pk))
+        for user in users
+    ]
     rows.sort(key=lambda r: (-r.calls, r.name.casefold()))
-    total = OperatorRow(name=_("Total"))
-    for row in rows:
-        for name in ("calls", "answered", "accepted", "refused", "callbacks"):
-            setattr(total, name, getattr(total, name) + getattr(row, name))
-        total.recorded_seconds += row.recorded_seconds
-        total.recorded_calls += row.recorded_calls
-        if row.last_activity and (
-            total.last_activity is None or row.last_activity > total.last_activity
-        ):
-            total.last_activity = row.last_activity
+    total = operator_row(
+        _("Total"),
+        {
+            **calls["totals"],
+            "recorded_seconds": sum(row["recorded_seconds"] for row in by_operator.values()),
+            "last_activity": max(
+                filter(None, (row["last_activity"] for row in by_operator.values())), default=None
+            ),
+        },
+    )
     return rows, total
 
 
@@ -578,9 +694,10 @@ def figures(filters: Filters, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     period = period_for(filters, now)
     companies = company_aggregates(filters.campaign, now)
-    calls = call_aggregates(filters.campaign, period)
-    per_hour = calls_per_hour(filters.campaign, now)
-    operators, operators_total = operator_rows(filters.campaign, period)
+    today, per_hour = today_part(filters.campaign, now)
+    period_figures = period_calls(filters.campaign, period, today, now)
+    calls = period_figures["totals"]
+    operators, operators_total = operator_rows(period_figures)
     counts = class_counts(companies)
     return {
         "now": timezone.localtime(now),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -24,6 +25,14 @@ HTMX = {"HX-Request": "true"}
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     """A local time in March 2026."""
     return datetime(2026, 3, day, hour, minute, tzinfo=DOUALA)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Closed days are cached: every test starts without them."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -238,8 +247,10 @@ def test_rates_of_all_campaigns_match_the_hand_count(world):
 def test_the_page_shows_each_rate_its_fraction_and_its_definition(client, world):
     client.force_login(world.supervisor)
     page = client.get(URL, {"campaign": world.a.pk}).content.decode()
-    for shown in ("17,6 %", "3 / 17", "29,4 %", "5 / 17", "30,0 %", "3 / 10", "58,8 %", "10 / 17"):
+    for shown in ("17,6", "3 / 17", "29,4", "5 / 17", "30,0", "3 / 10", "58,8", "10 / 17"):
         assert shown in page
+    for value in ("17,6", "29,4", "30,0", "58,8"):
+        assert f"{value}\u00a0%" in page  # the sign stays on the number's line
     assert "Entretiens complets (1.1) ÷ [complets (1.1) + partiels (1.2) + refus (2.11)" in page
     assert "Refus (2.11) ÷ le dénominateur de RR1." in page
     for code in ("RR1", "RR2", "COOP1", "REF1", "CON1"):
@@ -509,11 +520,13 @@ def grow(campaign, make_company, operators, n_companies, calls_each):
 
 
 def count_queries(client, **params):
-    with CaptureQueriesContext(connection) as partial:
-        assert client.get(URL, params, headers=HTMX).status_code == 200
-    with CaptureQueriesContext(connection) as page:
-        assert client.get(URL, params).status_code == 200
-    return len(partial), len(page)
+    counts = []
+    for headers in (HTMX, {}):
+        cache.clear()  # the same cache state for both sizes: closed days not cached yet
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(URL, params, headers=headers).status_code == 200
+        counts.append(len(queries))
+    return tuple(counts)
 
 
 @pytest.mark.parametrize(
@@ -534,7 +547,9 @@ def test_query_count_does_not_grow_with_the_data(
     large = count_queries(client, **params)
     assert large == small
     partial, page = large
-    assert partial <= 12, "the figures must stay a handful of aggregate queries"
+    # Session, user, two for permissions, the chosen campaign, then at most seven for the
+    # figures (see test_figures_use_a_handful_of_aggregate_queries).
+    assert partial <= 4 + 1 + 7, "the figures must stay a handful of aggregate queries"
     assert page <= partial + 1  # the full page only adds the campaign list of the form
 
 
@@ -547,7 +562,69 @@ def test_the_empty_dashboard_runs_the_same_queries(
     assert count_queries(client) == empty
 
 
-def test_figures_use_aggregate_queries(django_assert_max_num_queries, world):
-    # Six queries: companies, period calls, calls per hour, two per operator, the operators.
-    with django_assert_max_num_queries(6):
+def test_figures_use_a_handful_of_aggregate_queries(django_assert_num_queries, world):
+    # Inactive campaigns and companies (grouped); today's calls per operator (and per hour)
+    # and their recordings; the same two for the closed days; the operators.
+    with django_assert_num_queries(2 + 2 + 2 + 1):
         get_figures(world.a, PeriodChoice.CAMPAIGN)
+    # Closed days are now cached: only today's calls are counted again.
+    with django_assert_num_queries(2 + 2 + 1):
+        again = get_figures(world.a, PeriodChoice.CAMPAIGN)
+    assert again["calls"]["calls"] == 11
+    # Today only: nothing closed to count.
+    with django_assert_num_queries(2 + 2 + 1):
+        get_figures(world.a)
+    # A range of past days only: today is still counted, for the chart and « today ».
+    with django_assert_num_queries(2 + 2 + 2 + 1):
+        past = get_figures(world.a, PeriodChoice.CUSTOM, date(2026, 3, 1), date(2026, 3, 11))
+    assert (past["calls"]["calls"], past["calls_today"]) == (4, 7)
+
+
+def test_closed_days_come_from_the_cache_and_today_stays_live(world):
+    week = get_figures(world.a, PeriodChoice.WEEK)
+    assert week["calls"]["calls"] == 10
+    submit(world.new[1], world.op2, NOW - timedelta(minutes=1), "answered", "refused")
+    again = get_figures(world.a, PeriodChoice.WEEK)
+    assert again["calls"]["calls"] == 11  # today's new call, counted at once
+    assert again["calls"]["outcome_refused"] == week["calls"]["outcome_refused"] + 1
+    paul = next(row for row in again["operators"] if row.name == "Paul Eto")
+    # Paul: calls 4, 5, 6, 12 today, 8 yesterday, and the new one.
+    assert (paul.calls, paul.refused, paul.last_activity) == (6, 1, NOW - timedelta(minutes=1))
+    cache.clear()
+    assert get_figures(world.a, PeriodChoice.WEEK)["calls"] == again["calls"]
+
+
+def test_closed_and_live_parts_add_up_to_the_whole_period(world):
+    by_parts = get_figures(None, PeriodChoice.CAMPAIGN)
+    from calls.dashboard import call_part, combine
+
+    whole = combine([call_part(None, None, None)])
+    assert by_parts["calls"] == whole["totals"]
+    rows = {row.name: row for row in by_parts["operators"]}
+    # Awa: calls 1, 2, 3, 11 today, 7 (yesterday) and 9; Paul: 4, 5, 6, 12, 8 and 10.
+    assert rows["Awa Ngo"].calls == 6
+    assert rows["Awa Ngo"].recorded_seconds == 300 + 60 + 30 + 100 + 20
+    assert rows["Paul Eto"].calls == 6
+    assert by_parts["operators_total"].calls == whole["totals"]["calls"] == 12
+
+
+def test_just_after_midnight_the_closed_days_are_kept_one_minute_only(world):
+    with time_machine.travel(datetime(2026, 3, 13, 0, 2, tzinfo=DOUALA), tick=False):
+        assert get_figures(world.a, PeriodChoice.WEEK)["calls"]["calls"] == 10
+        # A call submitted at 23:59:59 that committed after midnight.
+        submit(world.new[1], world.op1, at(12, 23, 59), "no_answer")
+    with time_machine.travel(datetime(2026, 3, 13, 0, 4, tzinfo=DOUALA), tick=False):
+        assert get_figures(world.a, PeriodChoice.WEEK)["calls"]["calls"] == 11
+
+
+def test_numbers_are_formatted_the_french_way():
+    from django.utils import translation
+
+    from calls.templatetags.dashboard import count, share, tenths
+
+    with translation.override("fr"):
+        assert count(200000) == "200\xa0000"
+        assert count(None) == "0"
+        assert share(100 * 3 / 17) == "17,6\xa0%"
+        assert share(None) == "—"
+        assert tenths(12345 / 60) == "205,8"
