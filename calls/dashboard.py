@@ -566,7 +566,7 @@ class HourChart:
 
 
 def hour_starts(day: date) -> list[datetime]:
-    """The 25 boundaries of the day's hours in TIME_ZONE (aware, so DST-safe)."""
+    """The 25 boundaries of the day's wall-clock hours in TIME_ZONE (aware datetimes)."""
     return [local_midnight(day) + timedelta(hours=h) for h in range(24)] + [
         local_midnight(day + timedelta(days=1))
     ]

@@ -1,3 +1,5 @@
+from datetime import date
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +26,10 @@ class LoginForm(AuthenticationForm):
         ),
         "inactive": _("Ce compte est désactivé. Adressez-vous à votre superviseur."),
     }
+
+
+# Custom periods stay within sensible years (and far from datetime's limits).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class CampaignChoiceField(forms.ModelChoiceField):
@@ -72,6 +78,10 @@ class DashboardFilterForm(forms.Form):
         if cleaned.get("period") != PeriodChoice.CUSTOM:
             return cleaned
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day and not (FIRST_DAY <= day <= LAST_DAY):
+                self.add_error(name, _("Date hors des limites (2000 à 2099)."))
         if "date_from" in self.errors or "date_to" in self.errors:
             self.add_error("period", _("Période personnalisée ignorée : dates invalides."))
         elif not (date_from and date_to):

@@ -125,6 +125,22 @@ def test_polling_pauses_while_the_tab_is_hidden(page, live_server, login, superv
     expect(page.locator("#figures")).to_be_visible()
 
 
+def test_an_expired_session_takes_the_whole_page_to_the_login_form(
+    page, live_server, login, supervisor
+):
+    from django.contrib.sessions.models import Session
+
+    login(page, supervisor)
+    page.goto(f"{live_server.url}/dashboard/?period=7d")
+    expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
+
+    Session.objects.all().delete()  # what expiry does, without waiting 12 hours
+
+    expect(page).to_have_url(re.compile(r"/appels/acces/\?next=/dashboard/"), timeout=15_000)
+    expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tableau de bord")).to_have_count(0)
+
+
 def set_visibility(page, state):
     """What the browser does when the tab is hidden or shown again."""
     page.evaluate(

@@ -437,6 +437,12 @@ def test_filters_stay_selected_in_the_form(client, world):
             {"period": "custom", "date_from": "2026-02-31", "date_to": "2026-03-01"},
             "Date de début invalide.",
         ),
+        (
+            {"period": "custom", "date_from": "0001-01-01", "date_to": "9999-12-31"},
+            "Date hors des limites (2000 à 2099).",
+        ),
+        ({"campaign": "99999999999999999999999"}, "Cette campagne n&#x27;existe pas."),
+        ({"period": "custom", "date_from": "x" * 500, "date_to": "2026-03-01"}, "invalide"),
     ],
 )
 def test_invalid_filters_show_a_french_message_and_fall_back_to_defaults(
