@@ -2,6 +2,7 @@
 
 import io
 import re
+import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -494,3 +495,80 @@ def test_filenames_carry_the_campaign_scope_and_date(campaign, time_machine):
     assert export_filename(None, Scope.COMPANIES, "xlsx") == (
         "naumur_toutes-campagnes_entreprises_2026-03-03.xlsx"
     )
+    campaign.name = "東京"
+    assert export_filename(campaign, Scope.CALLS, "csv") == (
+        f"naumur_campagne-{campaign.pk}_appels_2026-03-03.csv"
+    )
+
+
+# --- The XLSX row writer and CSV chunks -------------------------------------------------------
+
+AWKWARD_TEXTS = [
+    " espaces autour ",
+    "Ligne 1\nLigne 2",
+    "Société & Fils <SARL>",
+    "Texte _x0041_ littéral",
+    "Bell \x07 et tab\tmilieu",
+    "=1+1",
+]
+
+
+@pytest.fixture
+def awkward_world(outcome_world, make_company, operator):
+    for n, text in enumerate(AWKWARD_TEXTS):
+        company = make_company(name=text, product=text, validity_score=Decimal("-0.25"))
+        make_call(
+            company, operator, "voicemail", submitted_at=datetime(2026, 3, 3, 8, n, tzinfo=UTC)
+        )
+    return outcome_world
+
+
+def reference_row_writer(sheet, row, values):
+    """What the export would write through xlsxwriter's public API, one cell at a time."""
+    for col, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            quoted = sheet.quoted_format if value[0] in "=+-@\t\r" else None
+            sheet.write_string(row, col, value, quoted)
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, col, value, sheet.date_format)
+        else:
+            sheet.write_number(row, col, value)
+
+
+@pytest.mark.parametrize("scope", [Scope.CALLS, Scope.COMPANIES])
+def test_the_whole_row_writer_writes_exactly_what_xlsxwriter_writes(
+    awkward_world, scope, monkeypatch
+):
+    from exports.xlsx import ExportWorksheet
+
+    export = Export(scope, Filters(), site_links())
+    ours = zipfile.ZipFile(io.BytesIO(xlsx_bytes(export)))
+    monkeypatch.setattr(ExportWorksheet, "write_export_row", reference_row_writer)
+    reference = zipfile.ZipFile(io.BytesIO(xlsx_bytes(export)))
+
+    names = sorted(set(ours.namelist()) - {"docProps/core.xml"})  # core.xml holds the time
+    assert names == sorted(set(reference.namelist()) - {"docProps/core.xml"})
+    for name in names:
+        assert ours.read(name) == reference.read(name), name
+
+
+def test_a_text_that_looks_like_xlsxwriter_markup_stays_text(campaign, make_company, operator):
+    # xlsxwriter's constant-memory mode copies "<r>...</r>" into the XML unescaped.
+    name = "<r><t>Société</t></r>"
+    company = make_company(name=name)
+    make_call(company, operator, "invalid", submitted_at=datetime(2026, 3, 2, tzinfo=UTC))
+
+    workbook, sheets = read_xlsx(xlsx_bytes(Export(Scope.CALLS, Filters())))
+    assert sheets["Appels"][1][0].value == name
+
+
+def test_the_csv_is_streamed_in_chunks(outcome_world, monkeypatch):
+    whole = csv_bytes(Export(Scope.CALLS, Filters(), site_links()))
+    monkeypatch.setattr(writers, "CSV_BATCH_ROWS", 4)
+    monkeypatch.setattr(writers, "CSV_CHUNK_BYTES", 100)
+
+    chunks = list(csv_chunks(Export(Scope.CALLS, Filters(), site_links())))
+    assert len(chunks) == 5  # 18 rows: 4 full batches, then the rest
+    assert b"".join(chunks) == whole

@@ -28,6 +28,8 @@ from exports.writers import (
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # a read-only data command, like dumpdata
+
     help = (
         "Exporte les appels validés (ou les entreprises avec leur dernier résultat) en CSV ou "
         "XLSX, avec les mêmes colonnes et filtres que la page /export/."
