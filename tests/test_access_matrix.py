@@ -66,6 +66,7 @@ PAGES: dict[str, Page] = {
     "companies:campaigns": Page(SUPERVISOR),
     "companies:import": Page(SUPERVISOR),
     "exports:export": Page(SUPERVISOR),
+    "exports:download": Page(SUPERVISOR, data=lambda world: {"format": "csv", "scope": "calls"}),
 }
 
 
