@@ -3,7 +3,7 @@
 generator, for the import benchmark and for trying the import by hand).
 
     python bench/gen_companies.py --rows 100000 > companies.csv
-    python bench/gen_companies.py --rows 500 --delimiter ';' --encoding cp1252 --no-header > excel.csv
+    python bench/gen_companies.py --rows 500 --delimiter ';' --encoding cp1252 --no-header
 
 Deterministic for a given --seed. Phone numbers come in the shapes seen in real lists
 (+237 6.., 6.. .. .., 00237.., with dots or dashes); with --dirty a few rows are bad on purpose
@@ -113,9 +113,8 @@ def main() -> None:
     parser.add_argument("--no-header", action="store_true")
     parser.add_argument("--dirty", action="store_true")
     args = parser.parse_args()
-    out = open(sys.stdout.fileno(), "w", encoding=args.encoding, newline="", closefd=False)
-    write(out, args.rows, args.seed, args.delimiter, not args.no_header, args.dirty)
-    out.flush()
+    with open(sys.stdout.fileno(), "w", encoding=args.encoding, newline="", closefd=False) as out:
+        write(out, args.rows, args.seed, args.delimiter, not args.no_header, args.dirty)
 
 
 if __name__ == "__main__":

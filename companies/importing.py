@@ -317,8 +317,14 @@ def field_for_header(cell: str) -> str | None:
         return None
     if key in ALIAS_TO_FIELD:
         return ALIAS_TO_FIELD[key]
-    for alias, name in PREFIX_ALIASES:
+    for number_sign in ("numero", "num", "no", "n"):  # "N° Tél", "No téléphone"
+        if key.startswith(number_sign) and key[len(number_sign) :] in ALIAS_TO_FIELD:
+            return ALIAS_TO_FIELD[key[len(number_sign) :]]
+    for alias, name in PREFIX_ALIASES:  # "Téléphone portable", "Score de validité (%)"
         if key.startswith(alias):
+            return name
+    for alias, name in PREFIX_ALIASES:  # "Ville / localité du siège", "Tél. (téléphone)"
+        if len(alias) >= 6 and alias in key:
             return name
     return None
 
@@ -683,9 +689,7 @@ def niu_key(niu: str) -> str:
     return "".join(niu.split()).upper()
 
 
-def clean_record(
-    line: int, fields: list[str], layout: Layout, report: Report
-) -> dict | None:
+def clean_record(line: int, fields: list[str], layout: Layout, report: Report) -> dict | None:
     """The company values of one record, or None when rejected (the reason goes on the report)."""
     width = layout.width
     if len(fields) > width:
@@ -943,8 +947,7 @@ def plan_rows(
         if pk is not None and pk in matched:
             report.reject(
                 line,
-                _("Même entreprise que la ligne %(line)d : ligne ignorée.")
-                % {"line": matched[pk]},
+                _("Même entreprise que la ligne %(line)d : ligne ignorée.") % {"line": matched[pk]},
                 fields,
             )
             continue
@@ -987,7 +990,8 @@ def sample_row(planned: Planned) -> dict:
         **{name: values[name] for name in TEXT_FIELDS},
         "phone_e164": values["phone_e164"],
         "validity_score": "" if values["validity_score"] is None else str(values["validity_score"]),
-        "status": values["status"],
+        "status": str(values["status"]),
+        "status_label": str(Status(values["status"]).label),
     }
 
 
@@ -1173,13 +1177,11 @@ class CompanyWriter:
         table = quote(Company._meta.db_table)
         placeholders = ", ".join(["%s"] * len(columns))
         self.insert_sql = (
-            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
-            f"VALUES ({placeholders})"
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES ({placeholders})"
         )
         assignments = ", ".join(f"{quote(c)} = %s" for c in [*self.UPDATED, "is_archived"])
         self.update_sql = (
-            f"UPDATE {table} SET {assignments}, {quote('updated_at')} = %s "
-            f"WHERE {quote('id')} = %s"
+            f"UPDATE {table} SET {assignments}, {quote('updated_at')} = %s WHERE {quote('id')} = %s"
         )
         self.update_constants = [
             self.prepare("is_archived", False),
@@ -1282,7 +1284,8 @@ def format_report(report: Report, *, applied: bool, filename: str = "") -> str:
         lines.append(_("Lignes rejetées :"))
         for issue in report.errors:
             lines.append(
-                "  " + _("ligne %(line)s : %(message)s") % {"line": issue.line, "message": issue.message}
+                "  "
+                + _("ligne %(line)s : %(message)s") % {"line": issue.line, "message": issue.message}
             )
     if report.warnings:
         lines.append(_("Avertissements :"))
