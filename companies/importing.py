@@ -853,6 +853,12 @@ def _national(digits: str) -> str | None:
 INFO_FIELDS = [*TEXT_FIELDS, "validity_score"]
 
 
+def updated_fields(layout: Layout) -> list[str]:
+    """The info an import may change on a company it finds again: the columns the file has
+    (a list without a "product" column leaves products alone)."""
+    return [name for name in INFO_FIELDS if name in layout.columns]
+
+
 def fingerprint(values) -> int:
     return hash(tuple(values))
 
@@ -868,9 +874,11 @@ class Existing:
     # id -> line of the file that matched it (filled while planning)
     matched: dict[int, int] = field(default_factory=dict)
 
+    fields: list[str] = field(default_factory=lambda: list(INFO_FIELDS))
+
     @classmethod
-    def of(cls, campaign: Campaign | None) -> Existing:
-        existing = cls()
+    def of(cls, campaign: Campaign | None, fields: list[str]) -> Existing:
+        existing = cls(fields=fields)
         if campaign is None or campaign.pk is None:
             return existing
         from calls.models import CallRecord
@@ -879,10 +887,10 @@ class Existing:
             Company.objects.filter(campaign=campaign)
             .annotate(has_calls=Exists(CallRecord.objects.filter(company=OuterRef("pk"))))
             .order_by("pk")
-            .values_list("pk", *INFO_FIELDS, "phone_e164", "is_archived", "status", "has_calls")
+            .values_list("pk", "niu", *fields, "phone_e164", "is_archived", "status", "has_calls")
         )
-        for pk, *info, e164, archived, status, has_calls in rows.iterator(chunk_size=5000):
-            key = niu_key(info[INFO_FIELDS.index("niu")])
+        for pk, niu, *info, e164, archived, status, has_calls in rows.iterator(chunk_size=5000):
+            key = niu_key(niu)
             if key:
                 existing.by_niu.setdefault(key, pk)
             if e164:
@@ -961,7 +969,7 @@ def plan_rows(
             continue
         matched[pk] = line
         _key, old_fingerprint, archived, _removable = existing.info[pk]
-        if archived or old_fingerprint != fingerprint(values[name] for name in INFO_FIELDS):
+        if archived or old_fingerprint != fingerprint(values[name] for name in existing.fields):
             report.updated += 1
             yield Planned("update", line, values, pk)
         else:
@@ -1014,7 +1022,7 @@ def analyse(
     check_size(len(data))
     text, layout = read_layout(data, encoding, delimiter, has_header)
     report = Report(layout=layout)
-    existing = Existing.of(campaign if mode != ImportMode.NEW else None)
+    existing = Existing.of(campaign if mode != ImportMode.NEW else None, updated_fields(layout))
     for planned in plan_rows(text, layout, existing, report, progress):
         if len(report.sample) < SAMPLE_ROWS:
             report.sample.append(sample_row(planned))
@@ -1105,10 +1113,10 @@ def _apply(batch: ImportBatch, data: bytes, progress: Progress | None) -> Report
         if batch.campaign_id is None:
             raise ImportApplyError(_("Choisissez la campagne à compléter ou à remplacer."))
         campaign = Campaign.objects.select_for_update().get(pk=batch.campaign_id)
-        existing = Existing.of(campaign)
+        existing = Existing.of(campaign, updated_fields(layout))
 
     report = Report(layout=layout)
-    writer = CompanyWriter(campaign, now)
+    writer = CompanyWriter(campaign, now, updated_fields(layout))
     for planned in plan_rows(text, layout, existing, report, progress):
         if planned.action == "create":
             writer.create(planned.values)
@@ -1144,9 +1152,15 @@ class CompanyWriter:
     """
 
     VARIABLE = ["campaign_id", *INFO_FIELDS, "phone_e164", "status", "callback_at"]
-    UPDATED = [*INFO_FIELDS, "phone_e164"]
 
-    def __init__(self, campaign: Campaign, now: datetime, batch_size: int = BATCH_SIZE):
+    def __init__(
+        self,
+        campaign: Campaign,
+        now: datetime,
+        updated: list[str] = INFO_FIELDS,
+        batch_size: int = BATCH_SIZE,
+    ):
+        self.updated = [*updated, "phone_e164"]
         self.connection = connection = connections[Company.objects.db]
         self.batch_size = batch_size
         self.creates: list[list] = []
@@ -1179,7 +1193,7 @@ class CompanyWriter:
         self.insert_sql = (
             f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES ({placeholders})"
         )
-        assignments = ", ".join(f"{quote(c)} = %s" for c in [*self.UPDATED, "is_archived"])
+        assignments = ", ".join(f"{quote(c)} = %s" for c in [*self.updated, "is_archived"])
         self.update_sql = (
             f"UPDATE {table} SET {assignments}, {quote('updated_at')} = %s WHERE {quote('id')} = %s"
         )
@@ -1210,10 +1224,11 @@ class CompanyWriter:
 
     def update(self, pk: int, values: dict) -> None:
         """Info only: status, attempts, locks and calls stay as they are."""
-        row = [values[name] for name in self.UPDATED]
-        row[self.UPDATED.index("validity_score")] = self.score.get_db_prep_save(
-            values["validity_score"], self.connection
-        )
+        row = [values[name] for name in self.updated]
+        if "validity_score" in self.updated:
+            row[self.updated.index("validity_score")] = self.score.get_db_prep_save(
+                values["validity_score"], self.connection
+            )
         self.updates.append([*row, *self.update_constants, pk])
         if len(self.updates) >= self.batch_size:
             self.flush()
