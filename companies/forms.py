@@ -17,6 +17,10 @@ class ImportUploadForm(forms.Form):
             "enregistrement."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv,text/plain"}),
+        error_messages={
+            "empty": _("Le fichier est vide."),
+            "required": _("Choisissez le fichier à importer."),
+        },
     )
     mode = forms.ChoiceField(
         label=_("Mode"),
