@@ -818,6 +818,8 @@ def fast_normalise_phone(raw: str) -> str:
 
 
 def _international(digits: str) -> str:
+    if digits.startswith("0"):
+        return ""  # no country code starts with 0
     for length in (1, 2, 3):
         code = int(digits[:length]) if digits[:length].isdigit() else 0
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:

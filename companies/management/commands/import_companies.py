@@ -6,7 +6,6 @@ the /import-entreprises/ page.
     python manage.py import_companies liste.csv --campaign "Enquête 2026" --mode replace --dry-run
 """
 
-import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -31,9 +30,9 @@ class ProgressBar:
         self.last = percent
         filled = self.width * percent // 100
         bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r{self.label:<14} [{bar}] {percent:3d} %")
+        self.stream.write(f"\r{self.label:<14} [{bar}] {percent:3d} %", ending="")
         if percent >= 100:
-            self.stream.write("\n")
+            self.stream.write("")
         self.stream.flush()
 
 
@@ -96,7 +95,7 @@ class Command(BaseCommand):
                 encoding=options["encoding"],
                 delimiter=delimiter,
                 has_header=options["has_header"],
-                progress=ProgressBar(sys.stderr, "Analyse") if show_progress else None,
+                progress=ProgressBar(self.stderr, "Analyse") if show_progress else None,
             )
         except importing.ImportFileError as exc:
             raise CommandError(str(exc)) from exc
@@ -123,7 +122,7 @@ class Command(BaseCommand):
         try:
             applied = importing.apply_batch(
                 batch,
-                progress=ProgressBar(sys.stderr, "Enregistrement") if show_progress else None,
+                progress=ProgressBar(self.stderr, "Enregistrement") if show_progress else None,
             )
         except (importing.ImportFileError, importing.ImportApplyError) as exc:
             raise CommandError(str(exc)) from exc
