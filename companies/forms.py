@@ -113,6 +113,12 @@ class ImportSettingsForm(forms.Form):
 
 
 class CampaignForm(forms.ModelForm):
+    max_attempts = forms.IntegerField(
+        label=_("Tentatives maximum"),
+        min_value=1,
+        max_value=50,
+        help_text=_("Après ce nombre d'appels sans réponse, l'entreprise est terminée."),
+    )
     retry_delay_minutes = forms.IntegerField(
         label=_("Délai avant nouvel essai (minutes)"),
         min_value=0,
@@ -129,16 +135,8 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["max_attempts"].min_value = 1
-        self.fields["max_attempts"].widget.attrs["min"] = 1
         delay = self.instance.retry_delay if self.instance.pk else timedelta(hours=2)
         self.fields["retry_delay_minutes"].initial = int(delay.total_seconds() // 60)
-
-    def clean_max_attempts(self) -> int:
-        value = self.cleaned_data["max_attempts"]
-        if value < 1:
-            raise ValidationError(_("Au moins une tentative."))
-        return value
 
     def save(self, commit=True):
         self.instance.retry_delay = timedelta(minutes=self.cleaned_data["retry_delay_minutes"])
