@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -58,6 +59,8 @@ FIELDS = [
     "status",
 ]
 TEXT_FIELDS = ["name", "phone", "product", "activity", "location", "legal_form", "niu"]
+MAX_LENGTHS = {name: Company._meta.get_field(name).max_length for name in TEXT_FIELDS}
+EMPTY_VALUES = {**dict.fromkeys(TEXT_FIELDS, ""), "validity_score": None}
 REQUIRED_FIELDS = ["name", "phone"]
 
 FIELD_LABELS = {
@@ -190,6 +193,18 @@ class Layout:
     columns: list[str | None]  # field name per column index, None = ignored
     width: int  # fields a row is expected to have
     skip_records: int = 0  # records before the data: an Excel "sep=;" line, the header
+
+    def __post_init__(self):
+        self.text_columns = [
+            (index, name, MAX_LENGTHS[name])
+            for index, name in enumerate(self.columns)
+            if name in TEXT_FIELDS
+        ]
+        self.score_index = self.column_of("validity_score")
+        self.status_index = self.column_of("status")
+
+    def column_of(self, name: str) -> int | None:
+        return self.columns.index(name) if name in self.columns else None
 
     def mapping(self) -> list[dict]:
         rows = []
@@ -655,7 +670,6 @@ def iter_records(
 
 # --- Records to values ------------------------------------------------------------------------
 
-MAX_LENGTHS = {name: Company._meta.get_field(name).max_length for name in TEXT_FIELDS}
 SCORE_FIELD = Company._meta.get_field("validity_score")
 SCORE_LIMIT = Decimal(10) ** (SCORE_FIELD.max_digits - SCORE_FIELD.decimal_places)
 SCORE_QUANTUM = Decimal(1).scaleb(-SCORE_FIELD.decimal_places)
@@ -717,51 +731,42 @@ def clean_record(line: int, fields: list[str], layout: Layout, report: Report) -
         )
         return None
 
-    values = dict.fromkeys(TEXT_FIELDS, "")
-    values["validity_score"] = None
-    raw_status = ""
-    for index, name in enumerate(layout.columns):
-        if name is None:
-            continue
+    values = dict(EMPTY_VALUES)
+    for index, name, limit in layout.text_columns:
         cell = fields[index].strip()
-        if name == "status":
-            raw_status = cell
-        elif name == "validity_score":
-            if cell:
-                try:
-                    values["validity_score"] = parse_score(cell)
-                except ValueError:
-                    report.reject(
-                        line,
-                        _("Score « %(value)s » : ce n'est pas un nombre (ex. 72,5).")
-                        % {"value": cell[:40]},
-                        fields,
-                    )
-                    return None
-        else:
-            if "\n" in cell or "\r" in cell or "\t" in cell:
-                cell = _INNER_BREAKS.sub(" ", cell)
-            values[name] = cell
-
+        if "\n" in cell or "\r" in cell or "\t" in cell:
+            cell = _INNER_BREAKS.sub(" ", cell)
+        if len(cell) > limit:
+            report.reject(
+                line,
+                _("Champ « %(field)s » trop long : %(length)d caractères (%(max)d au maximum).")
+                % {"field": FIELD_LABELS[name], "length": len(cell), "max": limit},
+                fields,
+            )
+            return None
+        values[name] = cell
     if not values["name"]:
         report.reject(line, _("Nom de l'entreprise manquant."), fields)
         return None
     if not values["phone"]:
         report.reject(line, _("Téléphone manquant."), fields)
         return None
-    for name in TEXT_FIELDS:
-        if len(values[name]) > MAX_LENGTHS[name]:
-            report.reject(
-                line,
-                _("Champ « %(field)s » trop long : %(length)d caractères (%(max)d au maximum).")
-                % {
-                    "field": FIELD_LABELS[name],
-                    "length": len(values[name]),
-                    "max": MAX_LENGTHS[name],
-                },
-                fields,
-            )
-            return None
+    if layout.score_index is not None:
+        cell = fields[layout.score_index].strip()
+        if cell:
+            try:
+                values["validity_score"] = parse_score(cell)
+            except ValueError:
+                report.reject(
+                    line,
+                    _("Score « %(value)s » : ce n'est pas un nombre (ex. 72,5).")
+                    % {"value": cell[:40]},
+                    fields,
+                )
+                return None
+    raw_status = ""
+    if layout.status_index is not None:
+        raw_status = fields[layout.status_index].strip()
 
     values["phone_e164"] = e164 = fast_normalise_phone(values["phone"])
     if not e164:
@@ -774,10 +779,15 @@ def clean_record(line: int, fields: list[str], layout: Layout, report: Report) -
     return values
 
 
+@functools.lru_cache(maxsize=256)
+def status_for(raw: str) -> str | None:
+    return STATUS_KEYS.get(header_key(raw))
+
+
 def clean_status(line: int, raw: str, report: Report) -> str:
     if not raw:
         return Status.PENDING
-    status = STATUS_KEYS.get(header_key(raw))
+    status = status_for(raw)
     if status == Status.IN_PROGRESS:
         report.warn(
             line,
@@ -817,6 +827,21 @@ def fast_normalise_phone(raw: str) -> str:
     return _international(compact) or normalise_phone(raw)
 
 
+@functools.lru_cache(maxsize=512)
+def possible_lengths(country_code: int) -> frozenset[int]:
+    """Every national number length valid somewhere under this country code."""
+    lengths: set[int] = set()
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()):
+        if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
+            metadata = phonenumbers.PhoneMetadata.metadata_for_nongeo_region(country_code)
+        else:
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if metadata is None or metadata.general_desc is None:
+            return frozenset(range(1, 18))  # unknown: let is_valid_number decide
+        lengths.update(metadata.general_desc.possible_length or range(1, 18))
+    return frozenset(lengths)
+
+
 def _international(digits: str) -> str:
     if digits.startswith("0"):
         return ""  # no country code starts with 0
@@ -826,6 +851,8 @@ def _international(digits: str) -> str:
             national = digits[length:]
             if not national or national.startswith("0"):
                 return ""  # leading zeros have their own rules: the slow path decides
+            if len(national) not in possible_lengths(code):
+                return ""  # is_valid_number would say no, only slower
             number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
             return "+" + digits if phonenumbers.is_valid_number(number) else ""
     return ""
@@ -841,6 +868,8 @@ def _national(digits: str) -> str | None:
         or metadata.national_prefix
         or digits.startswith("0")
     ):
+        return None
+    if len(digits) not in possible_lengths(metadata.country_code):
         return None
     number = phonenumbers.PhoneNumber(
         country_code=metadata.country_code, national_number=int(digits)
@@ -1204,6 +1233,14 @@ class CompanyWriter:
             self.prepare("updated_at", now),
         ]
 
+    def adapt_score(self, value):
+        if value is None:
+            return None
+        # The value is already a quantized Decimal: only the backend's adaptation is left.
+        return self.connection.ops.adapt_decimalfield_value(
+            value, self.score.max_digits, self.score.decimal_places
+        )
+
     def prepare(self, name: str, value):
         return Company._meta.get_field(name).get_db_prep_save(value, self.connection)
 
@@ -1213,9 +1250,7 @@ class CompanyWriter:
         for name in TEXT_FIELDS:
             row[slot[name]] = values[name]
         row[slot["phone_e164"]] = values["phone_e164"]
-        row[slot["validity_score"]] = self.score.get_db_prep_save(
-            values["validity_score"], self.connection
-        )
+        row[slot["validity_score"]] = self.adapt_score(values["validity_score"])
         status = values["status"]
         row[slot["status"]] = str(status)
         # An imported callback has no date: it is due now.
@@ -1228,8 +1263,8 @@ class CompanyWriter:
         """Info only: status, attempts, locks and calls stay as they are."""
         row = [values[name] for name in self.updated]
         if "validity_score" in self.updated:
-            row[self.updated.index("validity_score")] = self.score.get_db_prep_save(
-                values["validity_score"], self.connection
+            row[self.updated.index("validity_score")] = self.adapt_score(
+                values["validity_score"]
             )
         self.updates.append([*row, *self.update_constants, pk])
         if len(self.updates) >= self.batch_size:
