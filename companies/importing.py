@@ -822,9 +822,10 @@ def fast_normalise_phone(raw: str) -> str:
     if compact.startswith("00"):
         return _international(compact[2:]) or normalise_phone(raw)
     national = _national(compact)
-    if national is not None:
-        return national
-    return _international(compact) or normalise_phone(raw)
+    if national is None:
+        return normalise_phone(raw)
+    # Like normalise_phone(): the national reading first, then the digits as international.
+    return national or _international(compact) or normalise_phone(raw)
 
 
 @functools.lru_cache(maxsize=512)
@@ -853,13 +854,13 @@ def _international(digits: str) -> str:
                 return ""  # leading zeros have their own rules: the slow path decides
             if len(national) not in possible_lengths(code):
                 return ""  # is_valid_number would say no, only slower
-            number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
-            return "+" + digits if phonenumbers.is_valid_number(number) else ""
+            return "+" + digits if is_valid_national(code, national) else ""
     return ""
 
 
 def _national(digits: str) -> str | None:
-    """E.164 of a national number in PHONE_REGION; None when only the slow path can tell."""
+    """E.164 of a national number in PHONE_REGION, "" when it is not one, None when only the
+    slow path can tell (a region with a national prefix, a leading zero)."""
     region = settings.PHONE_REGION
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     if (
@@ -870,13 +871,65 @@ def _national(digits: str) -> str | None:
     ):
         return None
     if len(digits) not in possible_lengths(metadata.country_code):
-        return None
-    number = phonenumbers.PhoneNumber(
-        country_code=metadata.country_code, national_number=int(digits)
-    )
-    if phonenumbers.is_valid_number(number):
+        return ""
+    if is_valid_national(metadata.country_code, digits):
         return f"+{metadata.country_code}{digits}"
-    return None
+    return ""
+
+
+def is_valid_national(country_code: int, national: str) -> bool:
+    """phonenumbers.is_valid_number() for a national number without leading zero."""
+    check = validity_check(country_code)
+    if check is not None:
+        return check(national)
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
+    return phonenumbers.is_valid_number(number)
+
+
+@functools.lru_cache(maxsize=512)
+def validity_check(country_code: int) -> Callable[[str], bool] | None:
+    """For a country code that is one region (237: CM, 33: FR), the test is_valid_number() runs
+    (the general pattern, then any number type's), with its patterns compiled once and the
+    likeliest types first. None where several regions share the code: phonenumbers decides."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
+    if len(regions) != 1 or regions[0] == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
+    if metadata is None or metadata.general_desc is None:
+        return None
+
+    def matcher(desc):
+        if desc is None or not desc.national_number_pattern:
+            return None
+        return (frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern))
+
+    general = matcher(metadata.general_desc)
+    types = [
+        metadata.mobile if not metadata.same_mobile_and_fixed_line_pattern else None,
+        metadata.fixed_line,
+        metadata.premium_rate,
+        metadata.toll_free,
+        metadata.shared_cost,
+        metadata.voip,
+        metadata.personal_number,
+        metadata.pager,
+        metadata.uan,
+        metadata.voicemail,
+    ]
+    matchers = [m for m in map(matcher, types) if m is not None]
+
+    def matches(national: str, lengths_pattern) -> bool:
+        lengths, pattern = lengths_pattern
+        if lengths and len(national) not in lengths:
+            return False
+        return pattern.fullmatch(national) is not None
+
+    def check(national: str) -> bool:
+        if general is None or not matches(national, general):
+            return False
+        return any(matches(national, m) for m in matchers)
+
+    return check
 
 
 # --- Deduplication and planning ---------------------------------------------------------------
@@ -1263,9 +1316,7 @@ class CompanyWriter:
         """Info only: status, attempts, locks and calls stay as they are."""
         row = [values[name] for name in self.updated]
         if "validity_score" in self.updated:
-            row[self.updated.index("validity_score")] = self.adapt_score(
-                values["validity_score"]
-            )
+            row[self.updated.index("validity_score")] = self.adapt_score(values["validity_score"])
         self.updates.append([*row, *self.update_constants, pk])
         if len(self.updates) >= self.batch_size:
             self.flush()

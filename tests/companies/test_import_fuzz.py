@@ -142,7 +142,17 @@ def test_the_upload_page_never_fails_whatever_the_bytes(client, supervisor, data
         assert ImportBatch.objects.count() == before
 
 
+# Numbers shaped like real ones (most are valid somewhere), and noise around them.
+plausible_phone = st.from_regex(
+    r"(\+237 ?|00237|237-?)?[2-9][0-9]{8}"
+    r"|(\+33 ?|0033|0)[1-9]( ?[0-9]{2}){4}"
+    r"|(\+1 ?)?[2-9][0-9]{2}[2-9][0-9]{6}"
+    r"|(\+225 ?)?(0|2)[157][0-9]{8}"
+    r"|\+(44|49|39|234|241|242|33)[ .]?[0-9]{6,11}",
+    fullmatch=True,
+)
 phone_text = st.one_of(
+    plausible_phone,
     st.text(alphabet="0123456789 +-.()/", max_size=20),
     st.builds(
         lambda prefix, digits, sep: prefix + sep.join(digits),
