@@ -1277,6 +1277,11 @@ class CompanyWriter:
         self.insert_sql = (
             f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES ({placeholders})"
         )
+        # SQLite runs a prepared statement per row fastest (executemany); PostgreSQL takes rows
+        # fastest through COPY (an INSERT per row costs it a round of parsing and planning).
+        self.copy_sql = None
+        if connection.vendor == "postgresql":
+            self.copy_sql = f"COPY {table} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
         assignments = ", ".join(f"{quote(c)} = %s" for c in [*self.updated, "is_archived"])
         self.update_sql = (
             f"UPDATE {table} SET {assignments}, {quote('updated_at')} = %s WHERE {quote('id')} = %s"
@@ -1323,7 +1328,12 @@ class CompanyWriter:
 
     def flush(self) -> None:
         with self.connection.cursor() as cursor:
-            if self.creates:
+            if self.creates and self.copy_sql:
+                with cursor.cursor.copy(self.copy_sql) as copy:
+                    for row in self.creates:
+                        copy.write_row(row)
+                self.creates.clear()
+            elif self.creates:
                 cursor.executemany(self.insert_sql, self.creates)
                 self.creates.clear()
             if self.updates:

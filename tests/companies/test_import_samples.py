@@ -330,3 +330,19 @@ def test_a_score_that_is_not_a_number_is_refused(raw):
 )
 def test_headers_are_matched_loosely(header, field):
     assert importing.field_for_header(header) == field
+
+
+def test_imported_rows_carry_the_model_defaults(run_import):
+    from django.utils import timezone
+
+    before = timezone.now()
+    run_import(sample("bom_semicolon.csv"))
+
+    company = Company.objects.get(name="GIE Kola Frères")
+    assert before <= company.created_at <= timezone.now()
+    assert company.updated_at == company.created_at
+    assert (company.attempts, company.disposition, company.status_before_claim) == (0, "", "")
+    assert company.next_call_at is None and company.callback_at is None
+    assert company.locked_by is None and company.lock_expires_at is None
+    assert company.is_archived is False
+    assert Company.objects.in_queue().claimable().filter(pk=company.pk).exists()
