@@ -3,6 +3,7 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -266,7 +267,7 @@ def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     settings_form = None
     if request.method == "POST":
         if not request.user.has_perm("companies.add_importbatch"):
-            return HttpResponse(status=403)
+            raise PermissionDenied
         if batch.applied_at is not None:
             messages.error(request, _("Cet import a déjà été appliqué."))
             return redirect("companies:import_preview", pk=batch.pk)

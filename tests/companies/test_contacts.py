@@ -36,6 +36,7 @@ def test_it_lists_companies_with_their_status(as_supervisor, make_company):
     assert response.status_code == 200
     content = text(response)
     assert "Ets Alpha" in content and "Kribi" in content and "À appeler" in content
+    assert "{%" not in content and "{#" not in content
     assert reverse("companies:company", kwargs={"pk": Company.objects.get().pk}) in content
 
 
