@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('companies', '0001_initial'),
+        ('companies', '0003_company_lock_token'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
