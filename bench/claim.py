@@ -3,23 +3,52 @@
     make bench BENCH=bench/claim.py
     python bench/claim.py --db sqlite --claimers 8 --companies 10000
 
-Each claimer loops: claim the next company (calls.locks.claim_next), then finish it (status
-done, lock cleared), until the queue is empty. Checks that no company was claimed twice and
-that every company was claimed, and prints claims per second and p50/p95 claim latency.
+Each claimer (a process, as gunicorn workers are) loops: claim the next company
+(calls.locks.claim_next), then finish it (status done, lock cleared), until the queue is empty.
+Checks that no company was claimed twice and that every company was claimed, and prints claims
+per second and p50/p95 claim latency.
 PostgreSQL uses BENCH_PG_URL (set by `make bench`); SQLite uses a file in a temporary folder.
 """
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def claim_until_empty(user_pk: int, start_gate, outbox) -> None:
+    """One operator: « Appeler le suivant », finish the company, again, until none is left."""
+    from django.contrib.auth import get_user_model
+    from django.db import connections
+
+    from calls import locks
+    from companies.models import Company, Status
+
+    connections.close_all()  # never share the parent's connection
+    user = get_user_model().objects.get(pk=user_pk)
+    claimed = []
+    start_gate.wait()
+    try:
+        while True:
+            started = time.perf_counter()
+            company = locks.claim_next(user)
+            elapsed = time.perf_counter() - started
+            if company is None:
+                outbox.put((user_pk, claimed, ""))
+                return
+            claimed.append((company.pk, elapsed))
+            Company.objects.filter(pk=company.pk, locked_by=user).update(
+                status=Status.DONE, locked_by=None, locked_at=None, lock_expires_at=None
+            )
+    except Exception as error:  # noqa: BLE001 - reported by the parent
+        outbox.put((user_pk, claimed, repr(error)))
 
 
 def run_one(database_url: str, claimers: int, companies: int) -> None:
@@ -34,8 +63,7 @@ def run_one(database_url: str, claimers: int, companies: int) -> None:
     from django.core.management import call_command
     from django.db import connection, connections
 
-    from calls import locks
-    from companies.models import Campaign, Company, Status
+    from companies.models import Campaign, Company
 
     call_command("migrate", verbosity=0)
     campaign = Campaign.objects.create(name=f"Bench {time.time()}")
@@ -54,39 +82,31 @@ def run_one(database_url: str, claimers: int, companies: int) -> None:
     User = get_user_model()
     users = [User.objects.create_user(f"bench{i}-{time.time_ns()}") for i in range(claimers)]
 
+    # One process per claimer, as in production (gunicorn workers are processes): threads
+    # would measure Python's GIL, not the claim.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    start_gate, outbox = context.Event(), context.Queue()
+    workers = [
+        context.Process(target=claim_until_empty, args=(user.pk, start_gate, outbox))
+        for user in users
+    ]
+    for worker in workers:
+        worker.start()
+    time.sleep(2)
+    started = time.perf_counter()
+    start_gate.set()
+    results = [outbox.get() for _ in workers]
+    wall = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
     claims: dict[int, list[int]] = {}
     latencies: list[float] = []
-    guard = threading.Lock()
-    barrier = threading.Barrier(claimers)
-    errors: list[BaseException] = []
-
-    def claimer(user):
-        try:
-            barrier.wait()
-            while True:
-                started = time.perf_counter()
-                company = locks.claim_next(user)
-                elapsed = time.perf_counter() - started
-                if company is None:
-                    break
-                with guard:
-                    latencies.append(elapsed)
-                    claims.setdefault(company.pk, []).append(user.pk)
-                Company.objects.filter(pk=company.pk, locked_by=user).update(
-                    status=Status.DONE, locked_by=None, locked_at=None, lock_expires_at=None
-                )
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=claimer, args=(user,)) for user in users]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    errors = [error for _, _, error in results if error]
+    for user_pk, claimed, _ in results:
+        for company_pk, elapsed in claimed:
+            claims.setdefault(company_pk, []).append(user_pk)
+            latencies.append(elapsed)
 
     double = sum(1 for holders in claims.values() if len(holders) > 1)
     latencies.sort()

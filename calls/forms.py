@@ -1,8 +1,12 @@
+from datetime import date
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from calls.dashboard import Filters, PeriodChoice
 from calls.models import LEVEL_FIELDS, CallRecord, CallStatus, NumberStatus
+from companies.models import Campaign
 
 
 class LoginForm(AuthenticationForm):
@@ -124,3 +128,81 @@ class CallForm(forms.ModelForm):
             self.add_error(
                 "callback_at", _("Une date de rappel n'a de sens que pour un « Rappel ».")
             )
+
+
+# Custom periods stay within sensible years (and far from datetime's limits).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+class CampaignChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name if obj.is_active else _("%(name)s (inactive)") % {"name": obj.name}
+
+
+class DashboardFilterForm(forms.Form):
+    """Campaign and period of the dashboard. Invalid input never fails the page: each invalid
+    field falls back to its default (see filters()) and the errors are shown."""
+
+    campaign = CampaignChoiceField(
+        label=_("Campagne"),
+        queryset=Campaign.objects.order_by("-is_active", "-created_at", "-id"),
+        required=False,
+        empty_label=_("Toutes les campagnes"),
+        error_messages={"invalid_choice": _("Cette campagne n'existe pas.")},
+    )
+    period = forms.ChoiceField(
+        label=_("Période"),
+        choices=PeriodChoice.choices,
+        required=False,
+        error_messages={"invalid_choice": _("Cette période n'existe pas.")},
+    )
+    date_from = forms.DateField(
+        label=_("Du"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Date de début invalide.")},
+    )
+    date_to = forms.DateField(
+        label=_("Au"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Date de fin invalide.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, bound in self.fields.items():
+            css = "form-select" if name in ("campaign", "period") else "form-control"
+            bound.widget.attrs["class"] = css
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("period") != PeriodChoice.CUSTOM:
+            return cleaned
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day and not (FIRST_DAY <= day <= LAST_DAY):
+                self.add_error(name, _("Date hors des limites (2000 à 2099)."))
+        if "date_from" in self.errors or "date_to" in self.errors:
+            self.add_error("period", _("Période personnalisée ignorée : dates invalides."))
+        elif not (date_from and date_to):
+            self.add_error(
+                "period",
+                _("Choisissez la date de début et la date de fin de la période personnalisée."),
+            )
+        elif date_from > date_to:
+            self.add_error("period", _("La date de fin précède la date de début."))
+        return cleaned
+
+    def filters(self) -> Filters:
+        """The filters to apply: the valid fields' values, the default for any invalid one."""
+        valid = self.is_valid()
+        data = self.cleaned_data if valid else getattr(self, "cleaned_data", {})
+        period = data.get("period") or PeriodChoice.TODAY
+        return Filters(
+            campaign=data.get("campaign"),
+            period=period,
+            date_from=data.get("date_from") if period == PeriodChoice.CUSTOM else None,
+            date_to=data.get("date_to") if period == PeriodChoice.CUSTOM else None,
+        )

@@ -14,8 +14,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from calls import locks
+from calls.dashboard import figures as dashboard_figures
 from calls.filters import CallListFilter
-from calls.forms import CallForm
+from calls.forms import CallForm, DashboardFilterForm
 from calls.models import CallRecord, CallStatus, LockLost, NumberStatus, Recording
 from calls.recordings import (
     RecordingRefused,
@@ -407,10 +408,17 @@ def recording(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     return playback_response(request, recording)
 
 
-# --- Dashboard (placeholder until the live dashboard lands) ------------------------------------
+# --- Dashboard --------------------------------------------------------------------------------
 
 
 @require_GET
 @permission_required("calls.view_dashboard", raise_exception=True)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "calls/home.html")
+@vary_on_headers("HX-Request")
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    """The live supervisor dashboard; htmx requests (polling, filter changes) get #figures."""
+    form = DashboardFilterForm(request.GET)
+    context = {"form": form, **dashboard_figures(form.filters())}
+    template = "calls/dashboard.html"
+    if is_fragment_request(request):
+        template += "#figures"
+    return render(request, template, context)

@@ -247,6 +247,21 @@ class Company(models.Model):
             models.Index(fields=["campaign", "location"], name="company_location_idx"),
             models.Index(fields=["campaign", "activity"], name="company_activity_idx"),
             models.Index(fields=["disposition"], name="company_disposition_idx"),
+            # The dashboard's grouped count reads only this index (covering, in group order).
+            models.Index(
+                fields=[
+                    "campaign",
+                    "is_archived",
+                    "status",
+                    "disposition",
+                    "next_call_at",
+                    "lock_expires_at",
+                ],
+                name="company_dashboard_idx",
+                # PostgreSQL joins calls to one campaign's companies from this index alone
+                # (SQLite indexes always carry the rowid, i.e. the id).
+                include=["id"],
+            ),
             # Import deduplication.
             models.Index(fields=["campaign", "niu"], name="company_dedup_niu_idx"),
             models.Index(fields=["campaign", "phone_e164"], name="company_dedup_phone_idx"),

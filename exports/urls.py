@@ -6,4 +6,5 @@ app_name = "exports"
 
 urlpatterns = [
     path("export/", views.export, name="export"),
+    path("export/telecharger/", views.download, name="download"),
 ]

@@ -63,9 +63,28 @@ PAGES: dict[str, Page] = {
     ),
     "calls:recording": Page(OPERATOR, kwargs=lambda w: {"recording_id": w.recording.pk}),
     "companies:contacts": Page(SUPERVISOR),
+    "companies:company": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.pk}),
+    "companies:company_reopen": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
+    ),
+    "companies:company_release": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
+    ),
     "companies:campaigns": Page(SUPERVISOR),
+    "companies:campaign_create": Page(SUPERVISOR),
+    "companies:campaign_edit": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.campaign_id}),
     "companies:import": Page(SUPERVISOR),
+    "companies:import_preview": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.import_batch.pk}),
+    "companies:import_apply": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.import_batch.pk}, allowed=(302,)
+    ),
+    "companies:import_discard": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.import_batch.pk}, allowed=(302,)
+    ),
+    "companies:import_rejects": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.import_batch.pk}),
+    "companies:import_file": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.import_batch.pk}),
     "exports:export": Page(SUPERVISOR),
+    "exports:download": Page(SUPERVISOR, data=lambda world: {"format": "csv", "scope": "calls"}),
 }
 
 
@@ -95,6 +114,7 @@ def world(operator, supervisor, admin_user, company):
     w = World()
     w.operator, w.supervisor, w.admin, w.company = operator, supervisor, admin_user, company
     w.recording = recorded_call(operator, company)
+    w.import_batch = make_import_batch(supervisor)
     return w
 
 
@@ -109,6 +129,21 @@ def recorded_call(operator, company):
     recording = Recording.objects.create(call=call, mime_type="audio/webm")
     add_chunk(recording, 0, b"\x1a\x45\xdf\xa3" + b"\x00" * 100)
     return finalise(recording, 1.0)
+
+
+def make_import_batch(user):
+    """An uploaded, previewed, not yet applied import of a two-line file."""
+    from django.core.files.base import ContentFile
+
+    from companies import importing
+    from companies.models import ImportBatch
+
+    data = b"name;phone\nEts Matrice;677000001\nEts Grille;677000002\n"
+    batch = ImportBatch(uploaded_by=user, campaign_name="Campagne de la matrice")
+    importing.analyse(data).store_on(batch)
+    batch.file.save("matrice.csv", ContentFile(data), save=False)
+    batch.save()
+    return batch
 
 
 @pytest.mark.parametrize("role", ROLES)

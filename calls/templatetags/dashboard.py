@@ -1,0 +1,28 @@
+"""Number formatting for the dashboard: it shows hundreds of numbers per refresh, and Django's
+floatformat (Decimal arithmetic) cost a third of the render; these filters do the same job
+with the locale's separators at a fraction of the cost."""
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def count(value) -> str:
+    """An integer with the locale's thousands grouping: 200 000 in French."""
+    return number_format(value or 0, force_grouping=True)
+
+
+@register.filter
+def share(value, decimals: int = 1) -> str:
+    """A percentage with one decimal (« 17,6 % »), or « — » when undefined (division by 0)."""
+    if value is None:
+        return "—"
+    return f"{number_format(round(value, decimals), decimals)}\u00a0%"
+
+
+@register.filter
+def tenths(value) -> str:
+    """A quantity with one decimal and thousands grouping: 1 234,5."""
+    return number_format(round(value or 0, 1), 1, force_grouping=True)

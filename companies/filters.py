@@ -1,0 +1,65 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from companies.models import Campaign, Company, Status
+
+ARCHIVED_CHOICES = [
+    ("non", _("Non archivées")),
+    ("oui", _("Archivées")),
+    ("toutes", _("Toutes")),
+]
+
+
+class CompanyFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Recherche"),
+        method="search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Nom, téléphone, NIU…")}),
+    )
+    campaign = django_filters.ModelChoiceFilter(
+        label=_("Campagne"),
+        queryset=Campaign.objects.order_by("name"),
+        empty_label=_("Toutes les campagnes"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Statut"), choices=Status.choices, empty_label=_("Tous les statuts")
+    )
+    location = django_filters.CharFilter(label=_("Localisation"), lookup_expr="icontains")
+    activity = django_filters.CharFilter(label=_("Activité"), lookup_expr="icontains")
+    archived = django_filters.ChoiceFilter(
+        label=_("Archivées"),
+        choices=ARCHIVED_CHOICES,
+        empty_label=None,
+        method="filter_archived",
+    )
+
+    class Meta:
+        model = Company
+        fields = ["q", "campaign", "status", "location", "activity", "archived"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(phone__icontains=value)
+            | Q(phone_e164__icontains=value)
+            | Q(niu__icontains=value)
+        )
+
+    def filter_archived(self, queryset, name, value):
+        if value == "oui":
+            return queryset.filter(is_archived=True)
+        if value == "toutes":
+            return queryset
+        return queryset.filter(is_archived=False)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("archived"):
+            # Archived companies (taken out of a list by a replace) stay hidden by default.
+            queryset = queryset.filter(is_archived=False)
+        return queryset

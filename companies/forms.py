@@ -1,0 +1,143 @@
+from datetime import timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from companies import importing
+from companies.models import Campaign, ImportMode
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fichier CSV"),
+        help_text=_(
+            "CSV ou texte d'Excel, de LibreOffice ou d'un autre outil : encodage, séparateur "
+            "et en-tête sont détectés, l'aperçu montre ce qui sera fait avant tout "
+            "enregistrement."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv,text/plain"}),
+        error_messages={
+            "empty": _("Le fichier est vide."),
+            "required": _("Choisissez le fichier à importer."),
+        },
+    )
+    mode = forms.ChoiceField(
+        label=_("Mode"),
+        choices=ImportMode.choices,
+        initial=ImportMode.NEW,
+        widget=forms.RadioSelect,
+    )
+    campaign_name = forms.CharField(
+        label=_("Nom de la nouvelle campagne"),
+        max_length=200,
+        required=False,
+        help_text=_("Par défaut : le nom du fichier et la date."),
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campagne à compléter ou à remplacer"),
+        queryset=Campaign.objects.order_by("name"),
+        required=False,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            importing.check_size(upload.size)
+        except importing.ImportFileError as exc:
+            raise ValidationError(str(exc)) from exc
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        mode = cleaned.get("mode")
+        if mode == ImportMode.NEW:
+            name = cleaned.get("campaign_name", "").strip()
+            if not name and cleaned.get("file"):
+                name = importing.default_campaign_name(cleaned["file"].name)
+            if name and Campaign.objects.filter(name=name).exists():
+                self.add_error(
+                    "campaign_name",
+                    _(
+                        "Une campagne porte déjà ce nom : choisissez-en un autre, ou le mode "
+                        "« Ajouter à une campagne »."
+                    ),
+                )
+            cleaned["campaign_name"] = name
+            cleaned["campaign"] = None
+        elif mode in (ImportMode.ADD, ImportMode.REPLACE) and not cleaned.get("campaign"):
+            self.add_error("campaign", _("Choisissez la campagne à compléter ou à remplacer."))
+        return cleaned
+
+
+HEADER_CHOICES = [("oui", _("Oui, la première ligne nomme les colonnes")), ("non", _("Non"))]
+
+
+class ImportSettingsForm(forms.Form):
+    """Correct what was detected when reading the file (the preview is computed again)."""
+
+    encoding = forms.ChoiceField(
+        label=_("Encodage"), choices=list(importing.ENCODING_LABELS.items())
+    )
+    delimiter = forms.ChoiceField(
+        label=_("Séparateur"), choices=list(importing.DELIMITER_LABELS.items())
+    )
+    has_header = forms.ChoiceField(label=_("Ligne d'en-tête"), choices=HEADER_CHOICES)
+    campaign_name = forms.CharField(
+        label=_("Nom de la nouvelle campagne"), max_length=200, required=False
+    )
+
+    def __init__(self, *args, batch, **kwargs):
+        self.batch = batch
+        kwargs.setdefault(
+            "initial",
+            {
+                "encoding": batch.encoding,
+                "delimiter": batch.delimiter,
+                "has_header": "oui" if batch.has_header else "non",
+                "campaign_name": batch.campaign_name,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        if batch.mode != ImportMode.NEW:
+            del self.fields["campaign_name"]
+
+    def clean_has_header(self) -> bool:
+        return self.cleaned_data["has_header"] == "oui"
+
+    def clean_campaign_name(self) -> str:
+        name = self.cleaned_data["campaign_name"].strip() or self.batch.campaign_name
+        if Campaign.objects.filter(name=name).exists():
+            raise ValidationError(_("Une campagne porte déjà ce nom : choisissez-en un autre."))
+        return name
+
+
+class CampaignForm(forms.ModelForm):
+    max_attempts = forms.IntegerField(
+        label=_("Tentatives maximum"),
+        min_value=1,
+        max_value=50,
+        help_text=_("Après ce nombre d'appels sans réponse, l'entreprise est terminée."),
+    )
+    retry_delay_minutes = forms.IntegerField(
+        label=_("Délai avant nouvel essai (minutes)"),
+        min_value=0,
+        max_value=60 * 24 * 60,
+        help_text=_("Attente après « Pas de réponse » ou « Répondeur »."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "is_active", "max_attempts"]
+        help_texts = {
+            "is_active": _("Une campagne inactive ne donne plus d'entreprise aux opérateurs."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        delay = self.instance.retry_delay if self.instance.pk else timedelta(hours=2)
+        self.fields["retry_delay_minutes"].initial = int(delay.total_seconds() // 60)
+
+    def save(self, commit=True):
+        self.instance.retry_delay = timedelta(minutes=self.cleaned_data["retry_delay_minutes"])
+        return super().save(commit=commit)

@@ -1,0 +1,163 @@
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from companies.models import Campaign, Company, ImportBatch, Status
+
+STATUS_BADGES = {
+    Status.PENDING: "text-bg-secondary",
+    Status.IN_PROGRESS: "text-bg-warning",
+    Status.CALLBACK: "text-bg-info",
+    Status.DONE: "text-bg-success",
+}
+
+
+class CompanyTable(tables.Table):
+    name = tables.Column(
+        verbose_name=_("Entreprise"), linkify=("companies:company", {"pk": tables.A("pk")})
+    )
+    campaign = tables.Column(verbose_name=_("Campagne"), order_by=("campaign__name",))
+    phone = tables.Column(verbose_name=_("Téléphone"))
+    location = tables.Column(verbose_name=_("Localisation"))
+    activity = tables.Column(verbose_name=_("Activité"))
+    status = tables.Column(verbose_name=_("Statut"))
+    attempts = tables.Column(verbose_name=_("Tentatives"), attrs={"td": {"class": "text-end"}})
+    disposition = tables.Column(verbose_name=_("Code AAPOR"))
+    last_called_at = tables.DateTimeColumn(verbose_name=_("Dernier appel"), format="d/m/Y H:i")
+    actions = tables.TemplateColumn(
+        template_name="companies/company_actions.html",
+        verbose_name=_("Actions"),
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "campaign",
+            "phone",
+            "location",
+            "activity",
+            "status",
+            "attempts",
+            "disposition",
+            "last_called_at",
+        ]
+        attrs = {"class": "table table-sm table-hover align-middle bg-body"}
+        row_attrs = {"id": lambda record: f"company-{record.pk}"}
+        empty_text = _("Aucune entreprise ne correspond à ces filtres.")
+        order_by = ("name",)
+
+    def render_status(self, record):
+        badge = STATUS_BADGES.get(record.status, "text-bg-light")
+        text = record.get_status_display()
+        if record.is_archived:
+            return format_html(
+                '<span class="badge {}">{}</span> <span class="badge text-bg-dark">{}</span>',
+                badge,
+                text,
+                _("archivée"),
+            )
+        if record.status == Status.IN_PROGRESS and record.locked_by_id:
+            holder = record.locked_by.get_full_name() or record.locked_by.get_username()
+            return format_html(
+                '<span class="badge {}">{}</span> <small class="text-body-secondary">{}</small>',
+                badge,
+                text,
+                holder,
+            )
+        return format_html('<span class="badge {}">{}</span>', badge, text)
+
+    def render_disposition(self, record):
+        return record.disposition or "—"
+
+
+class CampaignTable(tables.Table):
+    name = tables.Column(verbose_name=_("Campagne"))
+    is_active = tables.BooleanColumn(verbose_name=_("Active"))
+    max_attempts = tables.Column(verbose_name=_("Tentatives maximum"))
+    retry_delay = tables.Column(verbose_name=_("Délai avant nouvel essai"))
+    total = tables.Column(verbose_name=_("Entreprises"), attrs={"td": {"class": "text-end"}})
+    created_at = tables.DateTimeColumn(verbose_name=_("Créée le"), format="d/m/Y")
+    edit = tables.Column(verbose_name="", empty_values=(), orderable=False)
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "is_active", "max_attempts", "retry_delay", "total", "created_at"]
+        attrs = {"class": "table table-sm table-hover align-middle bg-body"}
+        empty_text = _("Aucune campagne : importez une liste d'entreprises pour en créer une.")
+
+    def render_name(self, record):
+        url = reverse("companies:contacts") + f"?campaign={record.pk}"
+        return format_html('<a href="{}">{}</a>', url, record.name)
+
+    def render_retry_delay(self, value):
+        minutes = int(value.total_seconds() // 60)
+        hours, minutes = divmod(minutes, 60)
+        if hours and minutes:
+            return f"{hours} h {minutes:02d}"
+        if hours:
+            return f"{hours} h"
+        return f"{minutes} min"
+
+    def render_edit(self, record):
+        return format_html(
+            '<a class="btn btn-outline-secondary btn-sm" href="{}">{}</a>',
+            reverse("companies:campaign_edit", kwargs={"pk": record.pk}),
+            _("Modifier"),
+        )
+
+
+class ImportBatchTable(tables.Table):
+    created_at = tables.DateTimeColumn(
+        verbose_name=_("Téléversé le"),
+        format="d/m/Y H:i",
+        linkify=("companies:import_preview", {"pk": tables.A("pk")}),
+    )
+    original_name = tables.Column(verbose_name=_("Fichier"))
+    mode = tables.Column(verbose_name=_("Mode"))
+    campaign = tables.Column(
+        verbose_name=_("Campagne"), empty_values=(), order_by=("campaign__name", "campaign_name")
+    )
+    uploaded_by = tables.Column(verbose_name=_("Par"))
+    rows_total = tables.Column(verbose_name=_("Lignes"))
+    rows_created = tables.Column(verbose_name=_("Créées"))
+    rows_updated = tables.Column(verbose_name=_("Mises à jour"))
+    rows_archived = tables.Column(verbose_name=_("Archivées"))
+    rows_deleted = tables.Column(verbose_name=_("Supprimées"))
+    rows_rejected = tables.Column(verbose_name=_("Rejetées"))
+    applied_at = tables.Column(verbose_name=_("État"), empty_values=())
+
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "created_at",
+            "original_name",
+            "mode",
+            "campaign",
+            "uploaded_by",
+            "rows_total",
+            "rows_created",
+            "rows_updated",
+            "rows_archived",
+            "rows_deleted",
+            "rows_rejected",
+            "applied_at",
+        ]
+        attrs = {"class": "table table-sm table-hover align-middle bg-body"}
+        empty_text = _("Aucun import pour l'instant.")
+
+    def render_campaign(self, record):
+        if record.campaign_id:
+            return record.campaign.name
+        return record.campaign_name or "—"
+
+    def render_uploaded_by(self, value):
+        return value.get_full_name() or value.get_username()
+
+    def render_applied_at(self, record):
+        if record.applied_at:
+            return format_html('<span class="badge text-bg-success">{}</span>', _("Appliqué"))
+        return format_html('<span class="badge text-bg-secondary">{}</span>', _("Aperçu"))

@@ -1,0 +1,115 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from calls.models import CallRecord, CallStatus, NumberStatus
+from calls.roles import OPERATORS
+from companies.models import Campaign
+from exports.writers import ExportFormat, Filters, Scope
+
+
+class OperatorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+def operator_choices():
+    """People who made calls, and current operators (who may not have called yet)."""
+    User = get_user_model()
+    return (
+        User.objects.filter(
+            Exists(CallRecord.objects.filter(operator=OuterRef("pk")))
+            | Exists(User.groups.through.objects.filter(user=OuterRef("pk"), group__name=OPERATORS))
+        )
+        .order_by("first_name", "last_name", "username")
+        .distinct()
+    )
+
+
+class ExportForm(forms.Form):
+    """What to export. Everything a forged query string could send is checked here, and the
+    command line goes through the same form."""
+
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=ExportFormat.choices,
+        initial=ExportFormat.XLSX,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez un format."),
+            "invalid_choice": _("Format inconnu : choisissez XLSX ou CSV."),
+        },
+    )
+    scope = forms.ChoiceField(
+        label=_("Contenu"),
+        choices=Scope.choices,
+        initial=Scope.CALLS,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choisissez le contenu : appels ou entreprises."),
+            "invalid_choice": _("Contenu inconnu : choisissez appels ou entreprises."),
+        },
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campagne"),
+        queryset=Campaign.objects.order_by("-created_at", "-id"),
+        required=False,
+        empty_label=_("Toutes les campagnes"),
+        error_messages={"invalid_choice": _("Cette campagne n'existe pas.")},
+    )
+    date_from = forms.DateField(
+        label=_("Appels du"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Date de début invalide (attendu : AAAA-MM-JJ).")},
+    )
+    date_to = forms.DateField(
+        label=_("au"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Date de fin invalide (attendu : AAAA-MM-JJ).")},
+    )
+    operator = OperatorChoiceField(
+        label=_("Opérateur"),
+        queryset=operator_choices(),
+        required=False,
+        empty_label=_("Tous les opérateurs"),
+        error_messages={"invalid_choice": _("Cet opérateur n'existe pas.")},
+    )
+    number_status = forms.ChoiceField(
+        label=_("Statut numéros"),
+        choices=[("", _("Tous"))] + NumberStatus.choices,
+        required=False,
+        error_messages={"invalid_choice": _("Statut numéros inconnu.")},
+    )
+    call_status = forms.ChoiceField(
+        label=_("Statut appel"),
+        choices=[("", _("Tous"))] + CallStatus.choices,
+        required=False,
+        error_messages={"invalid_choice": _("Statut appel inconnu.")},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", _("La date de fin doit être postérieure à la date de début."))
+        number_status, call_status = cleaned.get("number_status"), cleaned.get("call_status")
+        if call_status and number_status and number_status != NumberStatus.ANSWERED:
+            self.add_error(
+                "call_status",
+                _("Un statut appel n'existe que pour un numéro qui a décroché (« Décroche »)."),
+            )
+        return cleaned
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        return Filters(
+            campaign=data.get("campaign"),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            operator=data.get("operator"),
+            number_status=data.get("number_status") or "",
+            call_status=data.get("call_status") or "",
+        )

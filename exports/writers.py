@@ -1,0 +1,551 @@
+"""The consolidated export (DESIGN.md section 5): rows from the database, CSV and XLSX writers.
+
+Shared by the /export/ views and `manage.py export_calls`. Nothing here holds the rows in
+memory: the rows come from a database iterator (a server-side cursor on PostgreSQL, fetchmany on
+SQLite), the CSV is yielded in small chunks and the XLSX is written by xlsxwriter in
+constant-memory mode to a file (a temporary one for the web).
+
+A row is first made of typed cells (str, int, float, naive local datetime or None), so that the
+two formats say exactly the same thing; each writer then renders the types its own way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import IO, Any
+
+from django.db import connections
+from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
+from companies.models import Campaign, Company, Disposition, Status
+
+
+class ExportFormat:
+    CSV = "csv"
+    CSV_SEMICOLON = "csv-semicolon"
+    XLSX = "xlsx"
+
+    choices = [
+        (XLSX, _("Excel (XLSX)")),
+        (CSV_SEMICOLON, _("CSV, séparateur point-virgule (Excel en français)")),
+        (CSV, _("CSV, séparateur virgule")),
+    ]
+
+
+class Scope:
+    CALLS = "calls"
+    COMPANIES = "companies"
+
+    choices = [
+        (CALLS, _("Une ligne par appel (chaque tentative)")),
+        (COMPANIES, _("Une ligne par entreprise (dernier résultat, non appelées comprises)")),
+    ]
+
+
+SCOPE_FILE_WORDS = {Scope.CALLS: "appels", Scope.COMPANIES: "entreprises"}
+SHEET_TITLES = {Scope.CALLS: _("Appels"), Scope.COMPANIES: _("Entreprises")}
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+# Rows read from the database per round trip; CSV rows formatted per call to the csv module,
+# and bytes of CSV per streamed chunk (at least).
+DB_CHUNK_ROWS = 2000
+CSV_BATCH_ROWS = 200
+CSV_CHUNK_BYTES = 64 * 1024
+
+# Excel's hard limit of rows per worksheet; beyond it the export continues on a new sheet.
+XLSX_MAX_ROWS = 1_048_576
+
+
+TEXT, NUMBER, DATETIME = "text", "number", "datetime"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: Any  # a lazy French string
+    width: float  # in Excel character units
+    kind: str = TEXT  # what its cells hold besides None: str, int/float, naive local datetime
+
+
+# DESIGN.md section 5, in this order, then the columns the survey team asked for on top.
+COLUMNS = [
+    Column(_("Entreprise"), 34),
+    Column(_("Téléphone"), 18),
+    Column(_("Produit"), 16),
+    Column(_("Activité"), 18),
+    Column(_("Localisation"), 16),
+    Column(_("Forme juridique"), 15),
+    Column(_("NIU"), 18),
+    Column(_("Score"), 8, NUMBER),
+    Column(_("Statut numéros"), 16),
+    Column(_("Statut appel"), 22),
+    Column(_("Présentation"), 13),
+    Column(_("Questions libres"), 16),
+    Column(_("Questions orientées"), 19),
+    Column(_("Enquête"), 9),
+    Column(_("Horodatage"), 20, DATETIME),
+    Column(_("Audio"), 7),
+    Column(_("Campagne"), 28),
+    Column(_("Opérateur"), 20),
+    Column(_("Tentative"), 10, NUMBER),
+    Column(_("Rappel prévu"), 20, DATETIME),
+    Column(_("Durée audio (s)"), 15, NUMBER),
+    Column(_("Code AAPOR"), 40),
+    Column(_("Lien de l'enregistrement"), 50),
+]
+COMPANY_EXTRA_COLUMNS = [
+    Column(_("Statut de l'entreprise"), 20),
+    Column(_("Archivée"), 10),
+]
+
+# Text that a spreadsheet would read as a formula (or DDE command) starts with one of these:
+# = + - @, and tab/CR, which some importers strip before looking at the next character.
+FORMULA_CHARS = "=+-@\t\r"
+
+
+# How a cell that would be read as a formula is neutralised (CSV/formula injection), and why.
+#
+# The rule applies to text only. Numbers the export produces itself (a negative score, a
+# duration) are typed numbers in XLSX and plain digits in CSV: "-5" is the number -5 for any
+# spreadsheet, it cannot be a formula, and prefixing it would turn it into text that French
+# Excel no longer sums.
+#
+# Phone numbers are text (they are kept as typed, "+237 6 77 ..."), so they are neutralised too,
+# and that is what a French Excel user needs anyway: opened from a CSV, "+237 6 77 00 01 02" is
+# read as a formula (the spaces are Excel's intersection operator) and shows #NOM?, and
+# "+237677000102" becomes the number 2,37677E+11. With the apostrophe the number stays readable
+# text.
+#
+# - CSV has no types, so the only defence is the text itself: a single quote is prepended
+#   ("'=HYPERLINK(...)", "'+237 6 77 ..."). Excel and LibreOffice then show it as text (the quote
+#   may show); a script reading the file can strip a leading quote.
+# - XLSX cells are typed: the export writes every text as a string cell, never a formula, so
+#   nothing is evaluated on opening. The cell additionally carries Excel's own "quote prefix"
+#   flag, which is exactly what Excel stores when a person types an apostrophe before a value:
+#   the value stays intact ("+237 6 77 ..." without a visible quote, so phone columns look
+#   right), and editing the cell (F2, Enter) keeps it text instead of turning it into a formula.
+#   The export never writes a formula cell.
+CSV_NEUTRALISER = "'"
+
+
+@dataclass(frozen=True)
+class Filters:
+    campaign: Campaign | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    operator: Any = None  # a user
+    number_status: str = ""
+    call_status: str = ""
+
+    def touch_calls(self) -> bool:
+        """Whether a filter concerns the calls (so an uncalled company cannot match)."""
+        return bool(
+            self.date_from
+            or self.date_to
+            or self.operator
+            or self.number_status
+            or self.call_status
+        )
+
+
+def local_day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def call_conditions(filters: Filters, prefix: str = "") -> Q:
+    """The filters on a call's fields, for a CallRecord queryset or through a relation."""
+    condition = Q()
+    if filters.date_from:
+        condition &= Q(**{f"{prefix}submitted_at__gte": local_day_start(filters.date_from)})
+    if filters.date_to:
+        end = local_day_start(filters.date_to + timedelta(days=1))
+        condition &= Q(**{f"{prefix}submitted_at__lt": end})
+    if filters.operator:
+        condition &= Q(**{f"{prefix}operator": filters.operator})
+    if filters.number_status:
+        condition &= Q(**{f"{prefix}status_numero": filters.number_status})
+    if filters.call_status:
+        condition &= Q(**{f"{prefix}call_status": filters.call_status})
+    return condition
+
+
+def audible_recordings(call_ref: str) -> QuerySet:
+    """Recordings of the call `call_ref` (an OuterRef path) that hold some audio."""
+    return Recording.objects.filter(call=OuterRef(call_ref), size_bytes__gt=0).order_by()
+
+
+def recording_annotations(call_ref: str) -> dict:
+    latest = audible_recordings(call_ref).order_by("-created_at", "-id").values("id")[:1]
+    total = (
+        audible_recordings(call_ref)
+        .values("call")
+        .annotate(total=Sum("duration_seconds"))
+        .values("total")
+    )
+    return {"export_recording_id": Subquery(latest), "export_audio_seconds": Subquery(total)}
+
+
+# Row layout read from the database, the same for both scopes (company part, then call part).
+COMPANY_FIELDS = [
+    "name",
+    "phone",
+    "product",
+    "activity",
+    "location",
+    "legal_form",
+    "niu",
+    "validity_score",
+    "campaign__name",
+]
+CALL_FIELDS = [
+    "status_numero",
+    "call_status",
+    "presentation_level",
+    "questions_libres_level",
+    "questions_orientees_level",
+    "submitted_at",
+    "operator__username",
+    "operator__first_name",
+    "operator__last_name",
+    "attempt",
+    "callback_at",
+    "disposition",
+]
+RECORDING_FIELDS = ["export_recording_id", "export_audio_seconds"]
+COMPANY_STATE_FIELDS = ["status", "is_archived"]
+
+
+def calls_queryset(filters: Filters) -> QuerySet:
+    """One row per submitted call (drafts are not calls yet), oldest first."""
+    calls = CallRecord.objects.submitted().filter(call_conditions(filters))
+    if filters.campaign:
+        calls = calls.filter(company__campaign=filters.campaign)
+    return calls.annotate(**recording_annotations("pk")).order_by("submitted_at", "pk")
+
+
+def companies_queryset(filters: Filters) -> QuerySet:
+    """One row per company (archived ones too: they have a history) with its latest submitted
+    call joined in one query; uncalled companies have an empty call part. The call filters apply
+    to that latest call. Companies in the order they were imported, campaign by campaign."""
+    latest = (
+        CallRecord.objects.submitted()
+        .filter(company=OuterRef("pk"))
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:1]
+    )
+    companies = (
+        Company.objects.all()
+        .annotate(export_latest_id=Subquery(latest))
+        .annotate(latest=FilteredRelation("calls", condition=Q(calls__pk=F("export_latest_id"))))
+    )
+    if filters.campaign:
+        companies = companies.filter(campaign=filters.campaign)
+    if filters.touch_calls():
+        companies = companies.filter(call_conditions(filters, prefix="latest__"))
+    return companies.annotate(**recording_annotations("latest__pk")).order_by("campaign_id", "pk")
+
+
+def row_queryset(scope: str, filters: Filters) -> QuerySet:
+    if scope == Scope.COMPANIES:
+        fields = (
+            COMPANY_FIELDS
+            + [f"latest__{name}" for name in CALL_FIELDS]
+            + RECORDING_FIELDS
+            + COMPANY_STATE_FIELDS
+        )
+        return companies_queryset(filters).values_list(*fields)
+    fields = [f"company__{name}" for name in COMPANY_FIELDS] + CALL_FIELDS + RECORDING_FIELDS
+    return calls_queryset(filters).values_list(*fields)
+
+
+def recording_link_template(build_absolute: Callable[[str], str] | None) -> tuple[str, str] | None:
+    """(prefix, suffix) of the recording playback URL around the recording id, or None when
+    the URL "calls:recording" does not exist (yet). Reversed once, not once per row."""
+    sentinel = 987654321987654321
+    try:
+        path = reverse("calls:recording", kwargs={"recording_id": sentinel})
+    except NoReverseMatch:
+        return None
+    url = build_absolute(path) if build_absolute else path
+    prefix, found, suffix = url.partition(str(sentinel))
+    return (prefix, suffix) if found else None
+
+
+def export_filename(campaign: Campaign | None, scope: str, extension: str) -> str:
+    """naumur_<campaign slug or toutes-campagnes>_<appels|entreprises>_<YYYY-MM-DD>.<ext>"""
+    if campaign is None:
+        slug = "toutes-campagnes"
+    else:
+        slug = slugify(campaign.name) or f"campagne-{campaign.pk}"  # a name without Latin letters
+    today = timezone.localdate()
+    return f"naumur_{slug}_{SCOPE_FILE_WORDS[scope]}_{today:%Y-%m-%d}.{extension}"
+
+
+@dataclass
+class Export:
+    """One export: its columns and its rows as typed cells. Labels and headers are resolved in
+    the active language when the export is made (the CSV is streamed after the view returned)."""
+
+    scope: str
+    filters: Filters = field(default_factory=Filters)
+    link_template: tuple[str, str] | None = None
+
+    def __post_init__(self):
+        columns = COLUMNS + (COMPANY_EXTRA_COLUMNS if self.scope == Scope.COMPANIES else [])
+        self.headers = [str(column.header) for column in columns]
+        self.widths = [column.width for column in columns]
+        self.kinds = [column.kind for column in columns]
+        self.yes, self.no = str(_("oui")), str(_("non"))
+        self.number_labels = {value: str(label) for value, label in NumberStatus.choices}
+        self.call_labels = {value: str(label) for value, label in CallStatus.choices}
+        self.level_labels = {value: str(label) for value, label in Level.choices}
+        self.disposition_labels = {value: str(label) for value, label in Disposition.choices}
+        self.status_labels = {value: str(label) for value, label in Status.choices}
+        self.rows_written = 0
+
+    @property
+    def sheet_title(self) -> str:
+        return str(SHEET_TITLES[self.scope])
+
+    def queryset(self) -> QuerySet:
+        return row_queryset(self.scope, self.filters)
+
+    def count(self) -> int:
+        return self.queryset().count()
+
+    def rows(self) -> Iterator[list]:
+        """Typed cells, one list per row, streamed from the database."""
+        tz = timezone.get_default_timezone()
+
+        def local(moment: datetime | str) -> datetime:
+            """Wall-clock time in TIME_ZONE, to the second (spreadsheets have no time zones)."""
+            if moment.__class__ is str:
+                moment = datetime.fromisoformat(moment)
+            if moment.tzinfo is None:  # SQLite stores UTC without an offset (USE_TZ = True)
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(tz).replace(tzinfo=None, microsecond=0)
+
+        yes, no = self.yes, self.no
+        numbers, calls, levels = self.number_labels, self.call_labels, self.level_labels
+        dispositions, statuses = self.disposition_labels, self.status_labels
+        link = self.link_template
+        companies = self.scope == Scope.COMPANIES
+        accepted = CallStatus.ACCEPTED.value
+
+        self.rows_written = 0
+        for row in database_rows(self.queryset()):
+            (
+                name,
+                phone,
+                product,
+                activity,
+                location,
+                legal_form,
+                niu,
+                score,
+                campaign,
+                number_status,
+                call_status,
+                presentation,
+                questions_libres,
+                questions_orientees,
+                submitted_at,
+                username,
+                first_name,
+                last_name,
+                attempt,
+                callback_at,
+                disposition,
+                recording_id,
+                audio_seconds,
+            ) = row[:23]
+            called = submitted_at is not None
+            if called and not disposition:
+                disposition = outcome_code(
+                    number_status, call_status, presentation, questions_libres, questions_orientees
+                )
+            cells = [
+                name,
+                phone,
+                product,
+                activity,
+                location,
+                legal_form,
+                niu,
+                float(score) if score is not None else None,
+                numbers.get(number_status, number_status),
+                calls.get(call_status, call_status),
+                levels.get(presentation, presentation),
+                levels.get(questions_libres, questions_libres),
+                levels.get(questions_orientees, questions_orientees),
+                (yes if call_status == accepted else no) if called else None,
+                local(submitted_at) if called else None,
+                (yes if recording_id is not None else no) if called else None,
+                campaign,
+                (f"{first_name} {last_name}".strip() or username) if called else None,
+                attempt,
+                local(callback_at) if callback_at else None,
+                int((audio_seconds or 0) + 0.5) if called else None,
+                dispositions.get(disposition, disposition),
+                f"{link[0]}{recording_id}{link[1]}" if link and recording_id is not None else None,
+            ]
+            if companies:
+                status, is_archived = row[23:]
+                cells.append(statuses.get(status, status))
+                cells.append(yes if is_archived else no)
+            self.rows_written += 1
+            yield cells
+
+
+def database_rows(queryset: QuerySet) -> Iterator[tuple]:
+    """The rows of a values_list() queryset as the database driver gives them, fetched in
+    chunks from a chunked cursor (server-side on PostgreSQL, fetchmany on SQLite), exactly as
+    QuerySet.iterator() does, but without Django's per-value converters: at a million rows
+    they cost about as much as writing the CSV. Export.rows() therefore takes each backend's
+    raw types: datetimes naive in UTC (SQLite) or aware (PostgreSQL), decimals as floats or
+    Decimals."""
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(DB_CHUNK_ROWS):
+            yield from rows
+
+
+def outcome_code(number_status, call_status, *levels) -> str:
+    """The AAPOR code of an outcome, for a call submitted before codes were stored."""
+    return CallRecord(
+        status_numero=number_status,
+        call_status=call_status,
+        presentation_level=levels[0],
+        questions_libres_level=levels[1],
+        questions_orientees_level=levels[2],
+    ).outcome_disposition()
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def csv_number(value: float, decimal_comma: bool) -> str:
+    text = repr(value).removesuffix(".0")
+    return text.replace(".", ",") if decimal_comma else text
+
+
+def csv_chunks(export: Export, delimiter: str = ",") -> Iterator[bytes]:
+    """The export as UTF-8 CSV with a BOM (so Excel detects the encoding), in chunks of 64 KB
+    or a little more.
+
+    Dates in ISO form, which every spreadsheet reads as dates; decimals with the separator that
+    goes with the delimiter (a comma for the ";" flavour French Excel expects); text neutralised
+    (see CSV_NEUTRALISER). Inlined per cell: this loop runs 23 million times for 1M rows.
+    """
+    decimal_comma = delimiter == ";"
+    date_columns = [i for i, kind in enumerate(export.kinds) if kind == DATETIME]
+    float_columns = [i for i, kind in enumerate(export.kinds) if kind == NUMBER]
+    quote, formula_chars = CSV_NEUTRALISER, FORMULA_CHARS
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(export.headers)
+    batch = []
+    for row in export.rows():
+        # csv writes None as "" and ints as digits by itself.
+        cells = [
+            (quote + value if value and value[0] in formula_chars else value)
+            if value.__class__ is str
+            else value
+            for value in row
+        ]
+        for i in date_columns:
+            if (moment := cells[i]) is not None:
+                cells[i] = moment.isoformat(" ")
+        for i in float_columns:
+            if (number := cells[i]).__class__ is float:
+                cells[i] = csv_number(number, decimal_comma)
+        batch.append(cells)
+        if len(batch) == CSV_BATCH_ROWS:
+            writer.writerows(batch)
+            batch.clear()
+            if buffer.tell() >= CSV_CHUNK_BYTES:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+    writer.writerows(batch)
+    yield buffer.getvalue().encode()
+
+
+def write_csv(export: Export, target: IO[bytes], delimiter: str = ",") -> int:
+    """Write the CSV to a binary file; returns the number of data rows."""
+    for chunk in csv_chunks(export, delimiter):
+        target.write(chunk)
+    return export.rows_written
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+
+def write_xlsx(export: Export, target: str | IO[bytes]) -> int:
+    """Write a real workbook to a path or a binary file; returns the number of data rows.
+
+    xlsxwriter in constant-memory mode writes each row to a temporary file as soon as it is
+    complete, so memory stays flat; rows must therefore be written in order, which they are
+    (see exports/xlsx.py). Text is written as string cells (never formulas, see
+    CSV_NEUTRALISER for the quote prefix), numbers as numbers, dates as dates.
+    """
+    import xlsxwriter
+
+    from exports.xlsx import ExportWorksheet
+
+    workbook = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    header_format = workbook.add_format(
+        {"bold": True, "bg_color": "#DDE4EE", "bottom": 1, "text_wrap": True, "valign": "top"}
+    )
+    date_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
+    quoted_format = workbook.add_format({"quote_prefix": True})
+    last_column = len(export.headers) - 1
+
+    def new_sheet(number: int):
+        title = export.sheet_title if number == 1 else f"{export.sheet_title} ({number})"
+        sheet = workbook.add_worksheet(title, worksheet_class=ExportWorksheet)
+        for col, width in enumerate(export.widths):
+            sheet.set_column(col, col, width)
+        for col, header in enumerate(export.headers):
+            sheet.write_string(0, col, header, header_format)
+        sheet.freeze_panes(1, 0)
+        sheet.date_format, sheet.quoted_format = date_format, quoted_format
+        return sheet
+
+    def finish(sheet, last_row: int) -> None:
+        sheet.autofilter(0, 0, last_row, last_column)
+
+    sheets = 1
+    sheet = new_sheet(sheets)
+    row_number = 0
+    for row in export.rows():
+        row_number += 1
+        if row_number >= XLSX_MAX_ROWS:
+            finish(sheet, row_number - 1)
+            sheets += 1
+            sheet = new_sheet(sheets)
+            row_number = 1
+        sheet.write_export_row(row_number, row)
+    finish(sheet, row_number)
+    workbook.close()
+    return export.rows_written
