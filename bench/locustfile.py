@@ -33,7 +33,7 @@ AUDIO_SECONDS_PER_CHUNK = float(os.environ.get("LOAD_CHUNK_SECONDS", "2"))
 AUDIO_SECONDS = float(os.environ.get("LOAD_AUDIO_SECONDS", "10"))
 AUDIO_MIME = "audio/webm;codecs=opus"
 OUTPUT = Path(os.environ["LOAD_OUTPUT"])
-DASHBOARD_EVERY = float(os.environ.get("LOAD_DASHBOARD_EVERY", "10"))
+DASHBOARD_EVERY = float(os.environ.get("LOAD_DASHBOARD_EVERY", "5"))
 EXPORT_EVERY = float(os.environ.get("LOAD_EXPORT_EVERY", "60"))
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -340,7 +340,8 @@ def picker_steps(outcome: str) -> list[dict]:
 
 
 class DashboardSupervisor(NaumurUser):
-    """A supervisor with the dashboard open: the page once, then its HTMX polling."""
+    """A supervisor with the dashboard open: the page once, then its polled #figures partial
+    (hx-trigger="every 5s", with the filter form included)."""
 
     fixed_count = int(os.environ.get("LOAD_SUPERVISORS", "3"))
     accounts = list(ACCOUNTS["supervisors"][:-1])
@@ -352,18 +353,41 @@ class DashboardSupervisor(NaumurUser):
 
     @task
     def poll(self) -> None:
-        self.client.get(
-            "/dashboard/", headers={"HX-Request": "true"}, name="GET /dashboard/ (htmx)"
-        )
+        with self.client.get(
+            "/dashboard/?campaign=&period=&date_from=&date_to=",
+            headers={"HX-Request": "true"},
+            name="GET /dashboard/ (htmx)",
+            catch_response=True,
+        ) as r:
+            if r.status_code != 200 or 'id="figures"' not in (r.text or ""):
+                r.failure(f"dashboard figures missing: {r.status_code}")
 
 
 class Exporter(NaumurUser):
-    """A supervisor exporting the results now and then during the run."""
+    """A supervisor exporting the campaign during the run, by turns the XLSX of every company
+    (latest outcome, uncalled ones included) and the CSV of every call so far."""
 
     fixed_count = 1
     accounts = list(ACCOUNTS["supervisors"][-1:])
     wait_time = constant(EXPORT_EVERY)
+    exports = [
+        ("xlsx", "companies", "GET /export/telecharger/ (xlsx, entreprises)"),
+        ("csv", "calls", "GET /export/telecharger/ (csv, appels)"),
+    ]
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.turn = 0
 
     @task
     def export(self) -> None:
         self.client.get("/export/", name="GET /export/")
+        file_format, scope, name = self.exports[self.turn % len(self.exports)]
+        self.turn += 1
+        query = urlencode(
+            {"format": file_format, "scope": scope, "campaign": ACCOUNTS["campaign_id"]}
+        )
+        with self.client.get(f"/export/telecharger/?{query}", name=name, catch_response=True) as r:
+            disposition = r.headers.get("Content-Disposition") or ""
+            if r.status_code != 200 or "attachment" not in disposition or not r.content:
+                r.failure(f"no file: {r.status_code}")
