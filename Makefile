@@ -101,3 +101,10 @@ bench: $(VENV)/.installed-bench system-test-deps
 	tests/with_postgres.sh bash -c 'export BENCH_PG_URL="$$DATABASE_URL"; unset DATABASE_URL; \
 	  for f in $(or $(BENCH),bench/claim.py bench/import.py bench/export.py bench/dashboard.py); do \
 	    [ -f "$$f" ] || continue; echo "== $$f =="; $(PY) "$$f" || exit 1; done'
+
+# Load test (docs/PERFORMANCE.md, « Load test »): gunicorn as `make serve-prod` runs it, a throwaway
+# PostgreSQL, 50 simulated operators, 3 supervisors polling the dashboard and one exporting, then
+# checks of the database. Options through LOAD_ARGS, e.g. LOAD_ARGS="--run-time 120 --keep".
+load: $(VENV)/.installed-bench system-test-deps
+	tests/with_postgres.sh bash -c 'export BENCH_PG_URL="$$DATABASE_URL"; unset DATABASE_URL; \
+	  $(PY) bench/load.py $(LOAD_ARGS)'

@@ -5,30 +5,19 @@ from companies.models import Company
 
 
 class CallListTable(tables.Table):
-    name = tables.Column(verbose_name=_("Entreprise"), attrs={"td": {"class": "fw-semibold"}})
-    phone = tables.Column(
-        verbose_name=_("Téléphone"), orderable=False, attrs={"td": {"class": "text-nowrap"}}
-    )
+    """Headers, sorting and pagination of the call list. The cells are rendered by the "row"
+    partial of calls/call_list.html (see calls/call_table.html), in the order of `sequence`."""
+
+    name = tables.Column(verbose_name=_("Entreprise"))
+    phone = tables.Column(verbose_name=_("Téléphone"), orderable=False)
     location = tables.Column(verbose_name=_("Localisation"))
     activity = tables.Column(verbose_name=_("Activité"))
     validity_score = tables.Column(verbose_name=_("Score"))
-    status = tables.TemplateColumn(
-        template_name="calls/call_list.html#status_cell", verbose_name=_("Statut")
-    )
+    status = tables.Column(verbose_name=_("Statut"))
     attempts = tables.Column(verbose_name=_("Tentatives"))
-    callback_at = tables.DateTimeColumn(verbose_name=_("Rappel"), format="d/m H:i")
-    lock = tables.TemplateColumn(
-        template_name="calls/call_list.html#lock_cell",
-        verbose_name=_("Verrou"),
-        orderable=False,
-        attrs={"td": {"id": lambda record: f"lock-{record.pk}"}},
-    )
-    actions = tables.TemplateColumn(
-        template_name="calls/call_list.html#action_cell",
-        verbose_name=_("Actions"),
-        orderable=False,
-        attrs={"td": {"id": lambda record: f"action-{record.pk}", "class": "text-nowrap"}},
-    )
+    callback_at = tables.Column(verbose_name=_("Rappel"))
+    lock = tables.Column(verbose_name=_("Verrou"), orderable=False, empty_values=())
+    actions = tables.Column(verbose_name=_("Actions"), orderable=False, empty_values=())
 
     class Meta:
         model = Company
@@ -43,11 +32,7 @@ class CallListTable(tables.Table):
             "callback_at",
         ]
         sequence = [*fields, "lock", "actions"]
+        template_name = "calls/call_table.html"
         attrs = {"class": "table table-sm table-hover align-middle bg-body", "id": "call-table"}
-        row_attrs = {
-            "id": lambda record: f"company-{record.pk}",
-            "class": lambda record: "table-callback-due" if record.is_due_callback else "",
-            "data-company-id": lambda record: record.pk,
-        }
         empty_text = _("Aucune entreprise ne correspond à ces filtres.")
         order_by = ()

@@ -2,6 +2,8 @@
 
 import re
 from datetime import timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
 
 from django.urls import reverse
 from django.utils import timezone
@@ -55,6 +57,53 @@ def test_fifty_rows_a_page(client, operator, make_company):
     assert first.text.count('data-company-id="') == 50
     second = client.get(reverse("calls:list"), {"page": 2})
     assert second.text.count('data-company-id="') == 1
+
+
+class TableCells(HTMLParser):
+    """The header texts of #call-table and the cell texts of each of its rows, by row id."""
+
+    def __init__(self):
+        super().__init__()
+        self.headers, self.rows, self._row, self._cell = [], {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and attrs.get("id", "").startswith("company-"):
+            self._row = self.rows.setdefault(attrs["id"], [])
+        elif tag in ("th", "td"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            text = " ".join("".join(self._cell).split())
+            (self.headers if tag == "th" else self._row).append(text)
+            self._cell = None
+        elif tag == "tr":
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_each_cell_sits_under_its_header(client, operator, operator2, make_company):
+    free = make_company(name="Huilerie Libre", location="Kribi", validity_score=Decimal("87.5"))
+    held = make_company(name="Savonnerie Prise", activity="")
+    locks.claim(held, operator2)
+    client.force_login(operator)
+    parser = TableCells()
+    parser.feed(client.get(reverse("calls:list")).text)
+    headers = [header.rstrip(" ▲▼") for header in parser.headers]
+    assert headers[0] == "Entreprise" and headers[-1] == "Actions"
+    row = dict(zip(headers, parser.rows[f"company-{free.pk}"], strict=True))
+    assert row["Entreprise"] == "Huilerie Libre" and row["Localisation"] == "Kribi"
+    assert row["Téléphone"] == free.phone and row["Activité"] == "transformation"
+    assert row["Score"] == "87,50" and row["Statut"] == "À appeler"
+    assert row["Tentatives"] == "0" and row["Rappel"] == "—"
+    assert row["Verrou"] == "libre" and row["Actions"] == "Lancer un appel"
+    row = dict(zip(headers, parser.rows[f"company-{held.pk}"], strict=True))
+    assert row["Activité"] == "—" and row["Statut"] == "En cours"
+    assert row["Verrou"].startswith("En cours : Paul Eto")
 
 
 def test_due_callbacks_are_first_and_highlighted(client, operator, make_company):

@@ -1,0 +1,739 @@
+"""Load test: 50 operators, 3 supervisors on the dashboard and one exporting, against gunicorn
+and PostgreSQL on loopback, then a check of what the database holds.
+
+    make load                                   # throwaway PostgreSQL, 4 min of load
+    python bench/load.py --run-time 120         # same; starts its own throwaway PostgreSQL
+    BENCH_PG_URL=postgres://... python bench/load.py
+
+Steps: migrate and seed a campaign (--companies) with one account per simulated user; start
+gunicorn exactly as `make serve-prod` does (DEBUG off, `check --deploy`, collected static files,
+2 x cores + 1 sync workers) on 127.0.0.1; capture --audio-seconds of real WebM/Opus from Chromium's
+fake microphone (MediaRecorder, one chunk every 2 s, as the call form does); run locust headless
+(bench/locustfile.py) for --run-time seconds, users finishing the call they are in before they
+stop; stop gunicorn; print requests/s and p50/p95/p99 per endpoint, error count, CPU and load
+average; then verify in the database: no double claim, no company left in progress, every
+submitted call's recording complete, byte for byte what was sent.
+
+Exit status 1 when a request failed or a verification failed; a missed latency target is
+printed (« NON ATTEINT ») but does not fail the run, since other work on the machine moves it.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "charge-" + secrets.token_urlsafe(12)
+WEBM_SIGNATURE = b"\x1a\x45\xdf\xa3"
+P95_TARGET_MS = 300
+# Endpoints the operators use during a call: the p95 target applies to these.
+OPERATOR_ENDPOINTS = [
+    "GET /appels/",
+    "GET /appels/verrous/",
+    "POST /appels/suivant/",
+    "GET /appels/[id]/remplir/",
+    "POST /appels/[id]/bail/",
+    "POST /appels/[id]/micro/",
+    "POST /appels/[id]/remplir/ (brouillon)",
+    "POST /enregistrements/[id]/morceaux/[n]/",
+    "POST /enregistrements/[id]/fin/",
+    "POST /appels/[id]/valider/",
+    "POST /appels/[id]/abandonner/",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, int(-(-fraction * len(sorted_values) // 1)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+# --- Setup ------------------------------------------------------------------------------------
+
+
+def server_environment(database_url: str, workdir: Path) -> dict:
+    """Production settings (docs/env.example) for a server on 127.0.0.1 behind a TLS proxy,
+    which the load client plays by sending X-Forwarded-Proto: https."""
+    env = dict(os.environ)
+    for name in list(env):
+        if name.startswith(("DJANGO_", "AWS_")) or name in ("STORAGE_BACKEND", "DEBUG"):
+            env.pop(name)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url,
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        CSRF_TRUSTED_ORIGINS="",
+        MEDIA_ROOT=str(workdir / "media"),
+        STATIC_ROOT=str(workdir / "static"),
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def seed(companies: int, operators: int, supervisors: int) -> dict:
+    """A campaign of `companies` companies, one account per simulated user, all with the same
+    password (hashed once with the production hasher: each login still costs one hash check)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import transaction
+
+    from calls.roles import OPERATORS, SUPERVISORS
+    from companies.management.commands.demo import Command as Demo
+    from companies.models import Campaign, Company
+
+    User = get_user_model()
+    probe = User(username="probe")
+    probe.set_password(PASSWORD)
+    operator_names = [f"charge-op{i:02d}" for i in range(1, operators + 1)]
+    supervisor_names = [f"charge-sup{i}" for i in range(1, supervisors + 1)]
+    with transaction.atomic():
+        campaign = Campaign.objects.create(name=f"Charge {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        Company.objects.bulk_create(Demo().demo_companies(campaign, companies), batch_size=2000)
+        users = User.objects.bulk_create(
+            User(username=name, password=probe.password, first_name=name.title())
+            for name in operator_names + supervisor_names
+        )
+        membership = User.groups.through
+        groups = {name: Group.objects.get(name=name) for name in (OPERATORS, SUPERVISORS)}
+        membership.objects.bulk_create(
+            membership(
+                user_id=user.pk,
+                group_id=groups[OPERATORS if user.username in operator_names else SUPERVISORS].pk,
+            )
+            for user in users
+        )
+    return {
+        "campaign_id": campaign.pk,
+        "password": PASSWORD,
+        "operators": operator_names,
+        "supervisors": supervisor_names,
+    }
+
+
+def start_gunicorn(env: dict, port: int, workers: int, workdir: Path) -> subprocess.Popen:
+    """The command line of `make serve-prod`, with the access log kept in a file."""
+    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            str(workdir / "access.log"),
+            "--access-logformat",
+            '%(t)s "%(r)s" %(s)s %(b)s %(M)s',
+            "--max-requests",
+            "2000",
+            "--max-requests-jitter",
+            "200",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited ({workdir / 'gunicorn.log'})")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2) as r:
+                if r.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer /healthz/ within 60 s")
+
+
+RECORD_JS = """async ([seconds, timeslice]) => {
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+  const recorder = new MediaRecorder(stream, {mimeType: "audio/webm;codecs=opus"});
+  const parts = [];
+  recorder.ondataavailable = (event) => {
+    if (event.data.size) parts.push(event.data);
+  };
+  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  recorder.start(timeslice);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  recorder.stop();
+  await stopped;
+  stream.getTracks().forEach((track) => track.stop());
+  const out = [];
+  for (const part of parts) {
+    const bytes = new Uint8Array(await part.arrayBuffer());
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    out.push(btoa(text));
+  }
+  return out;
+}"""
+
+
+def capture_audio(base_url: str, seconds: float, timeslice_ms: int, out: Path) -> str:
+    """Record `seconds` of Chromium's fake microphone the way the call form does (MediaRecorder
+    with a timeslice) and keep each chunk as the browser would upload it."""
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--no-first-run",
+                    "--use-fake-ui-for-media-stream",
+                    "--use-fake-device-for-media-stream",
+                ],
+            )
+            page = browser.new_page()
+            page.goto(f"{base_url}/healthz/")  # any page of the loopback origin: a secure context
+            chunks = page.evaluate(
+                RECORD_JS,
+                [seconds, timeslice_ms],
+            )
+            browser.close()
+        import base64
+
+        data = [base64.b64decode(chunk) for chunk in chunks]
+        source = "Chromium (micro simulé), MediaRecorder audio/webm;codecs=opus"
+    except Exception as error:  # no Chromium here: bytes shaped like a WebM stream
+        print(f"Capture Chromium impossible ({error!r}) : audio synthétique.")
+        rng = secrets.SystemRandom()
+        count = max(1, round(seconds * 1000 / timeslice_ms))
+        data = [bytes(rng.getrandbits(8) for _ in range(27_000)) for _ in range(count)]
+        data[0] = WEBM_SIGNATURE + data[0][4:]
+        source = "synthétique (en-tête EBML + octets aléatoires)"
+    if not data or not data[0].startswith(WEBM_SIGNATURE):
+        raise SystemExit("the captured audio does not start with the WebM signature")
+    for index, chunk in enumerate(data):
+        (out / f"{index:03d}.bin").write_bytes(chunk)
+    return source
+
+
+class Sampler:
+    """Load average and CPU seconds of the server, the database and the load generator."""
+
+    def __init__(self, gunicorn_pid: int, database_port: int):
+        import psutil
+
+        self.psutil = psutil
+        self.gunicorn = psutil.Process(gunicorn_pid)
+        self.postmaster = self._find_postmaster(database_port)
+        self.loads: list[float] = []
+        self.start = self._cpu()
+        self.start_time = time.monotonic()
+
+    def _find_postmaster(self, port: int):
+        for process in self.psutil.process_iter(["name", "cmdline"]):
+            cmdline = process.info["cmdline"] or []
+            if process.info["name"] == "postgres" and str(port) in cmdline:
+                return process
+        return None
+
+    @staticmethod
+    def _tree_cpu(process) -> float:
+        if process is None:
+            return 0.0
+        try:
+            own = process.cpu_times()
+            total = own.user + own.system + own.children_user + own.children_system
+            for child in process.children(recursive=True):
+                try:
+                    times = child.cpu_times()
+                    total += times.user + times.system
+                except Exception:
+                    pass
+            return total
+        except Exception:
+            return 0.0
+
+    def _cpu(self) -> dict:
+        system = self.psutil.cpu_times()
+        return {
+            "gunicorn": self._tree_cpu(self.gunicorn),
+            "postgres": self._tree_cpu(self.postmaster),
+            "busy": system.user + system.system + system.nice + system.irq + system.softirq,
+        }
+
+    def sample(self) -> None:
+        self.loads.append(os.getloadavg()[0])
+
+    def finish(self, locust_cpu: float) -> dict:
+        end = self._cpu()
+        wall = time.monotonic() - self.start_time
+        return {
+            "wall_s": wall,
+            "load1_min": min(self.loads, default=float("nan")),
+            "load1_mean": sum(self.loads) / len(self.loads) if self.loads else float("nan"),
+            "load1_max": max(self.loads, default=float("nan")),
+            "cores": os.cpu_count(),
+            "cpu_s_gunicorn": end["gunicorn"] - self.start["gunicorn"],
+            "cpu_s_postgres": end["postgres"] - self.start["postgres"],
+            "cpu_s_locust": locust_cpu,
+            "cpu_s_machine": end["busy"] - self.start["busy"],
+        }
+
+
+def run_locust(env: dict, args, host: str, workdir: Path, sampler: Sampler) -> tuple[int, float]:
+    """Run locust headless until its --run-time is over; returns its exit status and CPU s."""
+    users = args.operators + args.supervisors + 1
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(ROOT / "bench" / "locustfile.py"),
+        "--headless",
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(args.spawn_rate),
+        "--run-time",
+        f"{args.run_time}s",
+        "--stop-timeout",
+        "60",
+        "--host",
+        host,
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--exit-code-on-error",
+        "0",
+    ]
+    with open(workdir / "locust.log", "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        import psutil
+
+        watched = psutil.Process(process.pid)
+        cpu = 0.0
+        while process.poll() is None:
+            sampler.sample()
+            try:
+                times = watched.cpu_times()
+                cpu = times.user + times.system
+            except psutil.Error:
+                pass
+            time.sleep(2)
+    return process.returncode, cpu
+
+
+# --- Report -----------------------------------------------------------------------------------
+
+
+def endpoint_stats(requests: list[dict], since: float | None = None) -> tuple[list[dict], float]:
+    chosen = [r for r in requests if since is None or r["start"] >= since]
+    if not chosen:
+        return [], 0.0
+    window = max(r["start"] + r["ms"] / 1000 for r in chosen) - min(r["start"] for r in chosen)
+    by_name = defaultdict(list)
+    for request in chosen:
+        by_name[request["name"]].append(request)
+    rows = []
+    for name, items in sorted(by_name.items()):
+        times = sorted(item["ms"] for item in items)
+        rows.append(
+            {
+                "name": name,
+                "count": len(items),
+                "rps": len(items) / window,
+                "p50": percentile(times, 0.50),
+                "p95": percentile(times, 0.95),
+                "p99": percentile(times, 0.99),
+                "max": times[-1],
+                "errors": sum(1 for item in items if item["error"]),
+            }
+        )
+    total_times = sorted(r["ms"] for r in chosen)
+    rows.append(
+        {
+            "name": "Total",
+            "count": len(chosen),
+            "rps": len(chosen) / window,
+            "p50": percentile(total_times, 0.50),
+            "p95": percentile(total_times, 0.95),
+            "p99": percentile(total_times, 0.99),
+            "max": total_times[-1],
+            "errors": sum(1 for r in chosen if r["error"]),
+        }
+    )
+    return rows, window
+
+
+def print_table(rows: list[dict]) -> None:
+    print(
+        f"  {'endpoint':<42} {'requêtes':>8} {'req/s':>6} {'p50':>6} {'p95':>6} {'p99':>6} "
+        f"{'max':>6} {'erreurs':>7}"
+    )
+    for row in rows:
+        flag = ""
+        if row["name"] in OPERATOR_ENDPOINTS and row["p95"] >= P95_TARGET_MS:
+            flag = "  p95 NON ATTEINT"
+        print(
+            f"  {row['name']:<42} {row['count']:>8} {row['rps']:>6.2f} {row['p50']:>6.0f} "
+            f"{row['p95']:>6.0f} {row['p99']:>6.0f} {row['max']:>6.0f} {row['errors']:>7}{flag}"
+        )
+
+
+# --- Verification -----------------------------------------------------------------------------
+
+
+def overlaps(spans: list[tuple]) -> int:
+    """How many (start, end, who) spans of one company begin before the previous holder's end,
+    with another holder."""
+    spans = sorted(spans)
+    count = 0
+    for (_start, end, who), (next_start, _end, next_who) in zip(spans, spans[1:], strict=False):
+        if who != next_who and next_start < end:
+            count += 1
+    return count
+
+
+def verify(accounts: dict, claims: list[dict], audio: list[bytes]) -> list[tuple[str, bool, str]]:
+    """What the database holds after the run, against what the clients did."""
+    from django.core.files.storage import default_storage
+    from django.db.models import Count, Max, Sum
+    from django.utils import timezone
+
+    from calls.models import CallRecord, Recording, RecordingChunk
+    from companies.models import Company, Status
+
+    campaign_id = accounts["campaign_id"]
+    companies = Company.objects.filter(campaign_id=campaign_id)
+    calls = CallRecord.objects.filter(company__campaign_id=campaign_id)
+    submitted = calls.submitted()
+    results = []
+
+    def check(label: str, ok: bool, detail: str) -> None:
+        results.append((label, ok, detail))
+
+    # Double claims, three ways.
+    same_attempt = (
+        submitted.values("company_id", "attempt").annotate(n=Count("id")).filter(n__gt=1).count()
+    )
+    check(
+        "aucun double appel validé (même entreprise, même tentative)",
+        same_attempt == 0,
+        f"{same_attempt} doublon(s) sur {submitted.count()} appels validés",
+    )
+    windows = defaultdict(list)
+    fields = ("company_id", "operator_id", "created_at", "submitted_at", "updated_at")
+    for call in calls.values(*fields):
+        windows[call["company_id"]].append(
+            (call["created_at"], call["submitted_at"] or call["updated_at"], call["operator_id"])
+        )
+    overlapping = sum(overlaps(spans) for spans in windows.values())
+    check(
+        "aucun chevauchement d'appels de deux opérateurs sur une entreprise (base)",
+        overlapping == 0,
+        f"{overlapping} chevauchement(s) sur {len(windows)} entreprises appelées",
+    )
+    held = defaultdict(list)
+    for claim in claims:
+        end = claim.get("submitted_at") or claim.get("released_at") or float("inf")
+        held[claim["company"]].append((claim["claimed_at"], end, claim["operator"]))
+    client_overlaps = sum(overlaps(spans) for spans in held.values())
+    check(
+        "aucune entreprise servie à deux opérateurs à la fois (vu des clients)",
+        client_overlaps == 0,
+        f"{len(claims)} prises, {len(held)} entreprises distinctes, "
+        f"{client_overlaps} chevauchement(s)",
+    )
+
+    check(
+        "des appels ont bien été validés pendant la course",
+        submitted.exists(),
+        f"{submitted.count()} appel(s) validé(s)",
+    )
+
+    # Nothing stuck.
+    now = timezone.now()
+    in_progress = companies.filter(status=Status.IN_PROGRESS)
+    live = in_progress.filter(lock_expires_at__gt=now).count()
+    check(
+        "aucune entreprise restée « En cours » après l'arrêt",
+        in_progress.count() == 0,
+        f"{in_progress.count()} en cours, dont {live} avec un bail encore valide",
+    )
+
+    # Client and server agree on what was submitted.
+    client_submitted = [claim for claim in claims if claim.get("submitted_at")]
+    check(
+        "chaque validation vue par un client est en base, et rien d'autre",
+        len(client_submitted) == submitted.count(),
+        f"clients : {len(client_submitted)}, base : {submitted.count()}",
+    )
+    attempts = companies.aggregate(total=Sum("attempts"), most=Max("attempts"))
+    check(
+        "tentatives des entreprises = appels validés",
+        (attempts["total"] or 0) == submitted.count(),
+        f"somme des tentatives {attempts['total']}, au plus {attempts['most']} par entreprise",
+    )
+
+    # Recordings: complete, byte for byte what the clients sent.
+    expected = b"".join(audio)
+    expected_sha = hashlib.sha256(expected).hexdigest()
+    short_sends = [c for c in client_submitted if c.get("bytes_sent") != len(expected)]
+    bad = []
+    checked = 0
+    recordings = Recording.objects.filter(call__in=submitted).select_related("call")
+    per_call = Counter(recordings.values_list("call_id", flat=True))
+    for call in submitted.filter(recording_started_at__isnull=False):
+        if per_call.get(call.pk) != 1:
+            bad.append(f"appel {call.pk} : {per_call.get(call.pk, 0)} enregistrement(s)")
+    for recording in recordings:
+        checked += 1
+        problem = None
+        if not recording.is_complete or not recording.file:
+            problem = "incomplet"
+        elif recording.size_bytes != len(expected):
+            problem = f"taille {recording.size_bytes} au lieu de {len(expected)}"
+        else:
+            with default_storage.open(recording.file.name, "rb") as handle:
+                content = handle.read()
+            if not content.startswith(WEBM_SIGNATURE):
+                problem = "signature WebM absente"
+            elif hashlib.sha256(content).hexdigest() != expected_sha:
+                problem = f"contenu différent ({len(content)} octets)"
+        if problem:
+            bad.append(f"enregistrement {recording.pk} : {problem}")
+    no_audio = submitted.filter(recording_started_at__isnull=True).count()
+    check(
+        "chaque appel validé a son enregistrement complet, octet pour octet",
+        not bad and not short_sends and no_audio == 0 and checked == submitted.count(),
+        f"{checked} fichiers vérifiés ({len(expected)} octets, sha256 {expected_sha[:12]}…), "
+        f"{len(bad)} défaut(s), {len(short_sends)} envoi(s) incomplet(s), "
+        f"{no_audio} appel(s) sans micro" + (f" ; {bad[:3]}" if bad else ""),
+    )
+    leftovers = RecordingChunk.objects.filter(recording__call__in=submitted).count()
+    check(
+        "aucun morceau orphelin après finalisation",
+        leftovers == 0,
+        f"{leftovers} morceau(x) restant(s)",
+    )
+    return results
+
+
+# --- Main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--operators", type=int, default=50)
+    parser.add_argument("--supervisors", type=int, default=3, help="on the dashboard")
+    parser.add_argument("--run-time", type=int, default=240, help="seconds of load")
+    parser.add_argument("--spawn-rate", type=float, default=1.0, help="users started per second")
+    parser.add_argument("--companies", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--audio-seconds", type=float, default=10.0)
+    parser.add_argument("--timeslice-ms", type=int, default=2000)
+    parser.add_argument("--dashboard-every", type=float, default=5.0)
+    parser.add_argument("--export-every", type=float, default=60.0)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, data)")
+    parser.add_argument("--json", type=Path, help="write the figures to this file as well")
+    args = parser.parse_args()
+
+    database_url = os.environ.get("BENCH_PG_URL")
+    if not database_url:
+        if os.environ.get("NAUMUR_LOAD_THROWAWAY") and os.environ.get("DATABASE_URL"):
+            database_url = os.environ["DATABASE_URL"]
+        else:  # start our own throwaway PostgreSQL and come back
+            env = dict(os.environ, NAUMUR_LOAD_THROWAWAY="1")
+            os.execvpe(
+                str(ROOT / "tests" / "with_postgres.sh"),
+                [str(ROOT / "tests" / "with_postgres.sh"), sys.executable, __file__, *sys.argv[1:]],
+                env,
+            )
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("The load test runs against PostgreSQL (BENCH_PG_URL).")
+    database_port = int(database_url.rsplit(":", 1)[1].split("/")[0])
+
+    workdir = Path(tempfile.mkdtemp(prefix="naumur-load-"))
+    env = server_environment(database_url, workdir)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    print(f"Dossier de travail : {workdir}")
+
+    manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    manage(env, "collectstatic", "--no-input", "--verbosity", "0")
+    manage(env, "migrate", "--no-input", "--verbosity", "0")
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    started = time.monotonic()
+    accounts = seed(args.companies, args.operators, args.supervisors + 1)
+    connections.close_all()
+    print(
+        f"Données : {args.companies} entreprises, {args.operators} opérateurs, "
+        f"{args.supervisors + 1} superviseurs ({time.monotonic() - started:.1f} s)"
+    )
+    (workdir / "accounts.json").write_text(json.dumps(accounts))
+
+    port = free_port()
+    host = f"http://127.0.0.1:{port}"
+    gunicorn = start_gunicorn(env, port, args.workers, workdir)
+    try:
+        audio_source = capture_audio(host, args.audio_seconds, args.timeslice_ms, workdir / "audio")
+        audio = [path.read_bytes() for path in sorted((workdir / "audio").glob("*.bin"))]
+        print(
+            f"Audio : {len(audio)} morceaux, {sum(map(len, audio))} octets pour "
+            f"{args.audio_seconds:g} s — {audio_source}"
+        )
+        locust_env = dict(
+            env,
+            LOAD_ACCOUNTS=str(workdir / "accounts.json"),
+            LOAD_AUDIO=str(workdir / "audio"),
+            LOAD_OUTPUT=str(workdir / "out"),
+            LOAD_OPERATORS=str(args.operators),
+            LOAD_SUPERVISORS=str(args.supervisors),
+            LOAD_CHUNK_SECONDS=str(args.timeslice_ms / 1000),
+            LOAD_AUDIO_SECONDS=str(args.audio_seconds),
+            LOAD_DASHBOARD_EVERY=str(args.dashboard_every),
+            LOAD_EXPORT_EVERY=str(args.export_every),
+        )
+        print(
+            f"Charge : gunicorn {args.workers} workers sur {host}, {args.operators} opérateurs + "
+            f"{args.supervisors} superviseurs (tableau de bord toutes les "
+            f"{args.dashboard_every:g} s) + 1 export toutes les {args.export_every:g} s, "
+            f"{args.run_time} s, {args.spawn_rate:g} utilisateurs/s au démarrage…",
+            flush=True,
+        )
+        sampler = Sampler(gunicorn.pid, database_port)
+        locust_code, locust_cpu = run_locust(locust_env, args, host, workdir, sampler)
+        machine = sampler.finish(locust_cpu)
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        try:
+            gunicorn.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            gunicorn.kill()
+
+    out = workdir / "out"
+    if locust_code != 0 or not (out / "requests.json").exists():
+        print((workdir / "locust.log").read_text()[-4000:])
+        raise SystemExit(f"locust failed (exit {locust_code}); logs in {workdir}")
+    requests = json.loads((out / "requests.json").read_text())
+    claims = json.loads((out / "claims.json").read_text())
+    marks = json.loads((out / "marks.json").read_text())
+
+    rows, window = endpoint_stats(requests)
+    steady_since = marks.get("spawning_complete")
+    steady_rows, steady_window = endpoint_stats(requests, since=steady_since)
+    print(f"\nToute la course ({window:.0f} s, montée en charge comprise), temps en ms :")
+    print_table(rows)
+    if steady_since:
+        print(f"\nRégime établi (après la montée en charge, {steady_window:.0f} s), temps en ms :")
+        print_table(steady_rows)
+
+    statuses = Counter()
+    for line in (workdir / "access.log").read_text().splitlines():
+        parts = line.rsplit(" ", 3)
+        if len(parts) == 4:
+            statuses[parts[1]] += 1
+    server_log = (workdir / "gunicorn.log").read_text()
+    server_errors = server_log.count("Traceback") + server_log.count("WORKER TIMEOUT")
+    refused = sum(count for status, count in statuses.items() if status[:1] in ("4", "5"))
+    errors = sum(1 for r in requests if r["error"])
+    print(
+        f"\nErreurs : {errors} requête(s) en échec côté client ; statuts HTTP vus par le serveur : "
+        f"{dict(sorted(statuses.items()))} ; {server_errors} trace(s) d'erreur dans le journal "
+        "gunicorn"
+    )
+    if errors:
+        for message, count in Counter(r["error"] for r in requests if r["error"]).most_common(5):
+            print(f"  {count} × {message}")
+    m = machine
+    print(
+        f"Machine : {m['cores']} cœurs, charge (load average 1 min) pendant la course "
+        f"min {m['load1_min']:.1f} / moyenne {m['load1_mean']:.1f} / max {m['load1_max']:.1f} ; "
+        f"CPU consommé en {m['wall_s']:.0f} s : gunicorn {m['cpu_s_gunicorn']:.0f} s, "
+        f"PostgreSQL {m['cpu_s_postgres']:.0f} s, locust {m['cpu_s_locust']:.0f} s, "
+        f"toute la machine {m['cpu_s_machine']:.0f} s "
+        f"(sur {m['cores'] * m['wall_s']:.0f} s disponibles)"
+    )
+
+    results = verify(accounts, claims, audio)
+    print("\nVérifications en base :")
+    for label, ok, detail in results:
+        print(f"  [{'OK' if ok else 'ÉCHEC'}] {label} — {detail}")
+
+    submitted = [c for c in claims if c.get("submitted_at")]
+    outcomes = Counter(c.get("outcome") for c in submitted)
+    print(f"\nAppels validés : {len(submitted)} ({dict(outcomes.most_common())})")
+    missed = [
+        r["name"] for r in rows if r["name"] in OPERATOR_ENDPOINTS and r["p95"] >= P95_TARGET_MS
+    ]
+    print(
+        "Objectif p95 < 300 ms (opérateurs, toute la course) : "
+        + ("atteint" if not missed else f"NON ATTEINT pour {', '.join(missed)}")
+    )
+    no_error = errors == 0 and server_errors == 0 and refused == 0
+    print("Objectif zéro erreur : " + ("atteint" if no_error else "NON ATTEINT"))
+    failed = not no_error or not all(ok for _, ok, _ in results)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "rows": rows,
+                    "steady_rows": steady_rows,
+                    "machine": machine,
+                    "statuses": statuses,
+                    "errors": errors,
+                    "verification": results,
+                    "submitted": len(submitted),
+                    "outcomes": outcomes,
+                    "audio_bytes": sum(map(len, audio)),
+                    "audio_chunks": len(audio),
+                    "audio_source": audio_source,
+                },
+                indent=1,
+                default=str,
+            )
+        )
+    if args.keep or failed:
+        print(f"Journaux et données : {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,393 @@
+"""Simulated users for the load test (bench/load.py runs this file with locust; see its docstring).
+
+Every request goes to the gunicorn server bench/load.py started on 127.0.0.1. The client plays
+the part of the TLS-terminating reverse proxy (X-Forwarded-Proto: https) so that the server runs
+with its production security settings unchanged (SSL redirect, secure cookies, CSRF origin
+checks); the browser's Origin header goes with every request.
+
+Inputs (environment, written by bench/load.py):
+  LOAD_ACCOUNTS  JSON file: {"password": ..., "operators": [...], "supervisors": [...]}
+  LOAD_AUDIO     folder of the captured WebM chunks (000.bin, 001.bin, ...), sent in order
+  LOAD_OUTPUT    folder where every request and every operator's claims are written at the end
+  LOAD_DASHBOARD_EVERY / LOAD_EXPORT_EVERY  supervisor polling periods, in seconds
+"""
+
+import json
+import os
+import random
+import re
+import time
+from datetime import timedelta
+from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import gevent
+from locust import FastHttpUser, between, constant, events, task
+from locust.exception import StopUser
+
+ACCOUNTS = json.loads(Path(os.environ["LOAD_ACCOUNTS"]).read_text())
+AUDIO_DIR = Path(os.environ["LOAD_AUDIO"])
+AUDIO_CHUNKS = [path.read_bytes() for path in sorted(AUDIO_DIR.glob("*.bin"))]
+AUDIO_SECONDS_PER_CHUNK = float(os.environ.get("LOAD_CHUNK_SECONDS", "2"))
+AUDIO_SECONDS = float(os.environ.get("LOAD_AUDIO_SECONDS", "10"))
+AUDIO_MIME = "audio/webm;codecs=opus"
+OUTPUT = Path(os.environ["LOAD_OUTPUT"])
+DASHBOARD_EVERY = float(os.environ.get("LOAD_DASHBOARD_EVERY", "5"))
+EXPORT_EVERY = float(os.environ.get("LOAD_EXPORT_EVERY", "60"))
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+LOCK_POLLER = re.compile(r'hx-get="(/appels/verrous/\?ids=[0-9,]*)"')
+FILL_URL = re.compile(r"^/appels/(\d+)/remplir/$")
+PAGE_TOKEN = re.compile(r'data-token="([0-9a-f]+)"')
+
+# What the run leaves behind for bench/load.py: every request, every claim.
+REQUESTS: list[dict] = []
+CLAIMS: list[dict] = []
+MARKS: dict[str, float] = {}
+
+# Outcomes an operator records (weights), each reached through three picker changes.
+OUTCOMES = [
+    ("accepted", 25),
+    ("refused", 20),
+    ("no_answer", 20),
+    ("voicemail", 10),
+    ("callback", 10),
+    ("not_transformer", 10),
+    ("invalid", 5),
+]
+
+
+@events.request.add_listener
+def _record_request(request_type, name, response_time, response_length, exception, **kwargs):
+    response = kwargs.get("response")
+    REQUESTS.append(
+        {
+            "name": name,
+            "start": kwargs.get("start_time"),
+            "ms": response_time,
+            "status": getattr(response, "status_code", None),
+            "error": None if exception is None else str(exception)[:300],
+        }
+    )
+
+
+@events.spawning_complete.add_listener
+def _spawned(user_count, **kwargs):
+    MARKS.setdefault("spawning_complete", time.time())
+
+
+@events.test_start.add_listener
+def _started(**kwargs):
+    MARKS["test_start"] = time.time()
+
+
+@events.quitting.add_listener
+def _dump(**kwargs):
+    MARKS["quitting"] = time.time()
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "requests.json").write_text(json.dumps(REQUESTS))
+    (OUTPUT / "claims.json").write_text(json.dumps(CLAIMS))
+    (OUTPUT / "marks.json").write_text(json.dumps(MARKS))
+
+
+class BehindTlsProxy(DefaultCookiePolicy):
+    """The client stands where the TLS proxy would: the server's Secure cookies go back to it
+    over the loopback's plain HTTP."""
+
+    def return_ok_secure(self, cookie, request) -> bool:
+        return True
+
+
+class NaumurUser(FastHttpUser):
+    abstract = True
+    accounts: list[str] = []
+    network_timeout = 60.0
+    connection_timeout = 10.0
+
+    def __init__(self, environment):
+        origin = "https://" + urlsplit(environment.host).netloc
+        self.default_headers = {"X-Forwarded-Proto": "https", "Origin": origin}
+        super().__init__(environment)
+        self.client.cookiejar.set_policy(BehindTlsProxy())
+
+    def csrf_token(self) -> str:
+        for cookie in self.client.cookiejar:
+            if cookie.name == "csrftoken":
+                return cookie.value
+        return ""
+
+    def post_form(self, url: str, fields: dict, name: str, htmx: bool = False, **kwargs):
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-CSRFToken": self.csrf_token(),
+        }
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.post(
+            url, data=urlencode(fields, doseq=True), headers=headers, name=name, **kwargs
+        )
+
+    def on_start(self) -> None:
+        if not self.accounts:
+            raise StopUser("no account left")
+        self.username = self.accounts.pop(0)
+        page = self.client.get("/appels/acces/", name="GET /appels/acces/")
+        token = CSRF_INPUT.search(page.text or "")
+        with self.post_form(
+            "/appels/acces/",
+            {
+                "username": self.username,
+                "password": ACCOUNTS["password"],
+                "csrfmiddlewaretoken": token.group(1) if token else "",
+                "next": "",
+            },
+            name="POST /appels/acces/",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code != 302:
+                response.failure(f"login refused for {self.username}: {response.status_code}")
+                raise StopUser()
+
+
+class Operator(NaumurUser):
+    """One operator's day, compressed: the call list, « Appeler le suivant », the form with
+    three picker changes (each followed by a lease renewal) while the recorder uploads 10 s of
+    audio in real time (one chunk every 2 s, in a second greenlet as in the browser), then
+    « Valider » and back to the list."""
+
+    fixed_count = int(os.environ.get("LOAD_OPERATORS", "50"))
+    accounts = list(ACCOUNTS["operators"])
+    wait_time = between(1, 3)
+    concurrency = 4  # the page's own requests and the recorder's uploads overlap
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.holding: int | None = None
+        self.page_token = ""
+
+    def on_stop(self) -> None:
+        # Interrupted in the middle of a call (stop timeout): give the company back, as the
+        # tab closing would (navigator.sendBeacon on pagehide).
+        if self.holding is not None:
+            self.post_form(
+                f"/appels/{self.holding}/abandonner/",
+                {"beacon": "1", "token": self.page_token},
+                name="POST /appels/[id]/abandonner/",
+            )
+            self.holding = None
+
+    @task
+    def call_loop(self) -> None:
+        page = self.client.get("/appels/", name="GET /appels/")
+        poller = LOCK_POLLER.search(page.text or "")
+        gevent.sleep(random.uniform(1, 3))  # reading the list; its lock poller fires
+        if poller:
+            self.client.get(
+                poller.group(1).replace("&amp;", "&"),
+                headers={"HX-Request": "true"},
+                name="GET /appels/verrous/",
+            )
+
+        claimed_at = time.time()
+        with self.post_form(
+            "/appels/suivant/",
+            {"csrfmiddlewaretoken": self.csrf_token()},
+            name="POST /appels/suivant/",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            location = urlsplit(response.headers.get("Location") or "").path
+            found = FILL_URL.match(location)
+            if response.status_code != 302 or not found:
+                response.failure(f"no company served ({response.status_code} -> {location!r})")
+                return
+        company_id = int(found.group(1))
+        self.holding = company_id
+        claim = {"operator": self.username, "company": company_id, "claimed_at": claimed_at}
+        CLAIMS.append(claim)
+        self.fill_and_submit(company_id, claim)
+
+    def fill_and_submit(self, company_id: int, claim: dict) -> None:
+        fill_url = f"/appels/{company_id}/remplir/"
+        with self.client.get(fill_url, name="GET /appels/[id]/remplir/", catch_response=True) as r:
+            token = PAGE_TOKEN.search(r.text or "")
+            if r.status_code != 200 or 'id="call-form"' not in (r.text or "") or not token:
+                r.failure("call form not shown to the lock holder")
+                return
+        self.page_token = token.group(1)  # the lease this page holds (renewals, beacon)
+
+        with self.post_form(
+            f"/appels/{company_id}/micro/",
+            {"mime_type": AUDIO_MIME},
+            name="POST /appels/[id]/micro/",
+            catch_response=True,
+        ) as r:
+            if r.status_code != 200:
+                r.failure(f"recording refused: {r.status_code}")
+                return
+            session = r.json()
+        claim["recording_id"] = session["recording_id"]
+        recorder = gevent.spawn(self.record, session, claim)
+
+        outcome = random.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
+        fields = {"status_numero": "", "call_status": "", "notes": ""}
+        for step in picker_steps(outcome):
+            gevent.sleep(random.uniform(1.5, 2.5))  # the operator listens, then clicks
+            fields.update(step)
+            with self.post_form(
+                fill_url,
+                fields,
+                name="POST /appels/[id]/remplir/ (brouillon)",
+                htmx=True,
+                catch_response=True,
+            ) as r:
+                if r.status_code != 200 or 'id="pickers"' not in (r.text or ""):
+                    r.failure(f"draft not saved: {r.status_code}")
+                elif "alert-danger" in (r.text or ""):
+                    r.failure("draft refused: lock lost")
+            self.renew(company_id)
+
+        recorder.join()  # « Valider » stops the recorder and waits for its last upload
+        fields["csrfmiddlewaretoken"] = self.csrf_token()
+        with self.post_form(
+            f"/appels/{company_id}/valider/",
+            fields,
+            name="POST /appels/[id]/valider/",
+            allow_redirects=False,
+            catch_response=True,
+        ) as r:
+            location = urlsplit(r.headers.get("Location") or "").path
+            if r.status_code != 302 or location != "/appels/":
+                r.failure(f"call not recorded ({r.status_code} -> {location!r})")
+                return
+        claim["submitted_at"] = time.time()
+        claim["outcome"] = outcome
+        self.holding = None
+
+    def renew(self, company_id: int) -> None:
+        with self.post_form(
+            f"/appels/{company_id}/bail/",
+            {"token": self.page_token},
+            name="POST /appels/[id]/bail/",
+            htmx=True,
+            catch_response=True,
+        ) as r:
+            if r.status_code != 200 or "Verrou perdu" in (r.text or ""):
+                r.failure(f"lease not renewed: {r.status_code}")
+
+    def record(self, session: dict, claim: dict) -> None:
+        """The MediaRecorder: a chunk every 2 s of real time, then « fin » with the duration."""
+        started = time.monotonic()
+        sent = 0
+        for index, chunk in enumerate(AUDIO_CHUNKS):
+            # MediaRecorder hands over a chunk every timeslice, and the rest when it stops.
+            due = min((index + 1) * AUDIO_SECONDS_PER_CHUNK, AUDIO_SECONDS)
+            gevent.sleep(max(0.0, started + due - time.monotonic()))
+            url = session["chunk_url"].replace("/0/", f"/{index}/")
+            with self.client.post(
+                url,
+                data=chunk,
+                headers={"Content-Type": "audio/webm", "X-CSRFToken": self.csrf_token()},
+                name="POST /enregistrements/[id]/morceaux/[n]/",
+                catch_response=True,
+            ) as r:
+                if r.status_code != 200:
+                    r.failure(f"chunk {index} refused: {r.status_code} {(r.text or '')[:120]}")
+                    break
+                sent += len(chunk)
+        claim["bytes_sent"] = sent
+        self.post_form(
+            session["stop_url"],
+            {"duration_seconds": f"{time.monotonic() - started:.2f}"},
+            name="POST /enregistrements/[id]/fin/",
+        )
+
+
+def picker_steps(outcome: str) -> list[dict]:
+    """Three successive states of the form, as the operator's clicks produce them."""
+    if outcome == "accepted":
+        levels = ["complete", "partial"]
+        return [
+            {"status_numero": "answered"},
+            {"call_status": "accepted"},
+            {
+                "presentation_level": random.choice(levels),
+                "questions_libres_level": random.choice(levels),
+                "questions_orientees_level": random.choice(levels),
+            },
+        ]
+    if outcome == "callback":
+        tomorrow = time.localtime(time.time() + timedelta(days=1).total_seconds())
+        return [
+            {"status_numero": "answered"},
+            {"call_status": "callback"},
+            {"callback_at": time.strftime("%Y-%m-%dT10:00", tomorrow)},
+        ]
+    if outcome in ("refused", "not_transformer"):
+        return [
+            {"status_numero": "answered"},
+            {"call_status": outcome},
+            {"notes": "Appel de charge : " + outcome},
+        ]
+    # invalid, no_answer, voicemail: a first click corrected, then a note.
+    return [
+        {"status_numero": "answered"},
+        {"status_numero": outcome, "call_status": ""},
+        {"notes": "Appel de charge : " + outcome},
+    ]
+
+
+class DashboardSupervisor(NaumurUser):
+    """A supervisor with the dashboard open: the page once, then its polled #figures partial
+    (hx-trigger="every 5s", with the filter form included)."""
+
+    fixed_count = int(os.environ.get("LOAD_SUPERVISORS", "3"))
+    accounts = list(ACCOUNTS["supervisors"][:-1])
+    wait_time = constant(DASHBOARD_EVERY)
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.client.get("/dashboard/", name="GET /dashboard/")
+
+    @task
+    def poll(self) -> None:
+        with self.client.get(
+            "/dashboard/?campaign=&period=&date_from=&date_to=",
+            headers={"HX-Request": "true"},
+            name="GET /dashboard/ (htmx)",
+            catch_response=True,
+        ) as r:
+            if r.status_code != 200 or 'id="figures"' not in (r.text or ""):
+                r.failure(f"dashboard figures missing: {r.status_code}")
+
+
+class Exporter(NaumurUser):
+    """A supervisor exporting the campaign during the run, by turns the XLSX of every company
+    (latest outcome, uncalled ones included) and the CSV of every call so far."""
+
+    fixed_count = 1
+    accounts = list(ACCOUNTS["supervisors"][-1:])
+    wait_time = constant(EXPORT_EVERY)
+    exports = [
+        ("xlsx", "companies", "GET /export/telecharger/ (xlsx, entreprises)"),
+        ("csv", "calls", "GET /export/telecharger/ (csv, appels)"),
+    ]
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.turn = 0
+
+    @task
+    def export(self) -> None:
+        self.client.get("/export/", name="GET /export/")
+        file_format, scope, name = self.exports[self.turn % len(self.exports)]
+        self.turn += 1
+        query = urlencode(
+            {"format": file_format, "scope": scope, "campaign": ACCOUNTS["campaign_id"]}
+        )
+        with self.client.get(f"/export/telecharger/?{query}", name=name, catch_response=True) as r:
+            disposition = r.headers.get("Content-Disposition") or ""
+            if r.status_code != 200 or "attachment" not in disposition or not r.content:
+                r.failure(f"no file: {r.status_code}")
