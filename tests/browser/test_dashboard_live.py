@@ -1,55 +1,32 @@
-"""The dashboard stays open on a supervisor's second screen and updates by itself.
-
-The operator's side is played through the data layer, exactly as a call form submit leaves
-the database (claim, draft, submit: call submitted, company transition, lock released).
-TODO(lead): once the call form is merged, drive that side through the operator's real UI in a
-second browser context.
-"""
+"""The dashboard stays open on a supervisor's second screen and updates by itself while an
+operator works in another browser: the operator's side goes through the real call form."""
 
 import re
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
-
-from calls.models import CallRecord, Recording
-from companies.models import Company
 
 pytestmark = pytest.mark.browser
 
 
-def operator_submits_a_call(company, operator):
-    """What « Valider » does: the claimed company's call gets submitted, the company moves on."""
-    now = timezone.now()
-    Company.objects.filter(pk=company.pk).update(
-        status="in_progress",
-        status_before_claim=company.status,
-        locked_by=operator,
-        locked_at=now,
-        lock_expires_at=now + timedelta(seconds=120),
-    )
-    call = CallRecord.objects.create(
-        company=company, operator=operator, attempt=company.attempts + 1
-    )
-    call.status_numero = "answered"
-    call.call_status = "accepted"
-    call.presentation_level = call.questions_libres_level = "complete"
-    call.questions_orientees_level = "complete"
-    call.status_marked_at = call.submitted_at = timezone.now()
-    call.disposition = call.outcome_disposition()
-    call.save()
-    Recording.objects.create(call=call, duration_seconds=95, is_complete=True)
-    Company.objects.filter(pk=company.pk).update(
-        status="done",
-        status_before_claim="",
-        disposition=call.disposition,
-        attempts=call.attempt,
-        last_called_at=call.submitted_at,
-        locked_by=None,
-        locked_at=None,
-        lock_expires_at=None,
-    )
+def operator_submits_a_call(browser, login, operator):
+    """An operator, in a browser of their own: « Appeler le suivant », records a few seconds,
+    « Décroche » → « Accepte questionnaire » → three levels complete → « Valider »."""
+    page = browser.new_context().new_page()
+    login(page, operator)
+    page.get_by_role("button", name="Appeler le suivant").click()
+    page.get_by_role("button", name="Lancer le micro").click()
+    expect(page.locator("#mic-status")).to_contain_text("Ko envoyés")
+    page.get_by_text("Décroche", exact=True).click()
+    page.get_by_text("Accepte questionnaire", exact=True).click()
+    for group in ("Présentation", "Questions libres", "Questions orientées"):
+        page.get_by_role("radiogroup", name=group).get_by_text("Complet").click()
+    expect(
+        page.get_by_role("radiogroup", name="Questions orientées").get_by_label("Complet")
+    ).to_be_checked()
+    page.get_by_role("button", name="Valider", exact=True).click()
+    expect(page.get_by_role("alert").filter(has_text="Appel enregistré")).to_be_visible()
+    page.context.close()
 
 
 def counter(page, name):
@@ -57,12 +34,12 @@ def counter(page, name):
 
 
 def test_dashboard_updates_by_itself_after_an_operator_submits_a_call(
-    page, live_server, login, supervisor, operator, campaign, make_company
+    browser, page, live_server, login, supervisor, operator, campaign, make_company
 ):
     from companies.models import Campaign
 
     other = Campaign.objects.create(name="Autre campagne")
-    company = make_company(name="Cacaoyère du Mungo")
+    company = make_company(name="Cacaoyère du Mungo", validity_score=90)  # first in the queue
     make_company(name="Savonnerie de Bonabéri", campaign=other)
     login(page, supervisor)
     page.goto(f"{live_server.url}/dashboard/")
@@ -81,7 +58,9 @@ def test_dashboard_updates_by_itself_after_an_operator_submits_a_call(
     stamp = page.locator("#figures time").inner_text()
     page.evaluate("window.notReloaded = true")
 
-    operator_submits_a_call(company, operator)
+    operator_submits_a_call(browser, login, operator)
+    company.refresh_from_db()
+    assert company.status == "done" and company.disposition == "1.1"
 
     # No reload, no click: the next poll brings the new figures.
     expect(counter(page, "Appels aujourd'hui")).to_have_text(
@@ -92,7 +71,7 @@ def test_dashboard_updates_by_itself_after_an_operator_submits_a_call(
     operators = page.get_by_role("table", name="Opérateurs sur la période")
     awa = operators.get_by_role("row").filter(has_text="Awa Ngo")
     expect(awa.get_by_role("cell").first).to_have_text("1")
-    expect(awa).to_contain_text("1 min 35 s")
+    expect(awa).to_contain_text(re.compile(r"\d+ s"))  # the recorded seconds
     expect(queue.get_by_role("row", name=re.compile("Terminées"))).to_contain_text("1")
     rates = page.get_by_role("table", name="Taux AAPOR")
     expect(rates.get_by_role("row", name=re.compile(r"^RR1 "))).to_contain_text("100,0 %")
