@@ -202,13 +202,13 @@ def company_aggregates(campaign: Campaign | None, now: datetime) -> dict:
     for group in company_groups(campaign, now):
         n, status = group["n"], group["status"]
         agg["total"] += n
-        if group["disposition"]:
+        if f"code_{group['disposition']}" in agg:  # blank (never called) has no code
             agg[f"code_{group['disposition']}"] += n
         if group["is_archived"]:
             agg["archived"] += n
             continue
         agg["live"] += n
-        agg[f"status_{status}"] += n
+        agg[f"status_{status}"] = agg.get(f"status_{status}", 0) + n
         if group["campaign_id"] in inactive:
             agg["inactive"] += n
             continue

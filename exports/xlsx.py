@@ -35,6 +35,22 @@ class ExportWorksheet(Worksheet):
         self.date_format: Format | None = None
         self.quoted_format: Format | None = None
         self.column_names = [xl_col_to_name(col) for col in range(64)]
+        # The XML after r="..." of a text cell, by text: labels, « oui », campaign and operator
+        # names repeat on every row. Bounded, so memory stays flat with unique texts.
+        self.text_cells: dict[str, str] = {}
+
+    def text_cell(self, text: str) -> str:
+        """The rest of an inline string cell, escaped as xlsxwriter escapes it."""
+        # Style indexes are given on first use, as xlsxwriter does: the same file.
+        style = f' s="{self.quoted_format._get_xf_index()}"' if text[0] in FORMULA_CHARS else ""
+        if len(text) > EXCEL_MAX_STRING:
+            text = text[:EXCEL_MAX_STRING]
+        if NEEDS_CONTROL_ESCAPE.search(text):
+            text = self._escape_control_characters(text)
+        if "&" in text or "<" in text or ">" in text:
+            text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+        return f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
     def write_export_row(self, row: int, values: list) -> None:
         """Write one row of typed cells, as write_string / write_number / write_datetime would
@@ -47,40 +63,36 @@ class ExportWorksheet(Worksheet):
             raise ValueError(f"Row {row} written after row {self.previous_row}.")
         # Flush the pending row (the header, written with write_string) and move to this one.
         self._write_single_row(row)
-        written = [col for col, value in enumerate(values) if value is not None and value != ""]
-        if not written:
-            return
-        if self._check_dimensions(row, written[0]) or self._check_dimensions(row, written[-1]):
-            raise ValueError(f"Row {row} is outside the worksheet.")
 
         number = str(row + 1)
-        names = self.column_names
+        names, texts = self.column_names, self.text_cells
         parts = []
-        for col in written:
-            value = values[col]
+        first = last = None
+        for col, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            if first is None:
+                first = col
+            last = col
             ref = (names[col] if col < 64 else xl_col_to_name(col)) + number
             kind = value.__class__
             if kind is str:
-                # Style indexes are given on first use, as xlsxwriter does: same file.
-                style = ""
-                if value[0] in FORMULA_CHARS:
-                    style = f' s="{self.quoted_format._get_xf_index()}"'
-
-                if len(value) > EXCEL_MAX_STRING:
-                    value = value[:EXCEL_MAX_STRING]
-                if NEEDS_CONTROL_ESCAPE.search(value):
-                    value = self._escape_control_characters(value)
-                if "&" in value or "<" in value or ">" in value:
-                    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                space = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
-                parts.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>')
-                parts.append(f"{value}</t></is></c>")
+                cell = texts.get(value)
+                if cell is None:
+                    if len(texts) >= 10_000:
+                        texts.clear()
+                    cell = texts[value] = self.text_cell(value)
+                parts.append(f'<c r="{ref}"{cell}')
             elif kind is datetime:
                 serial = self._convert_date_time(value)
                 style = self.date_format._get_xf_index()
                 parts.append(f'<c r="{ref}" s="{style}"><v>{serial:.16G}</v></c>')
             else:
                 parts.append(f'<c r="{ref}"><v>{value:.16G}</v></c>')
+        if first is None:
+            return
+        if self._check_dimensions(row, first) or self._check_dimensions(row, last):
+            raise ValueError(f"Row {row} is outside the worksheet.")
         self._write_row(row, None)
         parts.append("</row>")
         self.fh.write("".join(parts))

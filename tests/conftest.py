@@ -129,6 +129,15 @@ def browser_type_launch_args():
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_browser_expectations():
+    """A 2-core machine running the suite may take more than Playwright's default 5 s to answer;
+    waiting longer changes no assertion, only how long a real failure takes to report."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session")
 def browser_context_args():
     return {
