@@ -262,6 +262,7 @@ class Sampler:
         self.gunicorn = psutil.Process(gunicorn_pid)
         self.postmaster = self._find_postmaster(database_port)
         self.loads: list[float] = []
+        self.samples: list[tuple[float, dict]] = []
         self.start = self._cpu()
         self.start_time = time.monotonic()
 
@@ -299,6 +300,17 @@ class Sampler:
 
     def sample(self) -> None:
         self.loads.append(os.getloadavg()[0])
+        self.samples.append((time.time(), self._cpu()))
+
+    def window(self, since: float, until: float) -> dict | None:
+        """CPU seconds per second of each part between two wall-clock times (epoch)."""
+        inside = [(at, cpu) for at, cpu in self.samples if since <= at <= until]
+        if len(inside) < 2:
+            return None
+        (first_at, first), (last_at, last) = inside[0], inside[-1]
+        seconds = last_at - first_at
+        rates = {name: (last[name] - first[name]) / seconds for name in first}
+        return {"since": first_at, "until": last_at, **rates}
 
     def finish(self, locust_cpu: float) -> dict:
         end = self._cpu()
@@ -678,6 +690,23 @@ def main() -> None:
         print(f"\nRégime établi (après la montée en charge, {steady_window:.0f} s), temps en ms :")
         print_table(steady_rows)
 
+    steady_cpu = None
+    if steady_since and marks.get("test_start"):
+        steady_cpu = sampler.window(steady_since, marks["test_start"] + args.run_time)
+    if steady_cpu:
+        served = sum(
+            1 for r in requests if steady_cpu["since"] <= r["start"] <= steady_cpu["until"]
+        )
+        rate = served / (steady_cpu["until"] - steady_cpu["since"])
+        steady_cpu["requests_per_s"] = rate
+        print(
+            f"\nCPU en régime établi : {rate:.1f} requêtes/s ; gunicorn "
+            f"{steady_cpu['gunicorn']:.2f} cœur ({1000 * steady_cpu['gunicorn'] / rate:.1f} ms "
+            f"par requête), PostgreSQL {steady_cpu['postgres']:.2f} cœur "
+            f"({1000 * steady_cpu['postgres'] / rate:.1f} ms par requête), toute la machine "
+            f"{steady_cpu['busy']:.2f} cœur sur {os.cpu_count()}"
+        )
+
     statuses = Counter()
     for line in (workdir / "access.log").read_text().splitlines():
         parts = line.rsplit(" ", 3)
@@ -733,6 +762,7 @@ def main() -> None:
                     "rows": rows,
                     "steady_rows": steady_rows,
                     "machine": machine,
+                    "steady_cpu": steady_cpu,
                     "statuses": statuses,
                     "errors": errors,
                     "verification": results,
