@@ -166,6 +166,7 @@ class Operator(NaumurUser):
         super().on_start()
         self.holding: int | None = None
         self.page_token = ""
+        self.claim: dict = {}
 
     def on_stop(self) -> None:
         # Interrupted in the middle of a call (stop timeout): give the company back, as the
@@ -176,6 +177,7 @@ class Operator(NaumurUser):
                 {"beacon": "1", "token": self.page_token},
                 name="POST /appels/[id]/abandonner/",
             )
+            self.claim["released_at"] = time.time()
             self.holding = None
 
     @task
@@ -207,6 +209,7 @@ class Operator(NaumurUser):
         self.holding = company_id
         claim = {"operator": self.username, "company": company_id, "claimed_at": claimed_at}
         CLAIMS.append(claim)
+        self.claim = claim
         self.fill_and_submit(company_id, claim)
 
     def fill_and_submit(self, company_id: int, claim: dict) -> None:
