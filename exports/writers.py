@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import IO, Any
 
 from django.db import connections
@@ -326,16 +326,7 @@ class Export:
     def rows(self) -> Iterator[list]:
         """Typed cells, one new list per row, streamed from the database: str, int, float,
         naive datetime in TIME_ZONE, or "" for an empty cell."""
-        tz = timezone.get_default_timezone()
-
-        def local(moment: datetime | str) -> datetime:
-            """Wall-clock time in TIME_ZONE, to the second (spreadsheets have no time zones)."""
-            if moment.__class__ is str:
-                moment = datetime.fromisoformat(moment)
-            if moment.tzinfo is None:  # SQLite stores UTC without an offset (USE_TZ = True)
-                moment = moment.replace(tzinfo=UTC)
-            return moment.astimezone(tz).replace(tzinfo=None, microsecond=0)
-
+        local = wall_clock(timezone.get_default_timezone())
         yes, no = self.yes, self.no
         numbers, calls, levels = self.number_labels, self.call_labels, self.level_labels
         dispositions, statuses = self.disposition_labels, self.status_labels
@@ -406,6 +397,44 @@ class Export:
                 cells.append(yes if is_archived else no)
             self.rows_written += 1
             yield cells
+
+
+def wall_clock(tz: tzinfo) -> Callable[[datetime | str], datetime]:
+    """A function giving the wall-clock time in `tz`, to the second and without a zone
+    (spreadsheets have none), of a moment as the database driver gives it: naive UTC from
+    SQLite (USE_TZ = True), aware from PostgreSQL, or an ISO string.
+
+    It runs twice per exported row, so it avoids datetime.replace() and astimezone(), the slow
+    part of doing it plainly: the zone's offset is looked up once per UTC hour and cached. An
+    hour in which the offset changes (a zone whose transition is not on the hour) is not
+    cached and each of its moments is converted exactly.
+    """
+    offsets: dict[tuple, timedelta | None] = {}
+
+    def hour_offset(moment: datetime) -> timedelta | None:
+        start = datetime(moment.year, moment.month, moment.day, moment.hour, tzinfo=UTC)
+        first = start.astimezone(tz).utcoffset()
+        last = (start + timedelta(hours=1, microseconds=-1)).astimezone(tz).utcoffset()
+        return first if first == last else None
+
+    def local(moment: datetime | str) -> datetime:
+        if moment.__class__ is str:
+            moment = datetime.fromisoformat(moment)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)  # its fields are now UTC, like SQLite's
+        key = (moment.year, moment.month, moment.day, moment.hour)
+        try:
+            offset = offsets[key]
+        except KeyError:
+            offset = offsets[key] = hour_offset(moment)
+        if offset is None:
+            offset = moment.replace(tzinfo=UTC).astimezone(tz).utcoffset()
+        moment += offset
+        return datetime(
+            moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second
+        )
+
+    return local
 
 
 def database_rows(queryset: QuerySet) -> Iterator[tuple]:

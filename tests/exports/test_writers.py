@@ -588,3 +588,42 @@ def test_the_csv_is_byte_for_byte_what_the_csv_module_writes(awkward_world, deli
 
     assert csv_bytes(export, delimiter) == ("\ufeff" + buffer.getvalue()).encode()
     assert '"Dupont, ""Fils""; Cie"' in buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Africa/Douala",  # the default: UTC+1 all year
+        "Europe/Paris",  # summer time, changes at 01:00 UTC
+        "America/St_Johns",  # UTC-3:30 / -2:30
+        "Australia/Lord_Howe",  # a half-hour summer shift
+        "Asia/Kathmandu",  # UTC+5:45
+    ],
+)
+def test_wall_clock_matches_a_plain_conversion_across_offset_changes(zone):
+    """The export's cached hourly offsets give exactly what astimezone() gives, minute by
+    minute around every offset change of 2026, from naive UTC (SQLite), aware datetimes
+    (PostgreSQL) and ISO strings alike."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    local = writers.wall_clock(tz)
+    moments = []
+    hour = datetime(2026, 1, 1, tzinfo=UTC)
+    previous = hour.astimezone(tz).utcoffset()
+    while hour.year == 2026:
+        offset = (hour + timedelta(hours=1)).astimezone(tz).utcoffset()
+        if offset != previous:  # an offset change within the next two hours: every minute
+            moments += [hour + timedelta(minutes=m, seconds=59.5) for m in range(-60, 180)]
+        previous = offset
+        hour += timedelta(hours=1)
+    moments += [hour - timedelta(minutes=37 * n, seconds=0.25) for n in range(1, 14_000)]
+    for moment in moments:
+        expected = moment.astimezone(tz).replace(tzinfo=None, microsecond=0)
+        naive_utc = moment.replace(tzinfo=None)
+        assert local(naive_utc) == expected, (zone, moment)
+        assert local(moment) == expected, (zone, moment)
+        assert local(moment.astimezone(tz)) == expected, (zone, moment)
+        assert local(naive_utc.isoformat(" ")) == expected, (zone, moment)
+        assert local(naive_utc).tzinfo is None
