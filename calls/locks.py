@@ -13,7 +13,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Subquery, Value, When
 from django.utils import timezone
 
-from companies.models import QUEUE_SCORE, Company, Status, claimable_condition, release_values
+from companies.models import (
+    CALLBACK_ORDER,
+    LAPSED_LEASE_ORDER,
+    PENDING_ORDER,
+    Company,
+    Status,
+    claimable_condition,
+    release_values,
+)
 
 
 def lease_end(now):
@@ -87,12 +95,10 @@ def queue_steps(user, now):
     )
     return [
         claimable.filter(status=Status.IN_PROGRESS, lock_expires_at__lt=now).order_by(
-            "lock_expires_at", "id"
+            *LAPSED_LEASE_ORDER
         ),
-        claimable.filter(status=Status.CALLBACK).order_by(
-            F("callback_at").asc(nulls_first=True), "id"
-        ),
-        claimable.filter(status=Status.PENDING).order_by(QUEUE_SCORE.desc(), "attempts", "id"),
+        claimable.filter(status=Status.CALLBACK).order_by(*CALLBACK_ORDER),
+        claimable.filter(status=Status.PENDING).order_by(*PENDING_ORDER),
     ]
 
 

@@ -2,7 +2,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +26,7 @@ from calls.recordings import (
     playback_response,
 )
 from calls.tables import CallListTable
-from companies.models import Company, Status
+from companies.models import CALL_LIST_ORDER, Company, Status
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -66,7 +66,6 @@ def playable_recordings(user):
 
 
 def call_list_queryset(user):
-    now = timezone.now()
     latest_recording = (
         playable_recordings(user)
         .filter(call__company=OuterRef("pk"))
@@ -75,12 +74,7 @@ def call_list_queryset(user):
     return (
         Company.objects.filter(is_archived=False, campaign__is_active=True)
         .select_related("locked_by")
-        .annotate(
-            callback_due=Case(
-                When(status=Status.CALLBACK, callback_at__lte=now, then=Value(0)), default=Value(1)
-            ),
-            latest_recording_id=Subquery(latest_recording.values("pk")[:1]),
-        )
+        .annotate(latest_recording_id=Subquery(latest_recording.values("pk")[:1]))
     )
 
 
@@ -88,14 +82,7 @@ def call_list_queryset(user):
 @permission_required("calls.make_calls", raise_exception=True)
 @vary_on_headers("HX-Request")
 def call_list(request: HtmxHttpRequest) -> HttpResponse:
-    queryset = call_list_queryset(request.user).order_by(
-        "callback_due",
-        F("callback_at").asc(nulls_last=True),
-        F("validity_score").desc(nulls_last=True),
-        "attempts",
-        "name",
-        "id",
-    )
+    queryset = call_list_queryset(request.user).order_by(*CALL_LIST_ORDER)
     company_filter = CallListFilter(request.GET, queryset=queryset)
     table = CallListTable(company_filter.qs, request=request)
     table.paginate(page=request.GET.get("page", 1), per_page=50)

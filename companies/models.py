@@ -1,11 +1,9 @@
 from datetime import timedelta
-from decimal import Decimal
 
 import phonenumbers
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -78,9 +76,43 @@ class Status(models.TextChoices):
 
 CLAIMABLE_STATUSES = [Status.PENDING, Status.CALLBACK]
 
-# The queue serves pending companies by highest score, companies without a score last; the same
-# expression orders the query and its index.
-QUEUE_SCORE = Coalesce("validity_score", models.Value(Decimal("-999999.99")))
+
+def is_null(field: str) -> models.ExpressionWrapper:
+    return models.ExpressionWrapper(Q(**{f"{field}__isnull": True}), models.BooleanField())
+
+
+# Orders that an index serves as they are (a million companies: a millisecond instead of a
+# second's sort), each written both in the query and in its index below. "NULLS LAST" is spelt
+# as an IS NULL key because SQLite cannot index NULLS LAST, and the expressions hold no
+# parameter (no Coalesce with a sentinel value) because SQLite only uses an index on an
+# expression written exactly as in the index, and a bound parameter is not.
+#
+# The queue (calls/locks.py queue_steps) serves lapsed leases by expiry, then callbacks by time
+# (one without a time first: due since it was set), then pending companies by highest score,
+# companies without a score last, then fewest attempts.
+LAPSED_LEASE_ORDER = [models.F("lock_expires_at").asc(), models.F("id").asc()]
+CALLBACK_ORDER = [
+    is_null("callback_at").desc(),
+    models.F("callback_at").asc(),
+    models.F("id").asc(),
+]
+PENDING_ORDER = [
+    is_null("validity_score").asc(),
+    models.F("validity_score").desc(),
+    models.F("attempts").asc(),
+    models.F("id").asc(),
+]
+# The call list: callbacks by their time, so due ones come first, then companies by score
+# (none last), fewest attempts, name.
+CALL_LIST_ORDER = [
+    is_null("callback_at").asc(),
+    models.F("callback_at").asc(),
+    is_null("validity_score").asc(),
+    models.F("validity_score").desc(),
+    models.F("attempts").asc(),
+    models.F("name").asc(),
+    models.F("id").asc(),
+]
 
 
 class Disposition(models.TextChoices):
@@ -227,23 +259,20 @@ class Company(models.Model):
                 condition=Q(is_archived=False),
             ),
             models.Index(
-                fields=["status", "callback_at"],
-                name="company_callback_idx",
-                condition=Q(status="callback"),
+                *CALLBACK_ORDER, name="company_callback_idx", condition=Q(status="callback")
             ),
             models.Index(
-                QUEUE_SCORE.desc(),
-                "attempts",
-                "id",
+                *PENDING_ORDER,
                 name="company_pending_order_idx",
                 condition=Q(status="pending", is_archived=False),
             ),
             models.Index(
-                fields=["lock_expires_at"],
-                name="company_lock_idx",
-                condition=Q(status="in_progress"),
+                *LAPSED_LEASE_ORDER, name="company_lock_idx", condition=Q(status="in_progress")
             ),
             # Tables and filters.
+            models.Index(
+                *CALL_LIST_ORDER, name="company_call_list_idx", condition=Q(is_archived=False)
+            ),
             models.Index(fields=["campaign", "location"], name="company_location_idx"),
             models.Index(fields=["campaign", "activity"], name="company_activity_idx"),
             models.Index(fields=["disposition"], name="company_disposition_idx"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from calls import locks
 from companies.models import Company, Status
+from tests.query_plans import assert_read_in_index_order
 
 
 def test_an_operator_claims_a_pending_company(operator, company):
@@ -210,3 +211,15 @@ def test_many_threads_claiming_at_once_claim_each_company_exactly_once(django_us
     assert not errors
     assert len(claimed) == 60
     assert all(len(holders) == 1 for holders in claimed.values())
+
+
+@pytest.mark.parametrize(
+    "step, index_name",
+    [(0, "company_lock_idx"), (1, "company_callback_idx"), (2, "company_pending_order_idx")],
+)
+def test_each_step_of_the_queue_is_read_in_the_order_of_an_index(operator, step, index_name):
+    """« Appeler le suivant » never sorts the queue: at a million companies that is a second
+    per click, on SQLite as on PostgreSQL."""
+    candidate = locks.queue_steps(operator, timezone.now())[step].values("pk")[:1]
+    sql, params = candidate.query.sql_with_params()
+    assert_read_in_index_order(index_name, sql, params)
