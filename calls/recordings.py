@@ -42,7 +42,7 @@ def chunk_name(recording: Recording, index: int) -> str:
     return f"recordings/chunks/{recording.created_at:%Y/%m}/rec_{recording.pk}/{index:06d}.part"
 
 
-def add_chunk(recording: Recording, index: int, data: bytes) -> RecordingChunk:
+def add_chunk(recording: Recording, index: int, data: bytes) -> None:
     """Store one chunk. The first must be audio we know; sizes are capped; a chunk sent twice
     (a retried upload) is accepted once."""
     if recording.is_complete:
@@ -55,6 +55,12 @@ def add_chunk(recording: Recording, index: int, data: bytes) -> RecordingChunk:
         raise RecordingRefused(
             _("Enregistrement trop long : la taille maximale est atteinte, arrêtez le micro.")
         )
+    # The sizes of the first chunk and of this one, if already received: one query.
+    received = dict(
+        RecordingChunk.objects.filter(recording_id=recording.pk, index__in={0, index}).values_list(
+            "index", "size_bytes"
+        )
+    )
     if index == 0:
         sniffed = sniff(data[:16])
         if sniffed is None:
@@ -62,19 +68,18 @@ def add_chunk(recording: Recording, index: int, data: bytes) -> RecordingChunk:
                 _("Format audio non reconnu : seuls WebM, MP4 et Ogg sont acceptés.")
             )
         recording.mime_type = recording.mime_type or sniffed[1]
-    elif not recording.chunks.filter(index=0).exists():
+    elif 0 not in received:
         raise RecordingRefused(_("Le début de l'enregistrement manque : relancez le micro."))
 
-    existing = recording.chunks.filter(index=index).first()
-    if existing is not None:
-        if existing.size_bytes == len(data):
-            return existing  # the same chunk retried
+    if index in received:
+        if received[index] == len(data):
+            return  # the same chunk retried
         raise RecordingRefused(_("Ce morceau d'enregistrement a déjà été reçu."))
 
     name = default_storage.save(chunk_name(recording, index), ContentFile(data))
     try:
         with transaction.atomic():
-            chunk = RecordingChunk.objects.create(
+            RecordingChunk.objects.create(
                 recording=recording, index=index, file=name, size_bytes=len(data)
             )
             Recording.objects.filter(pk=recording.pk).update(
@@ -86,8 +91,10 @@ def add_chunk(recording: Recording, index: int, data: bytes) -> RecordingChunk:
     except IntegrityError:
         default_storage.delete(name)
         raise RecordingRefused(_("Ce morceau d'enregistrement a déjà été reçu.")) from None
-    recording.refresh_from_db()
-    return chunk
+    # What the UPDATE did, without reading the row back (a chunk sent in parallel may make
+    # these figures, shown to the operator, lag by one chunk).
+    recording.size_bytes += len(data)
+    recording.chunk_count += 1
 
 
 class ChunkStream(io.RawIOBase):

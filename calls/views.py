@@ -364,7 +364,7 @@ def own_recording_in_progress(request, recording_id: int) -> Recording:
 @permission_required("calls.make_calls", raise_exception=True)
 def recording_chunk(request: HtmxHttpRequest, recording_id: int, index: int) -> HttpResponse:
     recording = own_recording_in_progress(request, recording_id)
-    if held_company(request.user, recording.call.company_id) is None:
+    if not Company.objects.held_by(request.user).filter(pk=recording.call.company_id).exists():
         return error_json(_("Vous ne tenez plus cette entreprise : morceau refusé."), 409)
     try:
         add_chunk(recording, index, request.body)

@@ -218,3 +218,13 @@ def test_on_object_storage_chunks_assemble_and_playback_is_a_signed_url(
     with urllib.request.urlopen(response["Location"]) as signed:
         assert signed.headers["Content-Type"] == "audio/webm"
         assert signed.read() == b"".join(parts)
+
+
+def test_a_chunk_costs_a_handful_of_queries(client, recording, django_assert_max_num_queries):
+    """A recording operator sends one every few seconds: the bulk of the traffic (session,
+    user and permissions, the recording, the lock, received chunks, insert, size update, and the
+    transaction around the last two)."""
+    assert send(client, recording, 0, WEBM_HEAD).status_code == 200
+    with django_assert_max_num_queries(11):
+        response = send(client, recording, 1, b"b" * 2000)
+    assert response.json() == {"size_bytes": len(WEBM_HEAD) + 2000, "chunks": 2}
