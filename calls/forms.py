@@ -130,8 +130,27 @@ class CallForm(forms.ModelForm):
             )
 
 
-# Custom periods stay within sensible years (and far from datetime's limits).
+# Days people pick stay within sensible years, far from datetime's limits (the day after
+# 9999-12-31 does not exist, midnight of 0001-01-01 in Douala is before the first UTC moment).
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+class DayField(forms.DateField):
+    """An optional day from a date input (AAAA-MM-JJ), within FIRST_DAY..LAST_DAY."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def __init__(self, *, invalid_message, **kwargs):
+        super().__init__(required=False, error_messages={"invalid": invalid_message}, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not FIRST_DAY <= value <= LAST_DAY:
+            raise forms.ValidationError(
+                _("Date hors des limites (%(first)s à %(last)s).")
+                % {"first": FIRST_DAY.year, "last": LAST_DAY.year},
+                code="out_of_range",
+            )
 
 
 class CampaignChoiceField(forms.ModelChoiceField):
@@ -156,18 +175,8 @@ class DashboardFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": _("Cette période n'existe pas.")},
     )
-    date_from = forms.DateField(
-        label=_("Du"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Date de début invalide.")},
-    )
-    date_to = forms.DateField(
-        label=_("Au"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Date de fin invalide.")},
-    )
+    date_from = DayField(label=_("Du"), invalid_message=_("Date de début invalide."))
+    date_to = DayField(label=_("Au"), invalid_message=_("Date de fin invalide."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,10 +189,6 @@ class DashboardFilterForm(forms.Form):
         if cleaned.get("period") != PeriodChoice.CUSTOM:
             return cleaned
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
-        for name in ("date_from", "date_to"):
-            day = cleaned.get(name)
-            if day and not (FIRST_DAY <= day <= LAST_DAY):
-                self.add_error(name, _("Date hors des limites (2000 à 2099)."))
         if "date_from" in self.errors or "date_to" in self.errors:
             self.add_error("period", _("Période personnalisée ignorée : dates invalides."))
         elif not (date_from and date_to):

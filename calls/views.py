@@ -3,7 +3,7 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from calls import locks
 from calls.dashboard import figures as dashboard_figures
@@ -27,15 +26,7 @@ from calls.recordings import (
 )
 from calls.tables import CallListTable
 from companies.models import CALL_LIST_ORDER, Company, Status
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def is_fragment_request(request: HtmxHttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
+from config.htmx import HtmxHttpRequest, is_fragment_request
 
 # --- Home -------------------------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 from django_tables2 import RequestConfig
 
 from calls.models import CallRecord, Recording
@@ -30,16 +29,10 @@ from companies.filters import CompanyFilter
 from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
 from companies.models import Campaign, Company, ImportBatch, ImportMode
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
+from config.htmx import HtmxHttpRequest, is_fragment_request
+from exports.writers import neutralised
 
 logger = logging.getLogger(__name__)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def is_fragment_request(request: HtmxHttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 # --- Contacts ---------------------------------------------------------------------------------
@@ -355,9 +348,7 @@ def import_rejects(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow([_("ligne"), _("motif"), _("contenu")])
     for error in batch.errors:
-        content = error.get("content", "")
-        if content[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            content = "'" + content  # never a formula in the supervisor's spreadsheet
+        content = neutralised(error.get("content", ""))  # never a formula in a spreadsheet
         writer.writerow([error.get("line") or "", error.get("message", ""), content])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import_{batch.pk}_rejets.csv"'

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from calls.forms import DayField
 from calls.models import CallRecord, CallStatus, NumberStatus
 from calls.roles import OPERATORS
 from companies.models import Campaign
@@ -58,17 +59,12 @@ class ExportForm(forms.Form):
         empty_label=_("Toutes les campagnes"),
         error_messages={"invalid_choice": _("Cette campagne n'existe pas.")},
     )
-    date_from = forms.DateField(
+    date_from = DayField(
         label=_("Appels du"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Date de début invalide (attendu : AAAA-MM-JJ).")},
+        invalid_message=_("Date de début invalide (attendu : AAAA-MM-JJ)."),
     )
-    date_to = forms.DateField(
-        label=_("au"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Date de fin invalide (attendu : AAAA-MM-JJ).")},
+    date_to = DayField(
+        label=_("au"), invalid_message=_("Date de fin invalide (attendu : AAAA-MM-JJ).")
     )
     operator = OperatorChoiceField(
         label=_("Opérateur"),

@@ -7,8 +7,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
+from config.htmx import HtmxHttpRequest, is_fragment_request
 from exports.forms import ExportForm
 from exports.writers import (
     CSV_CONTENT_TYPE,
@@ -23,10 +23,6 @@ from exports.writers import (
 )
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
 @require_GET
 @permission_required("calls.export_calls", raise_exception=True)
 @vary_on_headers("HX-Request")
@@ -39,7 +35,7 @@ def export(request: HtmxHttpRequest) -> HttpResponse:
         count = Export(form.cleaned_data["scope"], form.filters()).count()
     else:
         count = None
-    fragment = bool(request.htmx) and not request.htmx.history_restore_request
+    fragment = is_fragment_request(request)
     template = "exports/export.html#row-count" if fragment else "exports/export.html"
     return render(request, template, {"form": form, "count": count, "fragment": fragment})
 

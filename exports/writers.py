@@ -138,6 +138,11 @@ FORMULA_CHARS = "=+-@\t\r"
 CSV_NEUTRALISER = "'"
 
 
+def neutralised(text: str) -> str:
+    """Text as a CSV cell that no spreadsheet reads as a formula (see above)."""
+    return CSV_NEUTRALISER + text if text[:1] and text[0] in FORMULA_CHARS else text
+
+
 @dataclass(frozen=True)
 class Filters:
     campaign: Campaign | None = None

@@ -1,6 +1,8 @@
 """The /import-entreprises/ pages: upload → preview → apply, history, corrections."""
 
+import csv
 import html
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -278,3 +280,19 @@ def test_only_supervisors_may_correct_or_apply(client, operator, supervisor, run
 
 def test_mode_choices_are_the_three_of_design():
     assert [value for value, _label in ImportMode.choices] == ["new", "add", "replace"]
+
+
+def test_rejected_rows_that_look_like_formulas_download_as_text(as_supervisor):
+    upload(as_supervisor)
+    batch = ImportBatch.objects.get()
+    batch.errors = [
+        {"line": 2, "message": "Téléphone invalide.", "content": '=HYPERLINK("http://x")'},
+        {"line": 3, "message": "Téléphone invalide.", "content": "+237 6 99"},
+        {"line": 4, "message": "Nom manquant.", "content": "Ets Kola"},
+    ]
+    batch.save(update_fields=["errors"])
+
+    response = as_supervisor.get(reverse("companies:import_rejects", kwargs={"pk": batch.pk}))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert [row[2] for row in rows[1:]] == ["'=HYPERLINK(\"http://x\")", "'+237 6 99", "Ets Kola"]

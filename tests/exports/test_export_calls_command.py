@@ -110,6 +110,7 @@ def test_csv_to_standard_output(outcome_world, capsysbinary):
         (["--campaign", "99999"], "Cette campagne n'existe pas."),
         (["--operator", "personne"], "Opérateur introuvable : « personne »"),
         (["--from", "13/31/2026"], "Date de début invalide"),
+        (["--to", "9999-12-31"], r"Date hors des limites \(2000 à 2099\)"),
         (["--from", "2026-03-05", "--to", "2026-03-01"], "La date de fin doit être postérieure"),
         (["--number-status", "perdu"], "Statut numéros inconnu."),
         (["--format", "xlsx", "-o", "-"], "Le format XLSX s'écrit dans un fichier"),

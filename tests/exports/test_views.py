@@ -83,6 +83,17 @@ def test_bad_filters_get_french_messages_instead_of_a_count(client, supervisor, 
     assert 'data-testid="row-count"' not in html
 
 
+@pytest.mark.parametrize("params", [{"date_to": "9999-12-31"}, {"date_from": "0001-01-01"}])
+def test_days_beyond_the_years_we_handle_are_refused_not_a_crash(client, supervisor, params):
+    client.force_login(supervisor)
+    query = {"format": "csv", "scope": "calls", **params}
+    count = client.get(PAGE, query, headers={"HX-Request": "true"})
+    download = client.get(reverse("exports:download"), query)
+    assert count.status_code == 200 and download.status_code == 400  # the form again
+    for response in (count, download):
+        assert "Date hors des limites (2000 à 2099)." in response.content.decode()
+
+
 def test_csv_download_streams_with_a_bom_and_the_campaign_in_the_filename(
     client, supervisor, outcome_world, time_machine
 ):
