@@ -280,8 +280,11 @@ def abandon(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """« Abandonner », and the tab closing (navigator.sendBeacon on pagehide)."""
     company = get_object_or_404(Company, pk=company_id)
     beacon = bool(request.POST.get("beacon"))
-    # The beacon releases only the lease of the page that sent it (a reload took a new one).
+    # The beacon releases only the lease of the page that sent it (a reload took a new one);
+    # one without a page token releases nothing: the lease lapses on its own.
     token = request.POST.get("token", "")[:32] if beacon else ""
+    if beacon and not token:
+        return HttpResponse(status=204)
     released = company.release(request.user, token=token)
     if released:
         draft = CallRecord.objects.drafts().filter(company=company, operator=request.user).last()

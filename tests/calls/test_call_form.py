@@ -266,10 +266,21 @@ def test_abandon_releases_the_lock_and_keeps_the_draft(client, calling):
 
 
 def test_the_tab_closing_beacon_releases_with_an_empty_answer(client, calling):
-    response = client.post(reverse("calls:abandon", args=[calling.pk]), {"beacon": "1"})
+    page = client.get(fill_url(calling)).context["token"]
+    response = client.post(
+        reverse("calls:abandon", args=[calling.pk]), {"beacon": "1", "token": page}
+    )
     assert response.status_code == 204
     calling.refresh_from_db()
     assert calling.locked_by is None
+
+
+def test_a_beacon_without_a_page_token_releases_nothing(client, calling, operator):
+    client.get(fill_url(calling))
+    response = client.post(reverse("calls:abandon", args=[calling.pk]), {"beacon": "1"})
+    assert response.status_code == 204
+    calling.refresh_from_db()
+    assert calling.status == Status.IN_PROGRESS and calling.locked_by == operator
 
 
 def test_renewal_fragment_says_when_the_lock_was_lost(client, calling, operator2):
@@ -288,7 +299,10 @@ def test_next_call_with_an_empty_queue_explains_itself(client, operator):
 
 
 def test_a_reload_takes_back_a_company_released_by_the_tab_closing(client, calling, operator):
-    client.post(reverse("calls:abandon", args=[calling.pk]), {"beacon": "1"})
+    page = client.get(fill_url(calling)).context["token"]
+    client.post(reverse("calls:abandon", args=[calling.pk]), {"beacon": "1", "token": page})
+    calling.refresh_from_db()
+    assert calling.locked_by is None
     response = client.get(fill_url(calling))
     assert "Lancer le micro" in response.text
     calling.refresh_from_db()
