@@ -32,6 +32,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.deletion import ProtectedError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -1081,7 +1082,10 @@ def sample_row(planned: Planned) -> dict:
         "action": planned.action,
         **{name: values[name] for name in TEXT_FIELDS},
         "phone_e164": values["phone_e164"],
-        "validity_score": "" if values["validity_score"] is None else str(values["validity_score"]),
+        # Shown as the rest of the site shows numbers (50,00 in French), kept as text for JSON.
+        "validity_score": ""
+        if values["validity_score"] is None
+        else localize(values["validity_score"]),
         "status": str(values["status"]),
         "status_label": str(Status(values["status"]).label),
     }

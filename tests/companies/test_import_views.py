@@ -296,3 +296,12 @@ def test_rejected_rows_that_look_like_formulas_download_as_text(as_supervisor):
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert [row[2] for row in rows[1:]] == ["'=HYPERLINK(\"http://x\")", "'+237 6 99", "Ets Kola"]
+
+
+def test_the_preview_shows_scores_with_a_decimal_comma(as_supervisor):
+    data = "entreprise;téléphone;score\nEts Kola;+237 6 99 11 22 33;50.5\n".encode()
+    response = upload(as_supervisor, data=data, campaign_name="Scores")
+
+    page = text(as_supervisor.get(response["Location"]))
+
+    assert "<td>50,50</td>" in page and "50.50" not in page
