@@ -162,6 +162,8 @@ def start_gunicorn(env: dict, port: int, workers: int, workdir: Path) -> subproc
             "2000",
             "--max-requests-jitter",
             "200",
+            "--timeout",
+            "120",
         ],
         cwd=ROOT,
         env=env,

@@ -42,6 +42,18 @@ def get(port, path, **headers):
     return response, body
 
 
+def command_lines(session_id):
+    """The arguments of every process in a session (make and what it started)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) == session_id:
+                yield (entry / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+        except OSError:
+            continue
+
+
 def wait_for_health(port, process, deadline=120):
     start = time.monotonic()
     while time.monotonic() - start < deadline:
@@ -71,6 +83,9 @@ def test_serve_prod_runs_gunicorn_with_whitenoise_and_production_settings(tmp_pa
         )
     try:
         assert wait_for_health(port, process) == b"ok"
+        gunicorn_args = [
+            args for args in command_lines(process.pid) if b"gunicorn" in b" ".join(args)
+        ]
 
         insecure, _ = get(port, "/appels/acces/")
         # What the reverse proxy (docs/nginx.conf) tells the app about the client's HTTPS.
@@ -94,6 +109,9 @@ def test_serve_prod_runs_gunicorn_with_whitenoise_and_production_settings(tmp_pa
     assert (tmp_path / "prod.sqlite3").stat().st_size > 0  # migrated
     log = log_path.read_text()
     assert len(re.findall(r"Booting worker with pid", log)) == 2
+    # A sync worker silent for --timeout is killed: 120 s lets the largest XLSX exports finish.
+    master = gunicorn_args[0]
+    assert master[master.index(b"--timeout") + 1] == b"120", master
     assert re.search(r'"GET /healthz/ HTTP/1.1" 200 ', log)  # access log on stdout
 
 
