@@ -89,6 +89,7 @@ serve-prod: install
 	$(PY) manage.py check --deploy --fail-level $(DEPLOY_CHECK_LEVEL)
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py createcachetable
 	exec $(VENV)/bin/gunicorn config.wsgi --bind "$(BIND)" --workers "$(WEB_CONCURRENCY)" \
 	  --access-logfile - --max-requests 2000 --max-requests-jitter 200 --timeout 120
 

@@ -124,6 +124,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"naumur-test-{os.getpid()}.sqlite3")
     }
 
+# The default cache (the dashboard keeps the counts of closed days there until midnight) lives
+# in each process. With several gunicorn workers or servers, share one through CACHE_URL:
+# dbcache://naumur_cache (a table `make serve-prod` creates) or filecache:///var/cache/naumur.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,6 +6,7 @@ import os
 import re
 import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -71,7 +72,12 @@ def wait_for_health(port, process, deadline=120):
 def test_serve_prod_runs_gunicorn_with_whitenoise_and_production_settings(tmp_path):
     port = free_port()
     log_path = tmp_path / "serve-prod.log"
-    env = production_env(tmp_path, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2")
+    env = production_env(
+        tmp_path,
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+        CACHE_URL="dbcache://naumur_cache",  # one cache for every worker
+    )
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [*MAKE, "serve-prod"],
@@ -107,6 +113,9 @@ def test_serve_prod_runs_gunicorn_with_whitenoise_and_production_settings(tmp_pa
     assert "immutable" in css.getheader("Cache-Control")
     assert css_body[:2] == b"\x1f\x8b"
     assert (tmp_path / "prod.sqlite3").stat().st_size > 0  # migrated
+    with sqlite3.connect(tmp_path / "prod.sqlite3") as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    assert "naumur_cache" in tables  # createcachetable
     log = log_path.read_text()
     assert len(re.findall(r"Booting worker with pid", log)) == 2
     # A sync worker silent for --timeout is killed: 120 s lets the largest XLSX exports finish.
@@ -188,3 +197,25 @@ def test_env_example_documents_every_setting_read_from_the_environment():
 
     assert len(read) > 30
     assert read - NOT_FOR_PRODUCTION - documented == set()
+
+
+def test_the_cache_is_per_process_unless_cache_url_names_a_shared_one(tmp_path):
+    def cache_backend(**extra):
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", CACHE_BACKEND],
+            cwd=ROOT,
+            env=production_env(tmp_path, **extra),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.split()
+
+    assert cache_backend() == ["django.core.cache.backends.locmem.LocMemCache"]
+    assert cache_backend(CACHE_URL="dbcache://naumur_cache") == [
+        "django.core.cache.backends.db.DatabaseCache",
+        "naumur_cache",
+    ]
+
+
+CACHE_BACKEND = "from django.conf import settings; print(*settings.CACHES['default'].values())"
