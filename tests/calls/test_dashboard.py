@@ -634,3 +634,18 @@ def test_numbers_are_formatted_the_french_way():
         assert share(100 * 3 / 17) == "17,6\xa0%"
         assert share(None) == "—"
         assert tenths(12345 / 60) == "205,8"
+
+
+def test_each_counter_card_shows_its_figure_and_only_its_own_note(client, world):
+    client.force_login(world.supervisor)
+    page = client.get(URL, headers=HTMX).content.decode()
+
+    def card(name):
+        start = page.index(f'aria-labelledby="counter-{name}"')
+        return page[start : page.index('<div class="col">', start)]
+
+    assert "+ 1 archivée" in card("companies")
+    assert re.search(r"dont \d+ complets?", card("accepted"))
+    for name in ("calls", "answered"):
+        assert "text-body-secondary mb-0" not in card(name), name
+    assert 'border-primary" role="group" aria-labelledby="counter-today"' in page
