@@ -614,7 +614,25 @@ def test_closed_and_live_parts_add_up_to_the_whole_period(world):
     assert by_parts["operators_total"].calls == whole["totals"]["calls"] == 12
 
 
-def test_just_after_midnight_the_closed_days_are_kept_one_minute_only(world):
+def test_a_growing_period_counts_only_the_days_after_its_cached_part(world):
+    """« Since the campaign began », the next morning: yesterday's calls are added to the cached
+    history, which is not counted again."""
+    assert get_figures(world.a, PeriodChoice.CAMPAIGN)["calls"]["calls"] == 11
+    with time_machine.travel(at(13, 9), tick=False):
+        submit(world.new[1], world.op1, at(13, 8, 30), "answered", "refused")
+        with CaptureQueriesContext(connection) as queries:
+            next_morning = get_figures(world.a, PeriodChoice.CAMPAIGN)
+        calls_queries = [q["sql"] for q in queries if '"calls_callrecord"' in q["sql"]]
+        assert calls_queries and all('"submitted_at" >=' in sql for sql in calls_queries)
+        assert next_morning["calls"]["calls"] == 12
+        assert next_morning["calls_today"] == 1
+        cache.clear()
+        counted_afresh = get_figures(world.a, PeriodChoice.CAMPAIGN)
+    assert next_morning["calls"] == counted_afresh["calls"]
+    assert next_morning["operators"] == counted_afresh["operators"]
+
+
+def test_just_after_midnight_the_day_that_closed_is_counted_live(world):
     with time_machine.travel(datetime(2026, 3, 13, 0, 2, tzinfo=DOUALA), tick=False):
         assert get_figures(world.a, PeriodChoice.WEEK)["calls"]["calls"] == 10
         # A call submitted at 23:59:59 that committed after midnight.
