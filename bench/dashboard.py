@@ -536,6 +536,7 @@ def company_row(company_id, campaign, last, n, now, rng, locks_given, operator_i
         "locked_by_id": locked_by,
         "locked_at": locked_at,
         "lock_expires_at": lock_expires,
+        "lock_token": "",
         "disposition": disposition,
         "last_called_at": last[0] if last else None,
         "is_archived": rng.random() < 0.02,
