@@ -448,7 +448,7 @@ def call_part(campaign: Campaign | None, start, end, hours: list[datetime] = ())
 # are cached and only today's calls are counted on every poll. A closed range is cached by where
 # it starts (and where it ends, when the period has a fixed end); when a later request reaches
 # further, only the days after the cached end are counted and added: « since the campaign
-# began » counts a campaign's history once (12 s on SQLite for a million calls), then one day a
+# began » counts a campaign's history once (6 s on SQLite for a million calls), then one day a
 # day. A call submitted at 23:59:59 may commit just after midnight: for SETTLING after
 # midnight, the day that just closed is counted live and not cached.
 CLOSED_PART_SECONDS = 8 * 24 * 3600
