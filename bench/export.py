@@ -508,7 +508,8 @@ def report(results: list[dict], args) -> None:
         ratio = ""
         if r["who"] == "naumur" and r["format"] == "csv":
             ratio = f"{r['s'] / floor['s']:.1f}× the floor "
-            ratio += f"({r['cpu'] / floor['cpu']:.1f}× in CPU time)"
+            if floor["cpu"]:  # a few rows take no measurable CPU time
+                ratio += f"({r['cpu'] / floor['cpu']:.1f}× in CPU time)"
         elif r["who"] == "django-import-export" and ours:
             ratio = (
                 f"{r['s'] / ours['s']:.1f}× naumur's time, {r['mb'] / ours['mb']:.1f}× its memory"
