@@ -36,10 +36,12 @@ run: install
 	$(PY) manage.py demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Chromium (browser tests) and PostgreSQL (second test run) from Debian's packages when missing.
+# Chromium (browser tests), sqlite3 (the export benchmark's floor, smoke-tested) and PostgreSQL
+# (second test run) from Debian's packages when missing.
 system-test-deps:
 	@need=""; \
 	command -v chromium >/dev/null || need="$$need chromium"; \
+	command -v sqlite3 >/dev/null || need="$$need sqlite3"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || need="$$need postgresql"; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
