@@ -81,10 +81,11 @@ clean:
 # Production (README « Mise en production »): settings from the environment or a .env file
 # (template: docs/env.example). Refuses to start when `check --deploy` warns (DEPLOY_CHECK_LEVEL=ERROR
 # to relax), collects static files for whitenoise, migrates, then runs gunicorn on BIND with
-# WEB_CONCURRENCY workers (default 2 x cores + 1), access log on stdout, 120 s per request
-# (an XLSX export of a million calls takes about 50 s; docs/nginx.conf waits as long). Any other
-# gunicorn setting through GUNICORN_CMD_ARGS, e.g. "--threads 4".
+# WEB_CONCURRENCY workers (default 2 x cores + 1), access log on stdout, GUNICORN_TIMEOUT seconds
+# per request (an XLSX export of a million calls takes about 50 s; docs/nginx.conf waits 120 s).
+# Any other gunicorn setting through GUNICORN_CMD_ARGS, e.g. "--threads 4".
 BIND ?= 127.0.0.1:8000
+GUNICORN_TIMEOUT ?= 120
 WEB_CONCURRENCY ?= $(shell echo $$(( 2 * $$(nproc) + 1 )))
 DEPLOY_CHECK_LEVEL ?= WARNING
 serve-prod: install
@@ -93,7 +94,7 @@ serve-prod: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py createcachetable
 	exec $(VENV)/bin/gunicorn config.wsgi --bind "$(BIND)" --workers "$(WEB_CONCURRENCY)" \
-	  --access-logfile - --max-requests 2000 --max-requests-jitter 200 --timeout 120
+	  --access-logfile - --max-requests 2000 --max-requests-jitter 200 --timeout "$(GUNICORN_TIMEOUT)"
 
 $(VENV)/.installed-bench: $(VENV)/.installed-dev pyproject.toml
 	$(UV) pip install -q --python $(PY) -r pyproject.toml --extra dev --extra bench
