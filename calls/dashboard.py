@@ -255,16 +255,16 @@ def queue_health(agg: dict) -> Queue:
     return queue
 
 
-def status_lines(agg: dict) -> list[Line]:
-    """Companies (not archived) by status, with their share."""
+def choice_lines(agg: dict, choices, prefix: str, whole: str) -> list[Line]:
+    """One line per choice: its count (agg["<prefix>_<value>"]) and its share of agg[whole]."""
     return [
         Line(
-            s.value,
-            s.label,
-            agg[f"status_{s.value}"],
-            percent(agg[f"status_{s.value}"], agg["live"]),
+            c.value,
+            c.label,
+            agg[f"{prefix}_{c.value}"],
+            percent(agg[f"{prefix}_{c.value}"], agg[whole]),
         )
-        for s in Status
+        for c in choices
     ]
 
 
@@ -525,30 +525,6 @@ def combine(parts: list[dict]) -> dict:
     return {"totals": totals, "operators": operators}
 
 
-def number_lines(agg: dict) -> list[Line]:
-    return [
-        Line(
-            s.value,
-            s.label,
-            agg[f"number_{s.value}"],
-            percent(agg[f"number_{s.value}"], agg["calls"]),
-        )
-        for s in NumberStatus
-    ]
-
-
-def outcome_lines(agg: dict) -> list[Line]:
-    return [
-        Line(
-            s.value,
-            s.label,
-            agg[f"outcome_{s.value}"],
-            percent(agg[f"outcome_{s.value}"], agg["answered"]),
-        )
-        for s in CallStatus
-    ]
-
-
 @dataclass
 class Bar:
     hour: int
@@ -728,10 +704,11 @@ def figures(filters: Filters, now: datetime | None = None) -> dict:
         "companies": companies,
         "calls": calls,
         "calls_today": sum(per_hour),
-        "statuses": status_lines(companies),
+        # Companies (not archived) by status; calls by number status, answered ones by outcome.
+        "statuses": choice_lines(companies, Status, "status", whole="live"),
         "queue": queue_health(companies),
-        "numbers": number_lines(calls),
-        "outcomes": outcome_lines(calls),
+        "numbers": choice_lines(calls, NumberStatus, "number", whole="calls"),
+        "outcomes": choice_lines(calls, CallStatus, "outcome", whole="answered"),
         "dispositions": disposition_lines(companies),
         "classes": counts,
         "coded": sum(counts.values()),

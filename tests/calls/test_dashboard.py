@@ -1,5 +1,6 @@
 """The supervisor dashboard: every figure checked against numbers counted by hand."""
 
+import html
 import re
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -667,3 +668,23 @@ def test_each_counter_card_shows_its_figure_and_only_its_own_note(client, world)
     for name in ("calls", "answered"):
         assert "text-body-secondary mb-0" not in card(name), name
     assert 'border-primary" role="group" aria-labelledby="counter-today"' in page
+
+
+@pytest.mark.parametrize(
+    ("title_id", "title", "note"),
+    [
+        ("statuses-title", "Statut des entreprises", "pourcentages de leur total"),
+        ("numbers-title", "Statut numéros (appels de la période)", "appels validés de la période"),
+        ("outcomes-title", "Statut appel (appels décrochés de la période)", "des appels décrochés"),
+    ],
+)
+def test_each_breakdown_card_has_its_title_its_labelled_table_and_its_note(
+    client, world, title_id, title, note
+):
+    client.force_login(world.supervisor)
+    page = html.unescape(client.get(URL, headers=HTMX).content.decode())
+    card = page[page.index(f'<section class="card h-100" aria-labelledby="{title_id}">') :]
+    card = card[: card.index("</section>")]
+    assert f'<h2 id="{title_id}" class="h5">{title}</h2>' in card
+    assert f'<table class="table table-sm mb-0 align-middle" aria-labelledby="{title_id}">' in card
+    assert note in card.split("</table>")[1]
