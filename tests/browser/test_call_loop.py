@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from calls.models import CallRecord, Recording
 from companies.models import Company, Status
+from tests.browser.call_form import answer_a_complete_interview
 
 pytestmark = pytest.mark.browser
 
@@ -26,13 +27,7 @@ def test_operator_records_a_call_and_plays_it_back(page, live_server, login, ope
 
     page.get_by_role("button", name="Lancer le micro").click()
     expect(page.locator("#mic-status")).to_contain_text("Ko envoyés", timeout=10_000)
-    page.get_by_text("Décroche", exact=True).click()
-    page.get_by_text("Accepte questionnaire", exact=True).click()
-    for group in ("Présentation", "Questions libres", "Questions orientées"):
-        page.get_by_role("radiogroup", name=group).get_by_text("Complet").click()
-    expect(
-        page.get_by_role("radiogroup", name="Questions orientées").get_by_label("Complet")
-    ).to_be_checked()
+    answer_a_complete_interview(page)
     page.wait_for_timeout(1500)
     page.get_by_role("button", name="Valider", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="Appel enregistré")).to_be_visible()

@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.call_form import answer_a_complete_interview
+
 pytestmark = pytest.mark.browser
 
 
@@ -17,13 +19,7 @@ def operator_submits_a_call(browser, login, operator):
     page.get_by_role("button", name="Appeler le suivant").click()
     page.get_by_role("button", name="Lancer le micro").click()
     expect(page.locator("#mic-status")).to_contain_text("Ko envoyés")
-    page.get_by_text("Décroche", exact=True).click()
-    page.get_by_text("Accepte questionnaire", exact=True).click()
-    for group in ("Présentation", "Questions libres", "Questions orientées"):
-        page.get_by_role("radiogroup", name=group).get_by_text("Complet").click()
-    expect(
-        page.get_by_role("radiogroup", name="Questions orientées").get_by_label("Complet")
-    ).to_be_checked()
+    answer_a_complete_interview(page)
     page.get_by_role("button", name="Valider", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="Appel enregistré")).to_be_visible()
     page.context.close()

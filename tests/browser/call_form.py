@@ -1,0 +1,15 @@
+"""What an operator does in the call form, shared by the browser tests."""
+
+from playwright.sync_api import expect
+
+
+def answer_a_complete_interview(page) -> None:
+    """« Décroche » → « Accepte questionnaire » → the three levels « Complet »; each click is
+    saved as a draft at once, so the last one is awaited."""
+    page.get_by_text("Décroche", exact=True).click()
+    page.get_by_text("Accepte questionnaire", exact=True).click()
+    for group in ("Présentation", "Questions libres", "Questions orientées"):
+        page.get_by_role("radiogroup", name=group).get_by_text("Complet").click()
+    expect(
+        page.get_by_role("radiogroup", name="Questions orientées").get_by_label("Complet")
+    ).to_be_checked()
