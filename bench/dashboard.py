@@ -288,8 +288,8 @@ def populate(args, connection):
     from django.utils import timezone
 
     from calls.models import CallRecord, Recording
-    from calls.roles import OPERATORS, SUPERVISORS
     from companies.models import Campaign, Company
+    from core.roles import OPERATORS, SUPERVISORS
 
     rng = random.Random(20260312)
     now = timezone.now()

@@ -108,9 +108,9 @@ def seed(companies: int, operators: int, supervisors: int) -> dict:
     from django.contrib.auth.models import Group
     from django.db import transaction
 
-    from calls.roles import OPERATORS, SUPERVISORS
     from companies.management.commands.demo import Command as Demo
     from companies.models import Campaign, Company
+    from core.roles import OPERATORS, SUPERVISORS
 
     User = get_user_model()
     probe = User(username="probe")

@@ -16,7 +16,7 @@ never data rows. Only submitted calls count (``submitted_at`` set); drafts never
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
-from calls.roles import OPERATORS
 from companies.models import (
     CLAIMABLE_STATUSES,
     DISPOSITION_CLASS,
@@ -38,6 +37,8 @@ from companies.models import (
     Status,
     claimable_condition,
 )
+from core.dates import local_midnight
+from core.roles import OPERATORS
 
 
 class PeriodChoice:
@@ -67,11 +68,6 @@ class Period:
     start: datetime | None  # inclusive; None = no lower bound
     end: datetime | None  # exclusive; None = no upper bound
     label: str
-
-
-def local_midnight(day: date) -> datetime:
-    """The first instant of a calendar day in the current time zone (TIME_ZONE)."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def period_for(filters: Filters, now: datetime) -> Period:

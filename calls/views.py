@@ -26,15 +26,17 @@ from calls.recordings import (
 )
 from calls.tables import CallListTable
 from companies.models import CALL_LIST_ORDER, Company, Status
-from config.htmx import HtmxHttpRequest, is_fragment_request
+from core.dates import today_start
+from core.htmx import HtmxHttpRequest, is_fragment_request
 
 # --- Home -------------------------------------------------------------------------------------
 
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    my_day = CallRecord.objects.submitted().filter(operator=request.user, submitted_at__gte=today)
+    my_day = CallRecord.objects.submitted().filter(
+        operator=request.user, submitted_at__gte=today_start()
+    )
     context = {
         "my_day": my_day.aggregate(
             calls=Count("id"),

@@ -3,21 +3,18 @@ import io
 import logging
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
     require_POST,
-    require_safe,
 )
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -29,8 +26,8 @@ from companies.filters import CompanyFilter
 from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
 from companies.models import Campaign, Company, ImportBatch, ImportMode
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
-from config.htmx import HtmxHttpRequest, is_fragment_request
-from exports.writers import neutralised
+from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.spreadsheet import neutralised
 
 logger = logging.getLogger(__name__)
 
@@ -365,26 +362,3 @@ def import_file(request: HtmxHttpRequest, pk: int) -> FileResponse:
         as_attachment=True,
         filename=batch.original_name or batch.file.name.rsplit("/", 1)[-1],
     )
-
-
-@require_safe
-@login_not_required
-@never_cache
-def healthz(request: HttpRequest) -> HttpResponse:
-    """Health check for load balancers and monitors: 200 when the database answers.
-
-    Plain text, no login, no session, no template: cheap enough to poll every few seconds.
-    """
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError as error:
-        # A warning, not a traceback: monitors poll every few seconds while the database is down.
-        logger.warning("Health check: database unreachable: %s", error)
-        return HttpResponse(
-            _("base de données injoignable"),
-            status=503,
-            content_type="text/plain; charset=utf-8",
-        )
-    return HttpResponse("ok", content_type="text/plain; charset=utf-8")

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from calls.forms import LoginForm
-from companies.views import healthz
+from core.forms import LoginForm
+from core.views import healthz
 
 urlpatterns = [
     path(

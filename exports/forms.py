@@ -3,10 +3,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from calls.forms import DayField
 from calls.models import CallRecord, CallStatus, NumberStatus
-from calls.roles import OPERATORS
 from companies.models import Campaign
+from core.forms import DayField
+from core.roles import OPERATORS
 from exports.writers import ExportFormat, Filters, Scope
 
 

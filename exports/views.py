@@ -8,7 +8,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from config.htmx import HtmxHttpRequest, is_fragment_request
+from core.htmx import HtmxHttpRequest, is_fragment_request
 from exports.forms import ExportForm
 from exports.writers import (
     CSV_CONTENT_TYPE,

@@ -21,7 +21,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from exports.writers import FORMULA_CHARS
+from core.spreadsheet import FORMULA_CHARS
 
 # What xlsxwriter's _escape_control_characters rewrites: control characters, the two
 # non-characters, and literal "_xHHHH_" sequences (which Excel would decode).

@@ -35,7 +35,7 @@ def _empty_cache():
 
 @pytest.fixture
 def roles(db):
-    from calls.roles import ensure_roles
+    from core.roles import ensure_roles
 
     ensure_roles()
 
@@ -52,21 +52,21 @@ def make_user(username, group_name=None, **extra):
 
 @pytest.fixture
 def operator(roles):
-    from calls.roles import OPERATORS
+    from core.roles import OPERATORS
 
     return make_user("operateur1", OPERATORS, first_name="Awa", last_name="Ngo")
 
 
 @pytest.fixture
 def operator2(roles):
-    from calls.roles import OPERATORS
+    from core.roles import OPERATORS
 
     return make_user("operateur2", OPERATORS, first_name="Paul", last_name="Eto")
 
 
 @pytest.fixture
 def supervisor(roles):
-    from calls.roles import SUPERVISORS
+    from core.roles import SUPERVISORS
 
     return make_user("superviseur", SUPERVISORS, first_name="Marie", last_name="Fouda")
 

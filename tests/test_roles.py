@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import Group
 
-from calls.roles import OPERATOR_PERMISSIONS, OPERATORS, SUPERVISOR_PERMISSIONS, SUPERVISORS
+from core.roles import OPERATOR_PERMISSIONS, OPERATORS, SUPERVISOR_PERMISSIONS, SUPERVISORS
 
 
 def codes(group):

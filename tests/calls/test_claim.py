@@ -171,7 +171,7 @@ class TestNextCall:
 def test_many_threads_claiming_at_once_claim_each_company_exactly_once(django_user_model, campaign):
     from django.contrib.auth.models import Group
 
-    from calls.roles import OPERATORS, ensure_roles
+    from core.roles import OPERATORS, ensure_roles
 
     ensure_roles()
     group = Group.objects.get(name=OPERATORS)

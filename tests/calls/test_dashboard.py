@@ -498,7 +498,7 @@ def test_operators_may_not_see_the_dashboard_even_as_a_fragment(client, operator
 
 def grow(campaign, make_company, operators, n_companies, calls_each):
     """More companies, calls, recordings and operators, in every state."""
-    from calls.roles import OPERATORS
+    from core.roles import OPERATORS
     from tests.conftest import make_user
 
     first = get_user_model().objects.count()

@@ -14,8 +14,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from calls.roles import OPERATORS, SUPERVISORS
 from companies.models import Campaign, Company, normalise_phone
+from core.roles import OPERATORS, SUPERVISORS
 
 DEMO_ACCOUNTS = [
     ("operateur1", OPERATORS),

@@ -4,7 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from companies.backups import ENGINE_NAMES, BackupError, read_archive, restore_backup
+from core.backups import ENGINE_NAMES, BackupError, read_archive, restore_backup
 
 
 class Command(BaseCommand):
