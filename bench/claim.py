@@ -4,7 +4,8 @@
     python bench/claim.py --db sqlite --claimers 8 --companies 10000
 
 Each claimer (a process, as gunicorn workers are) loops: claim the next company
-(calls.locks.claim_next), then finish it (status done, lock cleared), until the queue is empty.
+(Company.objects.claim_next, companies/lifecycle.py), then finish it (status done, lock
+cleared), until the queue is empty.
 Checks that no company was claimed twice and that every company was claimed, and prints claims
 per second and p50/p95 claim latency.
 PostgreSQL uses BENCH_PG_URL (set by `make bench`); SQLite uses a file in a temporary folder.
@@ -28,7 +29,6 @@ def claim_until_empty(user_pk: int, start_gate, outbox) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connections
 
-    from calls import locks
     from companies.models import Company, Status
 
     connections.close_all()  # never share the parent's connection
@@ -38,7 +38,7 @@ def claim_until_empty(user_pk: int, start_gate, outbox) -> None:
     try:
         while True:
             started = time.perf_counter()
-            company = locks.claim_next(user)
+            company = Company.objects.claim_next(user)
             elapsed = time.perf_counter() - started
             if company is None:
                 outbox.put((user_pk, claimed, ""))

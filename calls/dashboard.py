@@ -28,15 +28,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
-from companies.models import (
-    CLAIMABLE_STATUSES,
-    DISPOSITION_CLASS,
-    Campaign,
-    Company,
-    Disposition,
-    Status,
-    claimable_condition,
-)
+from companies.aapor import DISPOSITION_CLASS, UNANSWERED, Disposition
+from companies.lifecycle import CLAIMABLE_STATUSES, Status, claimable_condition
+from companies.models import Campaign, Company
 from core.dates import local_midnight
 from core.roles import OPERATORS
 
@@ -113,8 +107,6 @@ def percent(part: int | float, whole: int | float) -> float | None:
 
 
 # --- Companies: status, queue health, AAPOR codes (one grouped query) ---
-
-UNANSWERED_CODES = [Disposition.NO_ANSWER, Disposition.ANSWERING_MACHINE]
 
 
 @dataclass
@@ -216,7 +208,7 @@ def company_aggregates(campaign: Campaign | None, now: datetime) -> dict:
         elif status == Status.CALLBACK:
             agg["callback_later"] += group["waiting"]
         elif status == Status.DONE:
-            agg["exhausted" if group["disposition"] in UNANSWERED_CODES else "finished"] += n
+            agg["exhausted" if group["disposition"] in UNANSWERED else "finished"] += n
         if status in CLAIMABLE_STATUSES and group["next_due"] is not None:
             next_dues.append(group["next_due"])
     agg["next_due"] = min(next_dues, default=None)

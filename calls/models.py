@@ -4,7 +4,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import Company, Disposition, Status, unlocked_values
+from companies.aapor import Disposition
+from companies.lifecycle import Outcome
+from companies.models import Company
 
 
 class NumberStatus(models.TextChoices):
@@ -178,48 +180,24 @@ class CallRecord(models.Model):
         """Pickers open once the microphone runs or the operator chose to go without it."""
         return self.without_recording or self.recording_started_at is not None
 
-    def company_transition(self, now) -> dict:
-        """The company's new values after this call (DESIGN.md section 2, « Company life cycle»)."""
-        campaign = self.company.campaign
-        values = {
-            "attempts": models.F("attempts") + 1,
-            "disposition": self.outcome_disposition(),
-            "last_called_at": now,
-            "callback_at": None,
-            "callback_operator": None,
-            "next_call_at": None,
-            "status": Status.DONE,
-        }
-        if self.call_status == CallStatus.CALLBACK:
-            callback_at = self.callback_at or now
-            values.update(
-                status=Status.CALLBACK,
-                callback_at=callback_at,
-                next_call_at=callback_at,
-                callback_operator=self.operator if self.callback_personal else None,
-            )
-        elif (
-            self.status_numero in (NumberStatus.NO_ANSWER, NumberStatus.VOICEMAIL)
-            and self.company.attempts + 1 < campaign.max_attempts
-        ):
-            values.update(status=Status.PENDING, next_call_at=now + campaign.retry_delay)
-        return values
+    def outcome(self) -> Outcome:
+        """What this call says about its company (companies.lifecycle.outcome_values)."""
+        return Outcome(
+            disposition=self.outcome_disposition(),
+            callback_at=self.callback_at,
+            callback_operator=self.operator if self.callback_personal else None,
+        )
 
     def submit(self, operator) -> None:
         """Record the outcome for good: stamp the call, move the company on, release the lock.
 
-        The company row is changed by one conditional UPDATE that only matches while operator
-        still holds it; otherwise LockLost is raised and nothing changes (the draft stays).
-        """
+        The company moves only while operator still holds it (one conditional UPDATE);
+        otherwise LockLost is raised and nothing changes (the draft stays)."""
         now = timezone.now()
         with transaction.atomic():
-            self.company.refresh_from_db(fields=["attempts"])
-            moved = Company.objects.filter(
-                pk=self.company_id, status=Status.IN_PROGRESS, locked_by=operator
-            ).update(**self.company_transition(now), **unlocked_values())
-            if moved != 1:
-                raise LockLost
             self.operator = operator
+            if not Company.objects.record_outcome(self.company_id, operator, self.outcome(), now):
+                raise LockLost
             self.submitted_at = now
             self.disposition = self.outcome_disposition()
             if self.call_status != CallStatus.CALLBACK:

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from calls import locks
 from calls.dashboard import figures as dashboard_figures
 from calls.filters import CallListFilter
 from calls.forms import CallForm, DashboardFilterForm
@@ -25,7 +24,8 @@ from calls.recordings import (
     playback_response,
 )
 from calls.tables import CallListTable
-from companies.models import CALL_LIST_ORDER, Company, Status
+from companies.lifecycle import CALL_LIST_ORDER, Status
+from companies.models import Company
 from core.dates import today_start
 from core.htmx import HtmxHttpRequest, is_fragment_request
 
@@ -65,7 +65,7 @@ def call_list_queryset(user):
         .order_by("-created_at", "-id")
     )
     return (
-        Company.objects.filter(is_archived=False, campaign__is_active=True)
+        Company.objects.in_queue()
         .select_related("locked_by")
         .annotate(latest_recording_id=Subquery(latest_recording.values("pk")[:1]))
     )
@@ -119,7 +119,7 @@ def player(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @require_POST
 @permission_required("calls.make_calls", raise_exception=True)
 def next_call(request: HtmxHttpRequest) -> HttpResponse:
-    company = locks.claim_next(request.user)
+    company = Company.objects.claim_next(request.user)
     if company is None:
         messages.info(
             request,
@@ -136,7 +136,7 @@ def next_call(request: HtmxHttpRequest) -> HttpResponse:
 @permission_required("calls.make_calls", raise_exception=True)
 def start_call(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     company = get_object_or_404(Company, pk=company_id)
-    if not locks.claim(company, request.user):
+    if not Company.objects.claim(company, request.user):
         company.refresh_from_db()
         messages.warning(request, unavailable_message(company, request.user))
         return redirect(request.POST.get("back") or reverse("calls:list"))
@@ -186,7 +186,7 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         has_draft = (
             CallRecord.objects.drafts().filter(company=company, operator=request.user).exists()
         )
-        if has_draft and locks.claim(company, request.user):  # a reload: take it back
+        if has_draft and Company.objects.claim(company, request.user):  # a reload: take it back
             held = held_company(request.user, company_id)
     if held is None:
         if request.method == "POST":
@@ -199,7 +199,7 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         # This page now holds the lease: the closing beacon of the page it replaces (a reload)
         # carries another token and releases nothing.
         token = secrets.token_hex(8)
-        locks.renew(held, request.user, token)
+        Company.objects.open_page(held, request.user, token)
         held.refresh_from_db()
         context = {**form_context(held, call, CallForm(instance=call)), "token": token}
         return render(request, "calls/call_form.html", context)
@@ -260,7 +260,7 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         return redirect("calls:fill", company_id=company.pk)
     messages.success(request, _("Appel enregistré pour « %(company)s ».") % {"company": held})
     if "next" in request.POST:
-        following = locks.claim_next(request.user)
+        following = Company.objects.claim_next(request.user)
         if following is not None:
             return redirect("calls:fill", company_id=following.pk)
         messages.info(request, _("Plus aucune entreprise à appeler pour le moment."))
@@ -271,7 +271,7 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @permission_required("calls.make_calls", raise_exception=True)
 def renew(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     company = get_object_or_404(Company.objects.select_related("locked_by"), pk=company_id)
-    kept = locks.renew(company, request.user, request.POST.get("token", "")[:32])
+    kept = Company.objects.renew(company, request.user, request.POST.get("token", "")[:32])
     company.refresh_from_db()
     return render(request, "calls/call_form.html#lease", {"company": company, "lease_kept": kept})
 

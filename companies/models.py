@@ -7,6 +7,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from companies.aapor import Disposition
+from companies.lifecycle import (
+    CALL_LIST_ORDER,
+    CALLBACK_ORDER,
+    LAPSED_LEASE_ORDER,
+    PENDING_ORDER,
+    CompanyQuerySet,
+    Status,
+)
+
 
 def normalise_phone(raw: str, region: str | None = None) -> str:
     """Return the E.164 form of a phone number as people type it, or "" when invalid."""
@@ -65,126 +75,6 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Status(models.TextChoices):
-    PENDING = "pending", _("À appeler")
-    IN_PROGRESS = "in_progress", _("En cours")
-    CALLBACK = "callback", _("Rappel")
-    DONE = "done", _("Terminé")
-
-
-CLAIMABLE_STATUSES = [Status.PENDING, Status.CALLBACK]
-
-
-def is_null(field: str) -> models.ExpressionWrapper:
-    return models.ExpressionWrapper(Q(**{f"{field}__isnull": True}), models.BooleanField())
-
-
-# Orders that an index serves as they are (a million companies: a millisecond instead of a
-# second's sort), each written both in the query and in its index below. "NULLS LAST" is spelt
-# as an IS NULL key because SQLite cannot index NULLS LAST, and the expressions hold no
-# parameter (no Coalesce with a sentinel value) because SQLite only uses an index on an
-# expression written exactly as in the index, and a bound parameter is not.
-#
-# The queue (calls/locks.py queue_steps) serves lapsed leases by expiry, then callbacks by time
-# (one without a time first: due since it was set), then pending companies by highest score,
-# companies without a score last, then fewest attempts.
-LAPSED_LEASE_ORDER = [models.F("lock_expires_at").asc(), models.F("id").asc()]
-CALLBACK_ORDER = [
-    is_null("callback_at").desc(),
-    models.F("callback_at").asc(),
-    models.F("id").asc(),
-]
-PENDING_ORDER = [
-    is_null("validity_score").asc(),
-    models.F("validity_score").desc(),
-    models.F("attempts").asc(),
-    models.F("id").asc(),
-]
-# The call list: callbacks by their time, so due ones come first, then companies by score
-# (none last), fewest attempts, name.
-CALL_LIST_ORDER = [
-    is_null("callback_at").asc(),
-    models.F("callback_at").asc(),
-    is_null("validity_score").asc(),
-    models.F("validity_score").desc(),
-    models.F("attempts").asc(),
-    models.F("name").asc(),
-    models.F("id").asc(),
-]
-
-
-class Disposition(models.TextChoices):
-    """AAPOR final disposition codes for telephone surveys (DESIGN.md section 6)."""
-
-    COMPLETE = "1.1", _("1.1 Entretien complet")
-    PARTIAL = "1.2", _("1.2 Entretien partiel")
-    REFUSAL = "2.11", _("2.11 Refus")
-    RESPONDENT_UNAVAILABLE = "2.21", _("2.21 Non-contact, répondant indisponible (rappel)")
-    NO_ANSWER = "3.13", _("3.13 Pas de réponse")
-    ANSWERING_MACHINE = "3.14", _("3.14 Répondeur")
-    NON_WORKING = "4.30", _("4.30 Numéro non valide")
-    NOT_ELIGIBLE = "4.70", _("4.70 Non éligible (pas transformateur)")
-
-
-# The AAPOR class each code counts in for the rates: I, P, R, NC, O, UH, UO, NE.
-DISPOSITION_CLASS = {
-    Disposition.COMPLETE: "I",
-    Disposition.PARTIAL: "P",
-    Disposition.REFUSAL: "R",
-    Disposition.RESPONDENT_UNAVAILABLE: "NC",
-    Disposition.NO_ANSWER: "UH",
-    Disposition.ANSWERING_MACHINE: "UH",
-    Disposition.NON_WORKING: "NE",
-    Disposition.NOT_ELIGIBLE: "NE",
-}
-
-
-class CompanyQuerySet(models.QuerySet):
-    def in_queue(self):
-        """Companies an operator may still be given: not archived, in an active campaign."""
-        return self.filter(is_archived=False, campaign__is_active=True)
-
-    def due(self, now=None):
-        now = now or timezone.now()
-        return self.filter(Q(next_call_at__isnull=True) | Q(next_call_at__lte=now))
-
-    def lock_expired(self, now=None):
-        now = now or timezone.now()
-        return self.filter(status=Status.IN_PROGRESS, lock_expires_at__lt=now)
-
-    def claimable(self, now=None, user=None):
-        """Rows a claim may take: due and not locked, or locked with an expired lease."""
-        now = now or timezone.now()
-        return self.filter(claimable_condition(now, user))
-
-    def held_by(self, user):
-        return self.filter(status=Status.IN_PROGRESS, locked_by=user)
-
-
-def claimable_condition(now, user=None) -> Q:
-    """The row-level claim condition, on the company's own columns only, so that it can sit in
-    the WHERE of one conditional UPDATE and be re-checked by the database on a concurrent write.
-
-    Claimable: pending or callback and due, or in progress with an expired lease. With a user:
-    also the company that user already holds (a renewal), and a personal callback of another
-    operator only once it is overdue by CALLBACK_GRACE.
-    """
-    due = Q(next_call_at__isnull=True) | Q(next_call_at__lte=now)
-    free = (Q(status__in=CLAIMABLE_STATUSES) & due) | Q(
-        status=Status.IN_PROGRESS, lock_expires_at__lt=now
-    )
-    if user is None:
-        return Q(is_archived=False) & free
-    someone_elses_callback = (
-        Q(status=Status.CALLBACK, callback_operator__isnull=False)
-        & ~Q(callback_operator=user)
-        & Q(callback_at__gt=now - settings.CALLBACK_GRACE)
-    )
-    return Q(is_archived=False) & (
-        (free & ~someone_elses_callback) | Q(status=Status.IN_PROGRESS, locked_by=user)
-    )
 
 
 class Company(models.Model):
@@ -336,59 +226,18 @@ class Company(models.Model):
         )
 
     def release(self, user=None, token: str = "") -> bool:
-        """Give the company back to the queue. With a user, only if that user holds it; with a
-        token, only if that page holds the lease.
-
-        One conditional UPDATE; returns whether a lock was released.
-        """
-        rows = Company.objects.filter(pk=self.pk, status=Status.IN_PROGRESS)
-        if user is not None:
-            rows = rows.filter(locked_by=user)
-        if token:
-            rows = rows.filter(lock_token=token)
-        released = rows.update(**release_values()) == 1
+        """Give the company back to the queue (see CompanyQuerySet.release)."""
+        released = Company.objects.release(self, user, token)
         if released:
             self.refresh_from_db()
         return released
 
     def reopen(self) -> bool:
         """Put a finished company back in the queue (supervisors only, never silently)."""
-        reopened = (
-            Company.objects.filter(pk=self.pk, status=Status.DONE).update(
-                status=Status.PENDING,
-                next_call_at=None,
-                callback_at=None,
-                callback_operator=None,
-                updated_at=timezone.now(),
-            )
-            == 1
-        )
+        reopened = Company.objects.reopen(self)
         if reopened:
             self.refresh_from_db()
         return reopened
-
-
-def unlocked_values() -> dict:
-    """UPDATE values that clear a company's lock."""
-    return {
-        "status_before_claim": "",
-        "locked_by": None,
-        "locked_at": None,
-        "lock_expires_at": None,
-        "lock_token": "",
-        "updated_at": timezone.now(),
-    }
-
-
-def release_values() -> dict:
-    """UPDATE values that give an in-progress company back the status it had when claimed."""
-    return {
-        **unlocked_values(),
-        "status": models.Case(
-            models.When(status_before_claim=Status.CALLBACK, then=models.Value(Status.CALLBACK)),
-            default=models.Value(Status.PENDING),
-        ),
-    }
 
 
 class ImportMode(models.TextChoices):

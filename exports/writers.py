@@ -26,7 +26,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
-from companies.models import Campaign, Company, Disposition, Status
+from companies.aapor import Disposition
+from companies.lifecycle import Status
+from companies.models import Campaign, Company
 from core.dates import local_midnight
 from core.spreadsheet import CSV_NEUTRALISER, FORMULA_CHARS
 

@@ -7,7 +7,6 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from calls import locks
 from calls.models import CallRecord
 from companies.models import Company, Status
 
@@ -18,7 +17,7 @@ HTMX = {"HX-Request": "true"}
 def calling(client, operator, company):
     """The operator holds the company, with the pickers open (no recording)."""
     client.force_login(operator)
-    assert locks.claim(company, operator)
+    assert Company.objects.claim(company, operator)
     client.post(reverse("calls:fill", args=[company.pk]), {"without_recording": "on"}, headers=HTMX)
     return company
 
@@ -50,7 +49,7 @@ def test_someone_else_sees_who_holds_the_company(client, operator2, calling):
 
 def test_pickers_stay_shut_until_the_mic_runs_or_is_waived(client, operator, company):
     client.force_login(operator)
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     response = client.post(fill_url(company), {"status_numero": "answered"}, headers=HTMX)
     assert "<html" not in response.text
     assert 'id="pickers" disabled' in response.text
@@ -146,7 +145,7 @@ def test_a_forged_or_incomplete_submission_is_refused_and_changes_nothing(
 
 def test_submitting_without_mic_nor_waiver_is_refused(client, operator, company):
     client.force_login(operator)
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     response = client.post(reverse("calls:submit", args=[company.pk]), {"status_numero": "invalid"})
     assert response.status_code == 422
     assert "Lancez le micro" in response.text
@@ -206,7 +205,7 @@ def test_no_answer_retries_after_the_campaign_delay(client, calling, campaign):
 def test_no_answer_on_the_last_attempt_finishes_the_company(client, operator, make_company):
     company = make_company(attempts=2)  # max_attempts is 3
     client.force_login(operator)
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     submit(client, company, status_numero="voicemail")
     company.refresh_from_db()
     assert company.status == Status.DONE and company.attempts == 3
@@ -241,7 +240,7 @@ def test_submit_after_losing_the_lock_changes_nothing_and_keeps_the_draft(
     client, calling, operator2
 ):
     with time_machine.travel(timezone.now() + timedelta(seconds=200)):
-        assert locks.claim(calling, operator2)
+        assert Company.objects.claim(calling, operator2)
         response = submit(client, calling, status_numero="invalid")
     assert response.status_code == 302
     calling.refresh_from_db()
@@ -287,7 +286,7 @@ def test_renewal_fragment_says_when_the_lock_was_lost(client, calling, operator2
     response = client.post(reverse("calls:renew", args=[calling.pk]), headers=HTMX)
     assert "réservée pour vous" in response.text
     with time_machine.travel(timezone.now() + timedelta(seconds=200)):
-        locks.claim(calling, operator2)
+        Company.objects.claim(calling, operator2)
         response = client.post(reverse("calls:renew", args=[calling.pk]), headers=HTMX)
     assert "Verrou perdu" in response.text
 

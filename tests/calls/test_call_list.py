@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from calls import locks
-from companies.models import Status
+from companies.models import Company, Status
 from tests.query_plans import assert_read_in_index_order
 
 HTMX = {"HX-Request": "true"}
@@ -92,7 +91,7 @@ class TableCells(HTMLParser):
 def test_each_cell_sits_under_its_header(client, operator, operator2, make_company):
     free = make_company(name="Huilerie Libre", location="Kribi", validity_score=Decimal("87.5"))
     held = make_company(name="Savonnerie Prise", activity="")
-    locks.claim(held, operator2)
+    Company.objects.claim(held, operator2)
     client.force_login(operator)
     parser = TableCells()
     parser.feed(client.get(reverse("calls:list")).text)
@@ -126,7 +125,7 @@ def test_due_callbacks_are_first_and_highlighted(client, operator, make_company)
 def test_a_locked_company_shows_who_and_disables_the_button_for_others(
     client, operator, operator2, company
 ):
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     client.force_login(operator2)
     response = client.get(reverse("calls:lock_states"), {"ids": str(company.pk)})
     assert 'hx-swap-oob="true"' in response.text
@@ -146,7 +145,7 @@ def test_lock_states_ignore_garbage_ids(client, operator):
 
 
 def test_starting_a_call_on_a_locked_company_says_who_has_it(client, operator, operator2, company):
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     client.force_login(operator2)
     response = client.post(reverse("calls:start", args=[company.pk]), follow=True)
     assert "déjà en cours d&#x27;appel par Awa Ngo" in response.text
@@ -159,7 +158,7 @@ def test_home_shows_the_operators_day_and_the_next_call_button(client, operator)
 
 
 def test_supervisor_releases_a_lock_left_behind(client, operator, supervisor, company):
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     client.force_login(supervisor)
     client.post(reverse("calls:release", args=[company.pk]))
     company.refresh_from_db()

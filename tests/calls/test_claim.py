@@ -8,13 +8,12 @@ import time_machine
 from django.db import connections
 from django.utils import timezone
 
-from calls import locks
 from companies.models import Company, Status
 from tests.query_plans import assert_read_in_index_order
 
 
 def test_an_operator_claims_a_pending_company(operator, company):
-    assert locks.claim(company, operator)
+    assert Company.objects.claim(company, operator)
     company.refresh_from_db()
     assert company.status == Status.IN_PROGRESS
     assert company.locked_by == operator
@@ -23,8 +22,8 @@ def test_an_operator_claims_a_pending_company(operator, company):
 
 
 def test_it_refuses_a_company_locked_by_someone_else(operator, operator2, company):
-    assert locks.claim(company, operator)
-    assert not locks.claim(company, operator2)
+    assert Company.objects.claim(company, operator)
+    assert not Company.objects.claim(company, operator2)
     company.refresh_from_db()
     assert company.locked_by == operator
 
@@ -33,26 +32,26 @@ def test_an_expired_lease_is_reclaimable_and_keeps_the_status_before_the_claim(
     operator, operator2, make_company
 ):
     callback = make_company(status=Status.CALLBACK, callback_at=timezone.now())
-    assert locks.claim(callback, operator)
+    assert Company.objects.claim(callback, operator)
     with time_machine.travel(timezone.now() + timedelta(seconds=121)):
-        assert locks.claim(callback, operator2)
+        assert Company.objects.claim(callback, operator2)
     callback.refresh_from_db()
     assert callback.locked_by == operator2
     assert callback.status_before_claim == Status.CALLBACK
 
 
 def test_a_lease_still_running_is_not_reclaimable(operator, operator2, company):
-    assert locks.claim(company, operator)
+    assert Company.objects.claim(company, operator)
     with time_machine.travel(timezone.now() + timedelta(seconds=100)):
-        assert not locks.claim(company, operator2)
+        assert not Company.objects.claim(company, operator2)
 
 
 def test_renewing_extends_the_lease(operator, company):
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     company.refresh_from_db()
     first_expiry, locked_at = company.lock_expires_at, company.locked_at
     with time_machine.travel(timezone.now() + timedelta(seconds=60)):
-        assert locks.renew(company, operator)
+        assert Company.objects.renew(company, operator)
     company.refresh_from_db()
     assert company.lock_expires_at > first_expiry
     assert company.locked_at == locked_at  # "since when" stays the start of the call
@@ -60,8 +59,8 @@ def test_renewing_extends_the_lease(operator, company):
 
 def test_an_operator_holds_one_company_at_a_time(operator, make_company):
     first, second = make_company(), make_company()
-    assert locks.claim(first, operator)
-    assert locks.claim(second, operator)
+    assert Company.objects.claim(first, operator)
+    assert Company.objects.claim(second, operator)
     first.refresh_from_db()
     assert first.status == Status.PENDING and first.locked_by is None
     assert list(Company.objects.held_by(operator)) == [second]
@@ -69,9 +68,9 @@ def test_an_operator_holds_one_company_at_a_time(operator, make_company):
 
 def test_a_failed_claim_keeps_what_the_operator_held(operator, operator2, make_company):
     mine, theirs = make_company(), make_company()
-    locks.claim(theirs, operator2)
-    locks.claim(mine, operator)
-    assert not locks.claim(theirs, operator)
+    Company.objects.claim(theirs, operator2)
+    Company.objects.claim(mine, operator)
+    assert not Company.objects.claim(theirs, operator)
     assert list(Company.objects.held_by(operator)) == [mine]
 
 
@@ -81,24 +80,24 @@ def test_done_archived_inactive_and_not_yet_due_companies_cannot_be_claimed(
     done = make_company(status=Status.DONE)
     archived = make_company(is_archived=True)
     later = make_company(next_call_at=timezone.now() + timedelta(hours=1))
-    assert not locks.claim(done, operator)
-    assert not locks.claim(archived, operator)
-    assert not locks.claim(later, operator)
+    assert not Company.objects.claim(done, operator)
+    assert not Company.objects.claim(archived, operator)
+    assert not Company.objects.claim(later, operator)
     campaign.is_active = False
     campaign.save()
-    assert not locks.claim(make_company(), operator)
+    assert not Company.objects.claim(make_company(), operator)
 
 
 def test_release_gives_the_company_back_with_its_previous_status(operator, make_company):
     callback = make_company(status=Status.CALLBACK, callback_at=timezone.now())
-    locks.claim(callback, operator)
+    Company.objects.claim(callback, operator)
     callback.refresh_from_db()
     assert callback.release(operator)
     assert callback.status == Status.CALLBACK and callback.locked_by is None
 
 
 def test_release_by_another_operator_does_nothing(operator, operator2, company):
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     company.refresh_from_db()
     assert not company.release(operator2)
     company.refresh_from_db()
@@ -124,20 +123,20 @@ class TestNextCall:
             callback_at=now + timedelta(hours=1),
             next_call_at=now + timedelta(hours=1),
         )
-        assert locks.claim_next(operator) == oldest
-        locks.claim_next(operator)  # gives back the one held: the same company
+        assert Company.objects.claim_next(operator) == oldest
+        Company.objects.claim_next(operator)  # gives back the one held: the same company
         assert Company.objects.held_by(operator).get() == oldest
         Company.objects.filter(pk=oldest.pk).update(status=Status.DONE, locked_by=None)
-        assert locks.claim_next(operator) == recent
+        assert Company.objects.claim_next(operator) == recent
 
     def test_then_highest_score_then_fewest_attempts(self, operator, make_company):
         make_company(validity_score=10)
         make_company(validity_score=None)
         tied_more = make_company(validity_score=90, attempts=2)
         tied_fewer = make_company(validity_score=90, attempts=0)
-        assert locks.claim_next(operator) == tied_fewer
+        assert Company.objects.claim_next(operator) == tied_fewer
         Company.objects.filter(pk=tied_fewer.pk).update(status=Status.DONE, locked_by=None)
-        assert locks.claim_next(operator) == tied_more
+        assert Company.objects.claim_next(operator) == tied_more
 
     def test_a_personal_callback_waits_for_its_operator_until_overdue(
         self, operator, operator2, make_company, settings
@@ -149,10 +148,10 @@ class TestNextCall:
             next_call_at=now - timedelta(minutes=1),
             callback_operator=operator,
         )
-        assert locks.claim_next(operator2) is None
-        assert not locks.claim(personal, operator2)
+        assert Company.objects.claim_next(operator2) is None
+        assert not Company.objects.claim(personal, operator2)
         with time_machine.travel(now + settings.CALLBACK_GRACE + timedelta(minutes=1)):
-            assert locks.claim_next(operator2) == personal
+            assert Company.objects.claim_next(operator2) == personal
 
     def test_the_owner_gets_the_personal_callback(self, operator, make_company):
         now = timezone.now()
@@ -160,11 +159,11 @@ class TestNextCall:
         personal = make_company(
             status=Status.CALLBACK, callback_at=now, next_call_at=now, callback_operator=operator
         )
-        assert locks.claim_next(operator) == personal
+        assert Company.objects.claim_next(operator) == personal
 
     def test_an_empty_queue_gives_none(self, operator, make_company):
         make_company(status=Status.DONE)
-        assert locks.claim_next(operator) is None
+        assert Company.objects.claim_next(operator) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -191,7 +190,7 @@ def test_many_threads_claiming_at_once_claim_each_company_exactly_once(django_us
         try:
             barrier.wait()
             for _ in range(3):
-                company = locks.claim_next(user)
+                company = Company.objects.claim_next(user)
                 if company is not None:
                     claimed.setdefault(company.pk, []).append(user.pk)
                     # finish it so the operator can take another
@@ -220,6 +219,6 @@ def test_many_threads_claiming_at_once_claim_each_company_exactly_once(django_us
 def test_each_step_of_the_queue_is_read_in_the_order_of_an_index(operator, step, index_name):
     """« Appeler le suivant » never sorts the queue: at a million companies that is a second
     per click, on SQLite as on PostgreSQL."""
-    candidate = locks.queue_steps(operator, timezone.now())[step].values("pk")[:1]
+    candidate = Company.objects.queue_steps(operator, timezone.now())[step].values("pk")[:1]
     sql, params = candidate.query.sql_with_params()
     assert_read_in_index_order(index_name, sql, params)

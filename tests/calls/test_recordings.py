@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from calls import locks
 from calls.models import CallRecord, Recording, RecordingChunk
+from companies.models import Company
 
 WEBM_HEAD = b"\x1a\x45\xdf\xa3" + b"\x42\x86\x81\x01" * 4
 MP4_HEAD = b"\x00\x00\x00\x20ftypisom" + b"\x00" * 8
@@ -14,7 +14,7 @@ OGG_HEAD = b"OggS\x00\x02" + b"\x00" * 10
 @pytest.fixture
 def recording(client, operator, company):
     client.force_login(operator)
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     response = client.post(
         reverse("calls:recording_start", args=[company.pk]), {"mime_type": "audio/webm;codecs=opus"}
     )
@@ -58,7 +58,7 @@ def test_chunks_are_appended_in_order_into_one_file(client, recording):
 @pytest.mark.parametrize(("head", "extension"), [(MP4_HEAD, ".mp4"), (OGG_HEAD, ".ogg")])
 def test_mp4_and_ogg_are_recognised(client, operator, company, head, extension):
     client.force_login(operator)
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     rid = client.post(reverse("calls:recording_start", args=[company.pk])).json()["recording_id"]
     recording = Recording.objects.get(pk=rid)
     assert send(client, recording, 0, head).status_code == 200
@@ -197,7 +197,7 @@ def test_on_object_storage_chunks_assemble_and_playback_is_a_signed_url(
     import urllib.request
 
     client.force_login(operator)
-    locks.claim(company, operator)
+    Company.objects.claim(company, operator)
     rid = client.post(
         reverse("calls:recording_start", args=[company.pk]), {"mime_type": "audio/webm"}
     ).json()["recording_id"]

@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from calls import locks
-from companies.models import Status
+from companies.models import Company, Status
 
 
 @pytest.mark.parametrize(
@@ -25,7 +24,7 @@ def test_every_model_has_an_admin_list(client, admin_user, company, model):
 
 def test_admin_releases_locks_and_reopens(client, admin_user, operator, make_company):
     locked, done = make_company(), make_company(status=Status.DONE)
-    locks.claim(locked, operator)
+    Company.objects.claim(locked, operator)
     client.force_login(admin_user)
     url = reverse("admin:companies_company_changelist")
     client.post(url, {"action": "release_locks", "_selected_action": [locked.pk]})
