@@ -966,11 +966,12 @@ class Existing:
         existing = cls(fields=fields)
         if campaign is None or campaign.pk is None:
             return existing
-        from calls.models import CallRecord
+        # The calls' model through the reverse relation: companies never imports calls.
+        calls = Company._meta.get_field("calls").related_model.objects
 
         rows = (
             Company.objects.filter(campaign=campaign)
-            .annotate(has_calls=Exists(CallRecord.objects.filter(company=OuterRef("pk"))))
+            .annotate(has_calls=Exists(calls.filter(company=OuterRef("pk"))))
             .order_by("pk")
             .values_list("pk", "niu", *fields, "phone_e164", "is_archived", "status", "has_calls")
         )
@@ -1349,15 +1350,13 @@ class CompanyWriter:
 def delete_uncalled(pks: list[int]) -> int:
     """Delete the companies among pks that have no call and nobody holds. The condition is part
     of the DELETE's own query, so a company with calls is never even tried."""
-    from calls.models import CallRecord
-
     deleted = 0
     for start in range(0, len(pks), 500):
         chunk = pks[start : start + 500]
         _total, per_model = (
             Company.objects.filter(pk__in=chunk)
             .exclude(status=Status.IN_PROGRESS)
-            .filter(~Exists(CallRecord.objects.filter(company=OuterRef("pk"))))
+            .filter(calls__isnull=True)
             .delete()
         )
         deleted += per_model.get(Company._meta.label, 0)

@@ -5,10 +5,10 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
@@ -20,7 +20,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
-from calls.models import CallRecord, Recording
 from companies import importing
 from companies.filters import CompanyFilter
 from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
@@ -53,14 +52,6 @@ def contacts(request: HtmxHttpRequest) -> HttpResponse:
     return render_contacts(request)
 
 
-def recording_url(recording: Recording) -> str:
-    """Where a recording is played, once the calls app serves recordings."""
-    try:
-        return reverse("calls:recording", kwargs={"recording_id": recording.pk})
-    except NoReverseMatch:
-        return ""
-
-
 @require_GET
 @permission_required("companies.view_company", raise_exception=True)
 def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -68,21 +59,11 @@ def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         Company.objects.select_related("campaign", "locked_by", "callback_operator"), pk=pk
     )
     calls = (
-        CallRecord.objects.filter(company=company)
-        .select_related("operator")
-        .prefetch_related(
-            Prefetch("recordings", queryset=Recording.objects.order_by("created_at", "pk"))
-        )
+        company.calls.select_related("operator")
+        .prefetch_related("recordings")
         .order_by("-created_at", "-pk")
     )
-    history = []
-    for call in calls:
-        recordings = list(call.recordings.all())
-        links = [(recording_url(r), r.duration_seconds) for r in recordings]
-        history.append((call, recordings, [link for link in links if link[0]]))
-    return render(
-        request, "companies/company_detail.html", {"company": company, "history": history}
-    )
+    return render(request, "companies/company_detail.html", {"company": company, "calls": calls})
 
 
 def back_to_contacts(request: HtmxHttpRequest, notice: str, level: int) -> HttpResponse:
