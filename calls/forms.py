@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calls.dashboard import Filters, PeriodChoice
@@ -47,6 +48,7 @@ class CallForm(forms.ModelForm):
     def __init__(self, *args, submitting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
+        self.outcome_before = (self.instance.status_numero, self.instance.call_status)
         for name in ["status_numero", "call_status", *LEVEL_FIELDS]:
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
         self.fields["callback_at"].input_formats = [
@@ -64,6 +66,9 @@ class CallForm(forms.ModelForm):
         return data
 
     def drop_meaningless_answers(self, data) -> None:
+        if not (data.get("without_recording") or self.instance.recording_started_at):
+            # The pickers stay shut until the microphone runs or is waived.
+            data["status_numero"] = ""
         if data.get("status_numero") != NumberStatus.ANSWERED:
             data["call_status"] = ""
         if data.get("call_status") != CallStatus.ACCEPTED:
@@ -72,6 +77,15 @@ class CallForm(forms.ModelForm):
         if data.get("call_status") != CallStatus.CALLBACK:
             data["callback_at"] = None
             data["callback_personal"] = False
+
+    def save_draft(self) -> CallRecord:
+        """Keep the answers as a draft (nothing typed is lost on a reload). Each answer stamps
+        status_marked_at with the server's clock."""
+        call = self.save(commit=False)
+        if call.status_numero or (call.status_numero, call.call_status) != self.outcome_before:
+            call.status_marked_at = timezone.now()
+        call.save()
+        return call
 
     def check_submission(self, data) -> None:
         if not (data.get("without_recording") or self.instance.recording_started_at):

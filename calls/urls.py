@@ -14,7 +14,6 @@ urlpatterns = [
     path("appels/<int:company_id>/valider/", views.submit, name="submit"),
     path("appels/<int:company_id>/bail/", views.renew, name="renew"),
     path("appels/<int:company_id>/abandonner/", views.abandon, name="abandon"),
-    path("appels/<int:company_id>/liberer/", views.release_any, name="release"),
     path("appels/<int:company_id>/lecture/", views.player, name="player"),
     path("appels/<int:company_id>/micro/", views.recording_start, name="recording_start"),
     path(

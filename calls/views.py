@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from calls.dashboard import figures as dashboard_figures
 from calls.filters import CallListFilter
@@ -27,7 +26,7 @@ from calls.tables import CallListTable
 from companies.lifecycle import CALL_LIST_ORDER, Status
 from companies.models import Company
 from core.dates import today_start
-from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 
 # --- Home -------------------------------------------------------------------------------------
 
@@ -80,9 +79,7 @@ def call_list(request: HtmxHttpRequest) -> HttpResponse:
     table = CallListTable(company_filter.qs, request=request)
     table.paginate(page=request.GET.get("page", 1), per_page=50)
     context = {"filter": company_filter, "table": table, "user_may_call": True}
-    if is_fragment_request(request):
-        return render(request, "calls/call_list.html#results", context)
-    return render(request, "calls/call_list.html", context)
+    return render_page(request, "calls/call_list.html", context, "results")
 
 
 @require_GET
@@ -96,6 +93,7 @@ def lock_states(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @permission_required("calls.make_calls", raise_exception=True)
+@vary_on_headers("HX-Request")
 def player(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """« Lecture »: a player for the latest recording of a company the user may hear."""
     company = get_object_or_404(Company, pk=company_id)
@@ -108,9 +106,7 @@ def player(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     if recording is None:
         raise Http404(_("Aucun enregistrement à écouter."))
     context = {"company": company, "recording": recording}
-    if is_fragment_request(request):
-        return render(request, "calls/player.html#player", context)
-    return render(request, "calls/player.html", context)
+    return render_page(request, "calls/player.html", context, "player")
 
 
 # --- Claiming ---------------------------------------------------------------------------------
@@ -204,20 +200,9 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         context = {**form_context(held, call, CallForm(instance=call)), "token": token}
         return render(request, "calls/call_form.html", context)
 
-    before = {name: getattr(call, name) for name in ("status_numero", "call_status")}
     form = CallForm(request.POST, instance=call)
     if form.is_valid():
-        call = form.save(commit=False)
-        if not call.pickers_enabled:  # the pickers stay shut until the mic runs or is waived
-            call.status_numero = call.call_status = ""
-            call.presentation_level = call.questions_libres_level = (
-                call.questions_orientees_level
-            ) = ""
-        if call.status_numero or any(
-            getattr(call, name) != value for name, value in before.items()
-        ):
-            call.status_marked_at = timezone.now()
-        call.save()
+        call = form.save_draft()
         form = CallForm(instance=call)
     context = form_context(held, call, form)
     if is_fragment_request(request):
@@ -299,20 +284,6 @@ def abandon(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
             request, _("« %(company)s » est rendue à la file d'appels.") % {"company": company}
         )
     return redirect("calls:list")
-
-
-@require_POST
-@permission_required("companies.release_company", raise_exception=True)
-def release_any(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
-    """Supervisors free a lock someone left behind."""
-    company = get_object_or_404(Company, pk=company_id)
-    if company.release():
-        messages.success(request, _("Verrou libéré pour « %(company)s ».") % {"company": company})
-    if is_fragment_request(request):
-        return HttpResponseClientRedirect(
-            request.headers.get("HX-Current-URL") or reverse("calls:list")
-        )
-    return redirect(request.POST.get("back") or reverse("calls:list"))
 
 
 # --- Recording --------------------------------------------------------------------------------
@@ -401,7 +372,4 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     """The live supervisor dashboard; htmx requests (polling, filter changes) get #figures."""
     form = DashboardFilterForm(request.GET)
     context = {"form": form, **dashboard_figures(form.filters())}
-    template = "calls/dashboard.html"
-    if is_fragment_request(request):
-        template += "#figures"
-    return render(request, template, context)
+    return render_page(request, "calls/dashboard.html", context, "figures")

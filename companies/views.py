@@ -25,7 +25,7 @@ from companies.filters import CompanyFilter
 from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
 from companies.models import Campaign, Company, ImportBatch, ImportMode
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
-from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 from core.spreadsheet import neutralised
 
 logger = logging.getLogger(__name__)
@@ -39,10 +39,8 @@ def render_contacts(request: HtmxHttpRequest, notice: str = "") -> HttpResponse:
     company_filter = CompanyFilter(request.GET, queryset=queryset)
     table = CompanyTable(company_filter.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    template = "companies/contacts.html"
-    if is_fragment_request(request):
-        template += "#results"
-    return render(request, template, {"filter": company_filter, "table": table, "notice": notice})
+    context = {"filter": company_filter, "table": table, "notice": notice}
+    return render_page(request, "companies/contacts.html", context, "results")
 
 
 @require_GET
@@ -116,10 +114,7 @@ def campaigns(request: HtmxHttpRequest) -> HttpResponse:
     )
     table = CampaignTable(queryset, order_by=request.GET.get("sort", "name"))
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    template = "companies/campaigns.html"
-    if is_fragment_request(request):
-        template += "#results"
-    return render(request, template, {"table": table})
+    return render_page(request, "companies/campaigns.html", {"table": table}, "results")
 
 
 @require_http_methods(["GET", "POST"])

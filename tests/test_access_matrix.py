@@ -45,7 +45,6 @@ PAGES: dict[str, Page] = {
     "calls:submit": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "calls:renew": Page(OPERATOR, method="post", kwargs=company_kwargs),
     "calls:abandon": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
-    "calls:release": Page(SUPERVISOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "calls:player": Page(OPERATOR, kwargs=lambda w: {"company_id": w.recording.call.company_id}),
     # Recording uploads: the operator of the call only, and only while holding the company.
     "calls:recording_start": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(409,)),

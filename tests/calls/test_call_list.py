@@ -157,14 +157,6 @@ def test_home_shows_the_operators_day_and_the_next_call_button(client, operator)
     assert "Appeler le suivant" in response.text and "Mes appels aujourd" in response.text
 
 
-def test_supervisor_releases_a_lock_left_behind(client, operator, supervisor, company):
-    Company.objects.claim(company, operator)
-    client.force_login(supervisor)
-    client.post(reverse("calls:release", args=[company.pk]))
-    company.refresh_from_db()
-    assert company.locked_by is None and company.status == Status.PENDING
-
-
 def test_the_list_is_read_in_the_order_of_its_index_not_sorted(client, operator, make_company):
     """At a million companies a sort takes a second, the index scan a millisecond."""
     for _ in range(3):
