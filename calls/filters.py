@@ -20,7 +20,7 @@ class CallListFilter(django_filters.FilterSet):
         empty_label=_("Toutes"),
     )
     status = django_filters.ChoiceFilter(
-        label=_("Statut"), choices=Status.choices, empty_label=_("Tous")
+        label=_("Statut"), choices=Status.choices, empty_label=_("Tous"), method="current_status"
     )
     location = django_filters.CharFilter(label=_("Localisation"), lookup_expr="icontains")
     activity = django_filters.CharFilter(label=_("Activité"), lookup_expr="icontains")
@@ -34,6 +34,9 @@ class CallListFilter(django_filters.FilterSet):
         for field in self.form.fields.values():
             is_select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if is_select else "form-control"
+
+    def current_status(self, queryset, name, value):
+        return queryset.in_current_status(value)
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -65,6 +65,7 @@ def call_list_queryset(user):
     )
     return (
         Company.objects.in_queue()
+        .with_current_status()
         .select_related("locked_by")
         .annotate(latest_recording_id=Subquery(latest_recording.values("pk")[:1]))
     )
@@ -173,22 +174,24 @@ def form_context(company: Company, call: CallRecord, form: CallForm) -> dict:
 @permission_required("calls.make_calls", raise_exception=True)
 @vary_on_headers("HX-Request")
 def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
-    """GET: the call form for the lock holder, or who holds it. POST (htmx): save the draft."""
+    """GET: the call form for the lock holder, or who holds it and a button to take it (a GET
+    never claims). POST (htmx): save the draft."""
     company = get_object_or_404(
-        Company.objects.select_related("campaign", "locked_by"), pk=company_id
+        Company.objects.with_current_status().select_related("campaign", "locked_by"),
+        pk=company_id,
     )
     held = held_company(request.user, company_id)
-    if held is None and request.method == "GET":
-        has_draft = (
-            CallRecord.objects.drafts().filter(company=company, operator=request.user).exists()
-        )
-        if has_draft and Company.objects.claim(company, request.user):  # a reload: take it back
-            held = held_company(request.user, company_id)
     if held is None:
         if request.method == "POST":
             return render(request, "calls/call_form.html#lock_lost", {"company": company})
-        state = "held" if company.is_locked_by_other(request.user) else "start"
-        return render(request, "calls/call_form.html", {"company": company, "state": state})
+        context = {
+            "company": company,
+            "state": "held" if company.is_locked_by_other(request.user) else "start",
+            "has_draft": CallRecord.objects.drafts()
+            .filter(company=company, operator=request.user)
+            .exists(),
+        }
+        return render(request, "calls/call_form.html", context)
 
     call = CallRecord.objects.draft_for(held, request.user)
     if request.method == "GET":
@@ -216,11 +219,16 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     company = get_object_or_404(Company, pk=company_id)
     held = held_company(request.user, company_id)
     if held is None:
+        # Keep what was posted in the draft before refusing: nothing typed is lost.
+        draft = CallRecord.objects.drafts().filter(company=company, operator=request.user).last()
+        form = CallForm(request.POST, instance=draft)
+        if draft is not None and form.is_valid():
+            form.save_draft()
         messages.error(
             request,
             _(
-                "Vous ne tenez plus cette entreprise : rien n'a été enregistré. "
-                "Votre brouillon est conservé."
+                "Vous ne tenez plus cette entreprise : l'appel n'a pas été validé. "
+                "Vos réponses sont gardées dans le brouillon."
             ),
         )
         return redirect("calls:fill", company_id=company.pk)
@@ -235,6 +243,7 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     try:
         call.submit(request.user)
     except LockLost:
+        call.save()  # the answers stay in the draft
         messages.error(
             request,
             _(
@@ -255,10 +264,13 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @require_POST
 @permission_required("calls.make_calls", raise_exception=True)
 def renew(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+    """The open form's lease, renewed every 30 s by its own page only. A page that lost it gets
+    status 286, which stops htmx's polling: it never takes the company back."""
     company = get_object_or_404(Company.objects.select_related("locked_by"), pk=company_id)
     kept = Company.objects.renew(company, request.user, request.POST.get("token", "")[:32])
     company.refresh_from_db()
-    return render(request, "calls/call_form.html#lease", {"company": company, "lease_kept": kept})
+    context = {"company": company, "lease_kept": kept}
+    return render(request, "calls/call_form.html#lease", context, status=200 if kept else 286)
 
 
 @require_POST

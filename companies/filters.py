@@ -24,7 +24,10 @@ class CompanyFilter(django_filters.FilterSet):
         empty_label=_("Toutes les campagnes"),
     )
     status = django_filters.ChoiceFilter(
-        label=_("Statut"), choices=Status.choices, empty_label=_("Tous les statuts")
+        label=_("Statut"),
+        choices=Status.choices,
+        empty_label=_("Tous les statuts"),
+        method="current_status",
     )
     location = django_filters.CharFilter(label=_("Localisation"), lookup_expr="icontains")
     activity = django_filters.CharFilter(label=_("Activité"), lookup_expr="icontains")
@@ -38,6 +41,9 @@ class CompanyFilter(django_filters.FilterSet):
     class Meta:
         model = Company
         fields = ["q", "campaign", "status", "location", "activity", "archived"]
+
+    def current_status(self, queryset, name, value):
+        return queryset.in_current_status(value)
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -92,6 +92,19 @@ def current_status(now: datetime) -> Case:
     )
 
 
+def current_status_condition(status: str, now: datetime) -> Q:
+    """Companies whose current_status is `status`, as a condition on the columns themselves
+    (so that a list filtered by status keeps reading its index)."""
+    lapsed = lease_lapsed_condition(now)
+    if status == Status.IN_PROGRESS:
+        return lease_live_condition(now)
+    if status == Status.CALLBACK:
+        return Q(status=Status.CALLBACK) | (lapsed & Q(status_before_claim=Status.CALLBACK))
+    if status == Status.PENDING:
+        return Q(status=Status.PENDING) | (lapsed & ~Q(status_before_claim=Status.CALLBACK))
+    return Q(status=status)
+
+
 # --- Orders that an index serves as they are ---------------------------------------------------
 #
 # A million companies: a millisecond instead of a second's sort. Each order is written both in
@@ -232,6 +245,9 @@ class CompanyQuerySet(models.QuerySet):
         """Annotate `current_status`: the status as the queue sees it (see current_status)."""
         return self.annotate(current_status=current_status(now or timezone.now()))
 
+    def in_current_status(self, status: str, now=None):
+        return self.filter(current_status_condition(status, now or timezone.now()))
+
     def queue_steps(self, user, now) -> list[models.QuerySet]:
         """The queue, in the order « Appeler le suivant » serves it. Each step is a query an
         index answers directly (no sort of the whole queue): lapsed leases first (those calls
@@ -298,12 +314,30 @@ class CompanyQuerySet(models.QuerySet):
         return None
 
     def open_page(self, company, user, token: str) -> bool:
-        """The call page that opens now holds user's lease (a reload's new page)."""
-        return self.claim(company, user, token)
+        """The call page that opens now holds user's lease: the lease is extended and carries
+        this page's token, so the closing beacon of the page it replaces (a reload) releases
+        nothing and that page's renewals stop. Never claims: only a company user holds."""
+        now = timezone.now()
+        return (
+            self.model.objects.held_by(user)
+            .filter(pk=_pk(company))
+            .update(lock_token=token, lock_expires_at=lease_end(now), updated_at=now)
+            == 1
+        )
 
-    def renew(self, company, user, token: str = "") -> bool:
-        """Extend user's lease (the open form calls this every 30 s)."""
-        return self.claim(company, user, token)
+    def renew(self, company, user, token: str) -> bool:
+        """Extend the lease held by user *and* the page with this token (every 30 s while the
+        form is open). Never claims, never releases: a page whose lease was released, taken by
+        another operator or by another page learns it has lost it."""
+        if not token:
+            return False
+        now = timezone.now()
+        return (
+            self.model.objects.held_by(user)
+            .filter(pk=_pk(company), lock_token=token)
+            .update(lock_expires_at=lease_end(now), updated_at=now)
+            == 1
+        )
 
     def release(self, company, user=None, token: str = "") -> bool:
         """in_progress → the status it had before the claim. With a user, only if that user holds

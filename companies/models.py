@@ -217,6 +217,10 @@ class Company(models.Model):
     def is_locked_by_other(self, user) -> bool:
         return self.is_locked and self.locked_by_id != user.pk
 
+    def get_current_status_display(self) -> str:
+        """The label of the status as the queue sees it (rows read with_current_status())."""
+        return Status(self.current_status).label
+
     @property
     def is_due_callback(self) -> bool:
         return (

@@ -21,7 +21,7 @@ class CompanyTable(tables.Table):
     phone = tables.Column(verbose_name=_("Téléphone"))
     location = tables.Column(verbose_name=_("Localisation"))
     activity = tables.Column(verbose_name=_("Activité"))
-    status = tables.Column(verbose_name=_("Statut"))
+    status = tables.Column(verbose_name=_("Statut"), accessor="current_status")
     attempts = tables.Column(verbose_name=_("Tentatives"), attrs={"td": {"class": "text-end"}})
     disposition = tables.Column(verbose_name=_("Code AAPOR"))
     last_called_at = tables.DateTimeColumn(verbose_name=_("Dernier appel"), format="d/m/Y H:i")
@@ -51,8 +51,9 @@ class CompanyTable(tables.Table):
         order_by = ("name",)
 
     def render_status(self, record):
-        badge = STATUS_BADGES.get(record.status, "text-bg-light")
-        text = record.get_status_display()
+        """The status as the queue sees it: a lapsed lease is no longer « En cours »."""
+        badge = STATUS_BADGES.get(record.current_status, "text-bg-light")
+        text = record.get_current_status_display()
         if record.is_archived:
             return format_html(
                 '<span class="badge {}">{}</span> <span class="badge text-bg-dark">{}</span>',
@@ -60,7 +61,7 @@ class CompanyTable(tables.Table):
                 text,
                 _("archivée"),
             )
-        if record.status == Status.IN_PROGRESS and record.locked_by_id:
+        if record.current_status == Status.IN_PROGRESS and record.locked_by_id:
             holder = record.locked_by.get_full_name() or record.locked_by.get_username()
             return format_html(
                 '<span class="badge {}">{}</span> <small class="text-body-secondary">{}</small>',

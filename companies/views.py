@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 def render_contacts(request: HtmxHttpRequest, notice: str = "") -> HttpResponse:
-    queryset = Company.objects.select_related("campaign", "locked_by")
+    queryset = Company.objects.with_current_status().select_related("campaign", "locked_by")
     company_filter = CompanyFilter(request.GET, queryset=queryset)
     table = CompanyTable(company_filter.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
@@ -54,7 +54,10 @@ def contacts(request: HtmxHttpRequest) -> HttpResponse:
 @permission_required("companies.view_company", raise_exception=True)
 def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(
-        Company.objects.select_related("campaign", "locked_by", "callback_operator"), pk=pk
+        Company.objects.with_current_status().select_related(
+            "campaign", "locked_by", "callback_operator"
+        ),
+        pk=pk,
     )
     calls = (
         company.calls.select_related("operator")

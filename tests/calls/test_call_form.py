@@ -236,16 +236,39 @@ def test_a_callback_without_a_date_is_due_now(client, calling):
     assert calling.callback_operator is None
 
 
-def test_submit_after_losing_the_lock_changes_nothing_and_keeps_the_draft(
+def test_submit_after_losing_the_lock_changes_nothing_but_keeps_the_answers_in_the_draft(
     client, calling, operator2
 ):
     with time_machine.travel(timezone.now() + timedelta(seconds=200)):
         assert Company.objects.claim(calling, operator2)
-        response = submit(client, calling, status_numero="invalid")
+        response = submit(client, calling, status_numero="invalid", notes="Numéro coupé")
     assert response.status_code == 302
     calling.refresh_from_db()
     assert calling.locked_by == operator2 and calling.attempts == 0
-    assert CallRecord.objects.drafts().count() == 1
+    (draft,) = CallRecord.objects.drafts()
+    assert draft.status_numero == "invalid" and draft.notes == "Numéro coupé"
+    page = client.get(response.url)
+    assert "Vos réponses sont gardées dans le brouillon" in page.text
+
+
+def test_losing_the_lock_during_the_submit_keeps_the_answers_in_the_draft(
+    client, calling, operator2, monkeypatch
+):
+    """The lease is lost between the form's check and the company's UPDATE."""
+    from calls.models import CallRecord as Call
+
+    real_submit = Call.submit
+
+    def taken_meanwhile(call, operator):
+        Company.objects.filter(pk=calling.pk).update(locked_by=operator2, lock_token="")
+        return real_submit(call, operator)
+
+    monkeypatch.setattr(Call, "submit", taken_meanwhile)
+    submit(client, calling, status_numero="no_answer", notes="Personne")
+    (draft,) = CallRecord.objects.drafts()
+    assert draft.status_numero == "no_answer" and draft.notes == "Personne"
+    calling.refresh_from_db()
+    assert calling.attempts == 0
 
 
 def test_submit_then_next_goes_straight_to_the_next_company(client, calling, make_company):
@@ -282,13 +305,67 @@ def test_a_beacon_without_a_page_token_releases_nothing(client, calling, operato
     assert calling.status == Status.IN_PROGRESS and calling.locked_by == operator
 
 
+def renew(client, company, token):
+    return client.post(reverse("calls:renew", args=[company.pk]), {"token": token}, headers=HTMX)
+
+
 def test_renewal_fragment_says_when_the_lock_was_lost(client, calling, operator2):
-    response = client.post(reverse("calls:renew", args=[calling.pk]), headers=HTMX)
-    assert "réservée pour vous" in response.text
+    page = client.get(fill_url(calling)).context["token"]
+    response = renew(client, calling, page)
+    assert response.status_code == 200 and "réservée pour vous" in response.text
     with time_machine.travel(timezone.now() + timedelta(seconds=200)):
         Company.objects.claim(calling, operator2)
-        response = client.post(reverse("calls:renew", args=[calling.pk]), headers=HTMX)
-    assert "Verrou perdu" in response.text
+        response = renew(client, calling, page)
+    assert "Verrou perdu" in response.text and "Paul Eto a repris" in response.text
+    assert response.status_code == 286  # htmx stops polling: the page never renews again
+
+
+def test_a_stale_tab_never_takes_back_a_company_its_operator_left(
+    client, calling, operator, operator2, make_company
+):
+    """The operator left company A (its tab still open) and now holds B: A's renewal must not
+    claim A back nor free B for somebody else."""
+    stale_page = client.get(fill_url(calling)).context["token"]
+    client.post(reverse("calls:abandon", args=[calling.pk]))
+    other = make_company()
+    assert Company.objects.claim(other, operator)
+
+    response = renew(client, calling, stale_page)
+
+    assert response.status_code == 286
+    calling.refresh_from_db()
+    other.refresh_from_db()
+    assert calling.locked_by is None and calling.status == Status.PENDING
+    assert other.locked_by == operator and other.status == Status.IN_PROGRESS
+    assert not Company.objects.claim(other, operator2)  # nobody else can take B
+
+
+def test_a_supervisor_release_is_not_undone_by_the_open_tab(client, calling, supervisor):
+    page = client.get(fill_url(calling)).context["token"]
+    calling.release()  # « Libérer » on the contacts page
+    response = renew(client, calling, page)
+    assert response.status_code == 286 and "rendue à la file" in response.text
+    calling.refresh_from_db()
+    assert calling.locked_by is None and calling.status == Status.PENDING
+
+
+def test_a_renewal_without_the_page_token_changes_nothing(client, calling):
+    page = client.get(fill_url(calling)).context["token"]
+    calling.refresh_from_db()
+    expiry = calling.lock_expires_at
+    with time_machine.travel(timezone.now() + timedelta(seconds=30)):
+        assert renew(client, calling, "autre-onglet").status_code == 286
+        assert renew(client, calling, "").status_code == 286
+    calling.refresh_from_db()
+    assert calling.lock_token == page and calling.lock_expires_at == expiry
+
+
+def test_a_second_tab_takes_the_lease_and_the_first_one_learns_it(client, calling):
+    first = client.get(fill_url(calling)).context["token"]
+    second = client.get(fill_url(calling)).context["token"]
+    response = renew(client, calling, first)
+    assert response.status_code == 286 and "ouverte dans une autre page" in response.text
+    assert renew(client, calling, second).status_code == 200
 
 
 def test_next_call_with_an_empty_queue_explains_itself(client, operator):
@@ -297,13 +374,17 @@ def test_next_call_with_an_empty_queue_explains_itself(client, operator):
     assert "Aucune entreprise à appeler pour le moment" in response.text
 
 
-def test_a_reload_takes_back_a_company_released_by_the_tab_closing(client, calling, operator):
+def test_opening_the_page_after_the_tab_closed_offers_the_company_without_taking_it(
+    client, calling, operator
+):
     page = client.get(fill_url(calling)).context["token"]
     client.post(reverse("calls:abandon", args=[calling.pk]), {"beacon": "1", "token": page})
+    response = client.get(fill_url(calling))  # a GET never claims
+    assert "Reprendre l&#x27;appel" in response.text or "Reprendre l'appel" in response.text
     calling.refresh_from_db()
     assert calling.locked_by is None
-    response = client.get(fill_url(calling))
-    assert "Lancer le micro" in response.text
+    client.post(reverse("calls:start", args=[calling.pk]))
+    assert "Lancer le micro" in client.get(fill_url(calling)).text
     calling.refresh_from_db()
     assert calling.locked_by == operator
 
@@ -318,10 +399,3 @@ def test_a_closing_beacon_from_a_page_replaced_by_a_reload_releases_nothing(clie
     client.post(reverse("calls:abandon", args=[calling.pk]), {"beacon": "1", "token": new_page})
     calling.refresh_from_db()
     assert calling.status == Status.PENDING and calling.locked_by is None
-
-
-def test_renewal_moves_the_lease_to_the_page_that_renews(client, calling):
-    token = client.get(fill_url(calling)).context["token"]
-    client.post(reverse("calls:renew", args=[calling.pk]), {"token": "autre-onglet"}, headers=HTMX)
-    calling.refresh_from_db()
-    assert calling.lock_token == "autre-onglet" != token

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -166,3 +167,25 @@ def test_the_list_is_read_in_the_order_of_its_index_not_sorted(client, operator,
         client.get(reverse("calls:list"))
     (listing,) = [q["sql"] for q in queries if "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]]
     assert_read_in_index_order("company_call_list_idx", listing)
+
+
+def status_cell(response, company) -> str:
+    match = re.search(rf'<td id="status-{company.pk}"[^>]*>(.*?)</td>', response.text, re.S)
+    return match.group(1)
+
+
+def test_a_lapsed_lease_shows_the_status_the_queue_sees(client, operator, operator2, make_company):
+    lapsed, live = make_company(name="Oubliée"), make_company(name="En ligne")
+    Company.objects.claim(lapsed, operator2)
+    client.force_login(operator)
+    with time_machine.travel(timezone.now() + timedelta(seconds=300)):
+        Company.objects.claim(live, operator)
+        page = client.get(reverse("calls:list"))
+        polled = client.get(reverse("calls:lock_states"), {"ids": f"{lapsed.pk},{live.pk}"})
+        in_progress = client.get(reverse("calls:list"), {"status": "in_progress"}, headers=HTMX)
+        pending = client.get(reverse("calls:list"), {"status": "pending"}, headers=HTMX)
+    for response in (page, polled):
+        assert "À appeler" in status_cell(response, lapsed)
+        assert "En cours" in status_cell(response, live)
+    assert "Oubliée" not in in_progress.text and "En ligne" in in_progress.text
+    assert "Oubliée" in pending.text and "En ligne" not in pending.text

@@ -47,11 +47,11 @@ def test_a_lease_still_running_is_not_reclaimable(operator, operator2, company):
 
 
 def test_renewing_extends_the_lease(operator, company):
-    Company.objects.claim(company, operator)
+    Company.objects.claim(company, operator, token="page")
     company.refresh_from_db()
     first_expiry, locked_at = company.lock_expires_at, company.locked_at
     with time_machine.travel(timezone.now() + timedelta(seconds=60)):
-        assert Company.objects.renew(company, operator)
+        assert Company.objects.renew(company, operator, "page")
     company.refresh_from_db()
     assert company.lock_expires_at > first_expiry
     assert company.locked_at == locked_at  # "since when" stays the start of the call

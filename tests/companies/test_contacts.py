@@ -4,6 +4,7 @@ import html
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
@@ -257,3 +258,17 @@ def test_a_company_without_calls_says_so(as_supervisor, company):
 
 def test_an_unknown_company_is_a_404(as_supervisor, db):
     assert as_supervisor.get(reverse("companies:company", kwargs={"pk": 999})).status_code == 404
+
+
+def test_a_lapsed_lease_shows_the_status_the_queue_sees(as_supervisor, make_company, operator):
+    callback = make_company(name="Rappel oublié", status=Status.CALLBACK)
+    Company.objects.claim(callback, operator)
+    with time_machine.travel(timezone.now() + timedelta(seconds=300)):
+        listing = as_supervisor.get(URL)
+        in_progress = as_supervisor.get(URL, {"status": "in_progress"})
+        callbacks = as_supervisor.get(URL, {"status": "callback"})
+        detail = as_supervisor.get(reverse("companies:company", kwargs={"pk": callback.pk}))
+    row = text(listing).split(f'id="company-{callback.pk}"')[1].split("</tr>")[0]
+    assert "Rappel" in row and "En cours" not in row
+    assert names(in_progress) == [] and names(callbacks) == ["Rappel oublié"]
+    assert "En cours" not in text(detail).split("Statut")[1].split("</dd>")[0]
