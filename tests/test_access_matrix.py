@@ -43,7 +43,7 @@ PAGES: dict[str, Page] = {
     "calls:start": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "calls:fill": Page(OPERATOR, kwargs=company_kwargs),
     "calls:submit": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
-    "calls:renew": Page(OPERATOR, method="post", kwargs=company_kwargs),
+    "calls:renew": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(286,)),
     "calls:abandon": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "calls:player": Page(OPERATOR, kwargs=lambda w: {"company_id": w.recording.call.company_id}),
     # Recording uploads: the operator of the call only, and only while holding the company.
