@@ -492,7 +492,7 @@ def disposition_of(status_numero, call_status, levels) -> str:
 
 
 def company_row(company_id, campaign, last, n, now, rng, locks_given, operator_ids) -> dict:
-    """The company as its last call left it (DESIGN section 2's life cycle)."""
+    """The company as its last call left it (docs/ARCHITECTURE.md, the company life cycle)."""
     status, next_call_at, callback_at, disposition = "pending", None, None, ""
     if last is not None:
         when, _company, _attempt, numero, call_status, levels, _op, last_callback, _d = last

@@ -68,6 +68,6 @@ class RecordingChunkAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
 
-# Call history is never deleted, not even from the admin (DESIGN: nothing is ever lost).
+# Call history is never deleted, not even from the admin (nothing is ever lost).
 for model_admin in (CallRecordAdmin, RecordingAdmin, RecordingChunkAdmin):
     model_admin.has_delete_permission = lambda self, request, obj=None: False

@@ -1,4 +1,4 @@
-"""The supervisor dashboard's figures (DESIGN.md section 6).
+"""The supervisor dashboard's figures (docs/ARCHITECTURE.md, « Outcomes and AAPOR codes »).
 
 Every figure comes from a fixed handful of aggregate queries with conditional aggregation
 (``Count(filter=Q(...))``), whatever the amount of data:

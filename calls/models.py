@@ -154,7 +154,7 @@ class CallRecord(models.Model):
         return self.call_status == CallStatus.ACCEPTED
 
     def outcome_disposition(self) -> str:
-        """The AAPOR final disposition code of this call's outcome (DESIGN.md section 6)."""
+        """The AAPOR final disposition code of this call's outcome (docs/ARCHITECTURE.md)."""
         if self.status_numero == NumberStatus.INVALID:
             return Disposition.NON_WORKING
         if self.status_numero == NumberStatus.NO_ANSWER:

@@ -1,4 +1,4 @@
-"""Company import (DESIGN.md section 4): read whatever CSV a supervisor was given, map its
+"""Company import: read whatever CSV a supervisor was given, map its
 columns, validate and deduplicate its rows, then apply it to a campaign in one transaction.
 
 Plain functions shared by the import pages and `manage.py import_companies`:
@@ -47,7 +47,7 @@ from companies.models import (
 
 Progress = Callable[[int, int], None]
 
-# The columns DESIGN lists, in the order assumed when a file has no header row.
+# The columns of a company list, in the order assumed when a file has no header row.
 FIELDS = [
     "name",
     "phone",

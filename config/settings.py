@@ -252,7 +252,7 @@ DJANGO_TABLES2_TEMPLATE = "naumur_table.html"
 
 MESSAGE_TAGS = {40: "danger"}  # messages.ERROR -> Bootstrap's alert-danger
 
-# Domain settings (DESIGN.md sections 2 and 4).
+# Domain settings (docs/ARCHITECTURE.md; documented for users in the README).
 PHONE_REGION = env.str("PHONE_REGION", default="CM")
 CALL_LOCK_SECONDS = env.int("CALL_LOCK_SECONDS", default=120)
 CALLBACK_GRACE = timedelta(minutes=env.int("CALLBACK_GRACE_MINUTES", default=15))

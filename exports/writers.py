@@ -1,4 +1,4 @@
-"""The consolidated export (DESIGN.md section 5): rows from the database, CSV and XLSX writers.
+"""The consolidated export: rows from the database, CSV and XLSX writers.
 
 Shared by the /export/ views and `manage.py export_calls`. Nothing here holds the rows in
 memory: the rows come from a database iterator (a server-side cursor on PostgreSQL, fetchmany on
@@ -81,7 +81,7 @@ class Column:
     kind: str = TEXT
 
 
-# DESIGN.md section 5, in this order, then the columns the survey team asked for on top.
+# The survey's agreed columns, in this order, then the columns the survey team asked for on top.
 COLUMNS = [
     Column(_("Entreprise"), 34),
     Column(_("Téléphone"), 18),

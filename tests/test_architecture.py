@@ -87,3 +87,19 @@ def test_the_checker_sees_an_import_inside_a_function(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from calls.models import CallRecord\n")
     assert imports_of(source, project_modules()) == {"calls.models"}
+
+
+def test_the_code_cites_no_document_outside_the_repository():
+    """Comments point to docs/ARCHITECTURE.md; a clone has no design folder beside it."""
+    outside = ("DESIGN.md", "DESIGN section", "../shared", "CONVENTIONS.md", "TOOLCHAIN.md")
+    cited = []
+    for path in ROOT.rglob("*"):
+        if {".venv", ".git", "node_modules", "__pycache__"} & set(path.parts) or not path.is_file():
+            continue
+        if path.suffix not in {".py", ".html", ".js", ".md", ".toml", ".txt", ".cfg", ".sh"}:
+            continue
+        if path == Path(__file__):
+            continue
+        text = path.read_text(errors="ignore")
+        cited += [f"{path.relative_to(ROOT)}: {name}" for name in outside if name in text]
+    assert not cited, "\n".join(cited)

@@ -1,4 +1,4 @@
-"""The three modes (DESIGN section 4): new campaign, add to a campaign (dedup by NIU, then
+"""The three modes: new campaign, add to a campaign (dedup by NIU, then
 normalised phone), replace a campaign's list. No mode ever deletes a call or a recording."""
 
 from datetime import timedelta
