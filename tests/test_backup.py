@@ -16,8 +16,9 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from calls.models import CallRecord, NumberStatus, Recording, RecordingChunk
+from calls.models import CallRecord, Recording, RecordingChunk
 from companies.models import Campaign, Company
+from tests.factories import CallFactory, RecordingFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -34,11 +35,8 @@ def media_storage(request):
 
 @pytest.fixture
 def recorded_call(operator, company):
-    call = CallRecord.objects.create(
-        company=company, operator=operator, status_numero=NumberStatus.NO_ANSWER, notes="Rappeler"
-    )
-    recording = Recording.objects.create(call=call, mime_type="audio/webm", size_bytes=len(AUDIO))
-    recording.file.save("audio.webm", ContentFile(AUDIO))
+    call = CallFactory(company=company, operator=operator, outcome="no_answer", notes="Rappeler")
+    recording = RecordingFactory(call=call, stored_file=AUDIO)
     chunk = RecordingChunk(recording=recording, index=0, size_bytes=len(CHUNK))
     chunk.file.save(f"recordings/chunks/{recording.pk}/000000.part", ContentFile(CHUNK))
     return call

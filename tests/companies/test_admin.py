@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from companies.models import Company, Status
+from tests.factories import CallFactory
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,7 @@ def test_admin_releases_locks_and_reopens(client, admin_user, operator, make_com
 def test_calls_cannot_be_deleted_from_the_admin(client, admin_user, company):
     from calls.models import CallRecord
 
-    call = CallRecord.objects.create(company=company, operator=admin_user, status_numero="invalid")
+    call = CallFactory(company=company, operator=admin_user, outcome="invalid")
     client.force_login(admin_user)
     response = client.get(reverse("admin:calls_callrecord_delete", args=[call.pk]))
     assert response.status_code == 403

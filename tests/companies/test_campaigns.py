@@ -63,15 +63,18 @@ def test_rename_deactivate_and_change_the_rules(as_supervisor, campaign):
     )
 
 
-def test_a_deactivated_campaign_leaves_the_queue(as_supervisor, campaign, make_company):
-    make_company()
+def test_a_deactivated_campaign_leaves_the_queue(as_supervisor, campaign, make_company, operator):
+    company = make_company()
 
     as_supervisor.post(
         reverse("companies:campaign_edit", kwargs={"pk": campaign.pk}),
         {"name": campaign.name, "max_attempts": 3, "retry_delay_minutes": 120},
     )
 
-    assert not Company.objects.in_queue().exists()
+    assert Company.objects.claim_next(operator) is None  # « Appeler le suivant »
+    assert not Company.objects.claim(company, operator)  # « Lancer un appel »
+    as_supervisor.force_login(operator)
+    assert company.name not in as_supervisor.get(reverse("calls:list")).text
 
 
 def test_the_edit_form_shows_the_current_delay_in_minutes(as_supervisor, campaign):

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
+from calls.models import Level
 from companies.models import Campaign, Company, Status
+from tests.factories import CallFactory, RecordingFactory
 
 URL = reverse("companies:contacts")
 
@@ -199,28 +199,22 @@ def test_operators_cannot_act(client, operator, make_company):
 
 
 def test_the_detail_page_shows_the_card_and_every_call(as_supervisor, company, operator):
-    CallRecord.objects.create(
+    CallFactory(
         company=company,
         operator=operator,
-        attempt=1,
-        status_numero=NumberStatus.NO_ANSWER,
-        disposition="3.13",
+        outcome="no_answer",
         submitted_at=timezone.now() - timedelta(days=1),
     )
-    accepted = CallRecord.objects.create(
+    accepted = CallFactory(
         company=company,
         operator=operator,
         attempt=2,
-        status_numero=NumberStatus.ANSWERED,
-        call_status=CallStatus.ACCEPTED,
-        presentation_level=Level.COMPLETE,
-        questions_libres_level=Level.COMPLETE,
+        outcome="complete",
         questions_orientees_level=Level.PARTIAL,
-        disposition="1.2",
         notes="Rappeler le directeur\npour la suite.",
-        submitted_at=timezone.now(),
+        submitted=True,
     )
-    Recording.objects.create(call=accepted, size_bytes=10, duration_seconds=42)
+    RecordingFactory(call=accepted, seconds=42)
 
     response = as_supervisor.get(reverse("companies:company", kwargs={"pk": company.pk}))
 
@@ -237,11 +231,8 @@ def test_the_detail_page_shows_the_card_and_every_call(as_supervisor, company, o
 
 
 def test_the_detail_page_links_each_recording_to_its_player(as_supervisor, company, operator):
-    call = CallRecord.objects.create(
-        company=company, operator=operator, status_numero=NumberStatus.VOICEMAIL
-    )
-    recording = Recording.objects.create(call=call, size_bytes=10, duration_seconds=7)
-    recording.file.save("a.webm", ContentFile(b"x"))
+    call = CallFactory(company=company, operator=operator, outcome="voicemail")
+    recording = RecordingFactory(call=call, seconds=7)
 
     response = as_supervisor.get(reverse("companies:company", kwargs={"pk": company.pk}))
 
