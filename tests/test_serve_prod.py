@@ -55,7 +55,7 @@ def command_lines(session_id):
             continue
 
 
-def wait_for_health(port, process, deadline=120):
+def wait_for_health(port, process, deadline=300):
     start = time.monotonic()
     while time.monotonic() - start < deadline:
         assert process.poll() is None, "make serve-prod stopped"
