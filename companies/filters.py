@@ -12,16 +12,14 @@ ARCHIVED_CHOICES = [
 ]
 
 
-class CompanyFilter(django_filters.FilterSet):
+class CompanySearch(django_filters.FilterSet):
+    """What both tables of companies filter on (the contacts here, the call list in calls): a
+    search on name, NIU and phone, the status the queue sees, location and activity."""
+
     q = django_filters.CharFilter(
         label=_("Recherche"),
         method="search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Nom, téléphone, NIU…")}),
-    )
-    campaign = django_filters.ModelChoiceFilter(
-        label=_("Campagne"),
-        queryset=Campaign.objects.order_by("name"),
-        empty_label=_("Toutes les campagnes"),
     )
     status = django_filters.ChoiceFilter(
         label=_("Statut"),
@@ -31,6 +29,33 @@ class CompanyFilter(django_filters.FilterSet):
     )
     location = django_filters.CharFilter(label=_("Localisation"), lookup_expr="icontains")
     activity = django_filters.CharFilter(label=_("Activité"), lookup_expr="icontains")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs.setdefault("class", "form-select" if is_select else "form-control")
+
+    def current_status(self, queryset, name, value):
+        return queryset.in_current_status(value)
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        digits = "".join(ch for ch in value if ch.isdigit())
+        condition = Q(name__icontains=value) | Q(niu__icontains=value) | Q(phone__icontains=value)
+        if len(digits) >= 4:
+            condition |= Q(phone_e164__contains=digits)
+        return queryset.filter(condition)
+
+
+class CompanyFilter(CompanySearch):
+    campaign = django_filters.ModelChoiceFilter(
+        label=_("Campagne"),
+        queryset=Campaign.objects.order_by("name"),
+        empty_label=_("Toutes les campagnes"),
+    )
     archived = django_filters.ChoiceFilter(
         label=_("Archivées"),
         choices=ARCHIVED_CHOICES,
@@ -41,20 +66,6 @@ class CompanyFilter(django_filters.FilterSet):
     class Meta:
         model = Company
         fields = ["q", "campaign", "status", "location", "activity", "archived"]
-
-    def current_status(self, queryset, name, value):
-        return queryset.in_current_status(value)
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(phone__icontains=value)
-            | Q(phone_e164__icontains=value)
-            | Q(niu__icontains=value)
-        )
 
     def filter_archived(self, queryset, name, value):
         if value == "oui":

@@ -72,6 +72,20 @@ def supervisor(roles):
 
 
 @pytest.fixture
+def as_supervisor(client, supervisor):
+    """The test client, logged in as the supervisor."""
+    client.force_login(supervisor)
+    return client
+
+
+def page_text(response) -> str:
+    """The page as a person reads it (HTML entities decoded)."""
+    import html
+
+    return html.unescape(response.content.decode())
+
+
+@pytest.fixture
 def admin_user(roles):
     return make_user("admin", is_staff=True, is_superuser=True)
 

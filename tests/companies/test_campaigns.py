@@ -1,22 +1,12 @@
 """/campagnes/: supervisors list, create, rename, (de)activate campaigns and set their rules."""
 
-import html
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 
 from companies.models import Campaign, Company
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-@pytest.fixture
-def as_supervisor(client, supervisor):
-    client.force_login(supervisor)
-    return client
+from tests.conftest import page_text
 
 
 def test_the_list_shows_each_campaign_with_its_rules_and_size(as_supervisor, make_company):
@@ -25,7 +15,7 @@ def test_the_list_shows_each_campaign_with_its_rules_and_size(as_supervisor, mak
 
     response = as_supervisor.get(reverse("companies:campaigns"))
 
-    content = text(response)
+    content = page_text(response)
     assert "Enquête transformateurs 2026" in content and "2 h" in content
     assert response.context["table"].rows[0].get_cell("total") == 1  # archived not counted
     assert "Nouvelle campagne" in content and "Modifier" in content
@@ -58,7 +48,7 @@ def test_rename_deactivate_and_change_the_rules(as_supervisor, campaign):
     campaign.refresh_from_db()
     assert campaign.name == "Enquête 2026 (close)" and not campaign.is_active
     assert campaign.max_attempts == 1 and campaign.retry_delay == timedelta(0)
-    assert "Campagne « Enquête 2026 (close) » enregistrée." in text(
+    assert "Campagne « Enquête 2026 (close) » enregistrée." in page_text(
         as_supervisor.get(response["Location"])
     )
 
@@ -98,7 +88,7 @@ def test_bad_values_are_explained_and_change_nothing(as_supervisor, campaign, da
     )
 
     assert response.status_code == 200
-    assert message in text(response)
+    assert message in page_text(response)
     campaign.refresh_from_db()
     assert campaign.name == "Enquête transformateurs 2026" and campaign.max_attempts == 3
 
@@ -110,7 +100,7 @@ def test_two_campaigns_cannot_share_a_name(as_supervisor, campaign):
     )
 
     assert response.status_code == 200
-    assert "existe déjà" in text(response)
+    assert "existe déjà" in page_text(response)
     assert Campaign.objects.count() == 1
 
 

@@ -1,6 +1,5 @@
 """/contacts/: the supervisors' companies table, its actions and each company's history."""
 
-import html
 from datetime import timedelta
 
 import pytest
@@ -10,19 +9,10 @@ from django.utils import timezone
 
 from calls.models import Level
 from companies.models import Campaign, Company, Status
+from tests.conftest import page_text
 from tests.factories import CallFactory, RecordingFactory
 
 URL = reverse("companies:contacts")
-
-
-def text(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-@pytest.fixture
-def as_supervisor(client, supervisor):
-    client.force_login(supervisor)
-    return client
 
 
 def names(response) -> list[str]:
@@ -35,7 +25,7 @@ def test_it_lists_companies_with_their_status(as_supervisor, make_company):
     response = as_supervisor.get(URL)
 
     assert response.status_code == 200
-    content = text(response)
+    content = page_text(response)
     assert "Ets Alpha" in content and "Kribi" in content and "À appeler" in content
     assert "{%" not in content and "{#" not in content
     assert reverse("companies:company", kwargs={"pk": Company.objects.get().pk}) in content
@@ -119,7 +109,7 @@ def test_reopen_puts_a_finished_company_back_in_the_queue(as_supervisor, make_co
     assert response.status_code == 302 and response["Location"] == URL + "?status=done"
     done.refresh_from_db()
     assert done.status == Status.PENDING
-    assert "« Finie » est de nouveau à appeler." in text(as_supervisor.get(URL))
+    assert "« Finie » est de nouveau à appeler." in page_text(as_supervisor.get(URL))
 
 
 def test_reopen_with_htmx_returns_the_results_with_the_filters_kept(as_supervisor, make_company):
@@ -132,7 +122,7 @@ def test_reopen_with_htmx_returns_the_results_with_the_filters_kept(as_superviso
         headers={"HX-Request": "true"},
     )
 
-    content = text(response)
+    content = page_text(response)
     assert "<html" not in content
     assert "« Finie » est de nouveau à appeler." in content
     assert names(response) == ["Autre finie"]  # still filtered on « Terminé »
@@ -143,7 +133,7 @@ def test_reopen_refuses_a_company_that_is_not_finished(as_supervisor, make_compa
 
     as_supervisor.post(reverse("companies:company_reopen", kwargs={"pk": pending.pk}))
 
-    assert "n'est pas terminée : rien à rouvrir" in text(as_supervisor.get(URL))
+    assert "n'est pas terminée : rien à rouvrir" in page_text(as_supervisor.get(URL))
 
 
 def test_release_frees_a_held_company(as_supervisor, make_company, operator):
@@ -155,7 +145,7 @@ def test_release_frees_a_held_company(as_supervisor, make_company, operator):
         locked_at=timezone.now(),
         lock_expires_at=timezone.now() + timedelta(minutes=2),
     )
-    listing = text(as_supervisor.get(URL))
+    listing = page_text(as_supervisor.get(URL))
     assert "Libérer" in listing and "Awa Ngo" in listing
 
     response = as_supervisor.post(
@@ -165,7 +155,7 @@ def test_release_frees_a_held_company(as_supervisor, make_company, operator):
 
     held.refresh_from_db()
     assert (held.status, held.locked_by) == (Status.CALLBACK, None)
-    assert "« Tenue » est libérée." in text(response)
+    assert "« Tenue » est libérée." in page_text(response)
 
 
 def test_a_forged_next_never_leaves_the_site(as_supervisor, make_company):
@@ -182,7 +172,7 @@ def test_a_forged_next_never_leaves_the_site(as_supervisor, make_company):
 def test_actions_are_shown_only_where_they_apply(as_supervisor, make_company):
     make_company(name="À appeler")
 
-    content = text(as_supervisor.get(URL))
+    content = page_text(as_supervisor.get(URL))
 
     assert "Rouvrir" not in content and "Libérer" not in content
 
@@ -218,7 +208,7 @@ def test_the_detail_page_shows_the_card_and_every_call(as_supervisor, company, o
 
     response = as_supervisor.get(reverse("companies:company", kwargs={"pk": company.pk}))
 
-    content = text(response)
+    content = page_text(response)
     assert "Coopérative Étoile du Wouri" in content and "+237677000001" in content
     assert "Historique des appels" in content
     for label in ["Décroche", "Accepte questionnaire", "Complet", "Partiel", "1.2", "3.13"]:
@@ -236,7 +226,7 @@ def test_the_detail_page_links_each_recording_to_its_player(as_supervisor, compa
 
     response = as_supervisor.get(reverse("companies:company", kwargs={"pk": company.pk}))
 
-    content = text(response)
+    content = page_text(response)
     assert f'href="{reverse("calls:recording", args=[recording.pk])}"' in content
     assert "brouillon" in content  # a draft call is history too
 
@@ -244,7 +234,7 @@ def test_the_detail_page_links_each_recording_to_its_player(as_supervisor, compa
 def test_a_company_without_calls_says_so(as_supervisor, company):
     response = as_supervisor.get(reverse("companies:company", kwargs={"pk": company.pk}))
 
-    assert "Aucun appel pour cette entreprise." in text(response)
+    assert "Aucun appel pour cette entreprise." in page_text(response)
 
 
 def test_an_unknown_company_is_a_404(as_supervisor, db):
@@ -259,7 +249,7 @@ def test_a_lapsed_lease_shows_the_status_the_queue_sees(as_supervisor, make_comp
         in_progress = as_supervisor.get(URL, {"status": "in_progress"})
         callbacks = as_supervisor.get(URL, {"status": "callback"})
         detail = as_supervisor.get(reverse("companies:company", kwargs={"pk": callback.pk}))
-    row = text(listing).split(f'id="company-{callback.pk}"')[1].split("</tr>")[0]
+    row = page_text(listing).split(f'id="company-{callback.pk}"')[1].split("</tr>")[0]
     assert "Rappel" in row and "En cours" not in row
     assert names(in_progress) == [] and names(callbacks) == ["Rappel oublié"]
-    assert "En cours" not in text(detail).split("Statut")[1].split("</dd>")[0]
+    assert "En cours" not in page_text(detail).split("Statut")[1].split("</dd>")[0]
