@@ -3,7 +3,7 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from calls.tables import CallListTable
 from companies.models import CALL_LIST_ORDER, Company, Status
 from core.dates import today_start
 from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.redirects import safe_target
 
 # --- Home -------------------------------------------------------------------------------------
 
@@ -139,7 +140,8 @@ def start_call(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     if not locks.claim(company, request.user):
         company.refresh_from_db()
         messages.warning(request, unavailable_message(company, request.user))
-        return redirect(request.POST.get("back") or reverse("calls:list"))
+        back = safe_target(request, request.POST.get("back"), reverse("calls:list"))
+        return HttpResponseRedirect(back)
     return redirect("calls:fill", company_id=company.pk)
 
 

@@ -9,7 +9,6 @@ from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
     require_GET,
@@ -27,6 +26,7 @@ from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
 from companies.models import Campaign, Company, ImportBatch, ImportMode
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
 from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.redirects import safe_target
 from core.spreadsheet import neutralised
 
 logger = logging.getLogger(__name__)
@@ -90,12 +90,9 @@ def back_to_contacts(request: HtmxHttpRequest, notice: str, level: int) -> HttpR
     if request.htmx:
         return render_contacts(request, notice=notice)
     messages.add_message(request, level, notice)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("companies:contacts")
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(
+        safe_target(request, request.POST.get("next"), reverse("companies:contacts"))
+    )
 
 
 @require_POST
