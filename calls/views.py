@@ -29,6 +29,7 @@ from companies.models import CALL_LIST_ORDER, Company, Status
 from core.dates import today_start
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.redirects import safe_target
+from core.tables import paginate
 
 # --- Home -------------------------------------------------------------------------------------
 
@@ -78,8 +79,8 @@ def call_list_queryset(user):
 def call_list(request: HtmxHttpRequest) -> HttpResponse:
     queryset = call_list_queryset(request.user).order_by(*CALL_LIST_ORDER)
     company_filter = CallListFilter(request.GET, queryset=queryset)
-    table = CallListTable(company_filter.qs, request=request)
-    table.paginate(page=request.GET.get("page", 1), per_page=50)
+    table = CallListTable(company_filter.qs)
+    paginate(request, table, per_page=50)
     context = {"filter": company_filter, "table": table, "user_may_call": True}
     if is_fragment_request(request):
         return render(request, "calls/call_list.html#results", context)
@@ -90,7 +91,10 @@ def call_list(request: HtmxHttpRequest) -> HttpResponse:
 @permission_required("calls.make_calls", raise_exception=True)
 def lock_states(request: HtmxHttpRequest) -> HttpResponse:
     """The lock and action cells of the rows a page shows, swapped out-of-band by polling."""
-    ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.isdigit()][:100]
+    parts = request.GET.get("ids", "").split(",")
+    # ASCII digits only ("²".isdigit() too), and short enough for a 64-bit column.
+    ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 19]
+    ids = ids[:100]
     companies = call_list_queryset(request.user).filter(pk__in=ids)
     return render(request, "calls/call_list.html#lock_states", {"companies": companies})
 

@@ -17,7 +17,6 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from django_tables2 import RequestConfig
 
 from calls.models import CallRecord, Recording
 from companies import importing
@@ -28,6 +27,7 @@ from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
 from core.htmx import HtmxHttpRequest, is_fragment_request
 from core.redirects import safe_target
 from core.spreadsheet import neutralised
+from core.tables import paginate
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def render_contacts(request: HtmxHttpRequest, notice: str = "") -> HttpResponse:
     queryset = Company.objects.select_related("campaign", "locked_by")
     company_filter = CompanyFilter(request.GET, queryset=queryset)
     table = CompanyTable(company_filter.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    paginate(request, table, per_page=50)
     template = "companies/contacts.html"
     if is_fragment_request(request):
         template += "#results"
@@ -131,7 +131,7 @@ def campaigns(request: HtmxHttpRequest) -> HttpResponse:
         total=Count("companies", filter=Q(companies__is_archived=False))
     )
     table = CampaignTable(queryset, order_by=request.GET.get("sort", "name"))
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    paginate(request, table, per_page=50)
     template = "companies/campaigns.html"
     if is_fragment_request(request):
         template += "#results"
@@ -210,7 +210,7 @@ def import_companies(request: HtmxHttpRequest) -> HttpResponse:
     history = ImportBatchTable(
         ImportBatch.objects.select_related("campaign", "uploaded_by"), order_by="-created_at"
     )
-    RequestConfig(request, paginate={"per_page": 20}).configure(history)
+    paginate(request, history, per_page=20)
     template = "companies/import.html"
     if request.method == "GET" and is_fragment_request(request):
         template += "#results"
