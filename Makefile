@@ -31,10 +31,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The local demo: DEBUG on here only (settings default to off, as a server must run).
 run: install
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=true $(PY) manage.py migrate --no-input
+	DEBUG=true $(PY) manage.py demo
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Chromium (browser tests), sqlite3 (the export benchmark's floor, smoke-tested) and PostgreSQL
 # (second test run) from Debian's packages when missing.

@@ -54,6 +54,7 @@ def claim_until_empty(user_pk: int, start_gate, outbox) -> None:
 def run_one(database_url: str, claimers: int, companies: int) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "true")  # local settings, as the figures were measured with
     os.environ["PASSWORD_HASHERS"] = "django.contrib.auth.hashers.MD5PasswordHasher"
     sys.path.insert(0, str(ROOT))
     import django

@@ -161,7 +161,7 @@ def finalise_open_recordings(call) -> None:
         finalise(recording)
 
 
-RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII)  # int() refuses "²"
 
 
 def playback_response(request, recording: Recording) -> HttpResponse:

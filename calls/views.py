@@ -3,7 +3,7 @@ import secrets
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,8 @@ from companies.lifecycle import CALL_LIST_ORDER, Status
 from companies.models import Company
 from core.dates import today_start
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
+from core.redirects import safe_target
+from core.tables import paginate
 
 # --- Home -------------------------------------------------------------------------------------
 
@@ -77,8 +79,8 @@ def call_list_queryset(user):
 def call_list(request: HtmxHttpRequest) -> HttpResponse:
     queryset = call_list_queryset(request.user).order_by(*CALL_LIST_ORDER)
     company_filter = CallListFilter(request.GET, queryset=queryset)
-    table = CallListTable(company_filter.qs, request=request)
-    table.paginate(page=request.GET.get("page", 1), per_page=50)
+    table = CallListTable(company_filter.qs)
+    paginate(request, table, per_page=50)
     context = {"filter": company_filter, "table": table, "user_may_call": True}
     return render_page(request, "calls/call_list.html", context, "results")
 
@@ -87,7 +89,10 @@ def call_list(request: HtmxHttpRequest) -> HttpResponse:
 @permission_required("calls.make_calls", raise_exception=True)
 def lock_states(request: HtmxHttpRequest) -> HttpResponse:
     """The lock and action cells of the rows a page shows, swapped out-of-band by polling."""
-    ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.isdigit()][:100]
+    parts = request.GET.get("ids", "").split(",")
+    # ASCII digits only ("²".isdigit() too), and short enough for a 64-bit column.
+    ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 19]
+    ids = ids[:100]
     companies = call_list_queryset(request.user).filter(pk__in=ids)
     return render(request, "calls/call_list.html#lock_states", {"companies": companies})
 
@@ -136,7 +141,8 @@ def start_call(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     if not Company.objects.claim(company, request.user):
         company.refresh_from_db()
         messages.warning(request, unavailable_message(company, request.user))
-        return redirect(request.POST.get("back") or reverse("calls:list"))
+        back = safe_target(request, request.POST.get("back"), reverse("calls:list"))
+        return HttpResponseRedirect(back)
     return redirect("calls:fill", company_id=company.pk)
 
 

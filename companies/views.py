@@ -9,7 +9,6 @@ from django.db.models import Count, Q
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
     require_GET,
@@ -18,7 +17,6 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from django_tables2 import RequestConfig
 
 from companies import importing
 from companies.filters import CompanyFilter
@@ -26,7 +24,9 @@ from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
 from companies.models import Campaign, Company, ImportBatch, ImportMode
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
+from core.redirects import safe_target
 from core.spreadsheet import neutralised
+from core.tables import paginate
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def render_contacts(request: HtmxHttpRequest, notice: str = "") -> HttpResponse:
     queryset = Company.objects.with_current_status().select_related("campaign", "locked_by")
     company_filter = CompanyFilter(request.GET, queryset=queryset)
     table = CompanyTable(company_filter.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    paginate(request, table, per_page=50)
     context = {"filter": company_filter, "table": table, "notice": notice}
     return render_page(request, "companies/contacts.html", context, "results")
 
@@ -72,12 +72,9 @@ def back_to_contacts(request: HtmxHttpRequest, notice: str, level: int) -> HttpR
     if request.htmx:
         return render_contacts(request, notice=notice)
     messages.add_message(request, level, notice)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("companies:contacts")
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(
+        safe_target(request, request.POST.get("next"), reverse("companies:contacts"))
+    )
 
 
 @require_POST
@@ -116,7 +113,7 @@ def campaigns(request: HtmxHttpRequest) -> HttpResponse:
         total=Count("companies", filter=Q(companies__is_archived=False))
     )
     table = CampaignTable(queryset, order_by=request.GET.get("sort", "name"))
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    paginate(request, table, per_page=50)
     return render_page(request, "companies/campaigns.html", {"table": table}, "results")
 
 
@@ -192,7 +189,7 @@ def import_companies(request: HtmxHttpRequest) -> HttpResponse:
     history = ImportBatchTable(
         ImportBatch.objects.select_related("campaign", "uploaded_by"), order_by="-created_at"
     )
-    RequestConfig(request, paginate={"per_page": 20}).configure(history)
+    paginate(request, history, per_page=20)
     template = "companies/import.html"
     if request.method == "GET" and is_fragment_request(request):
         template += "#results"

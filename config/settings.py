@@ -19,12 +19,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless asked for: `make run` turns it on for the local demo, the test suite through
+# pyproject.toml (pytest-env); a server started without it gets production settings.
+DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (DEBUG=true for a local run, as `make run`)."
+        )
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -157,8 +161,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "calls:home"
 LOGOUT_REDIRECT_URL = "login"
 
-# django-axes: lock a username (from one address) after repeated failures.
+# django-axes: lock a username from one address after AXES_FAILURE_LIMIT failures, and from
+# every address after AXES_USERNAME_FAILURE_LIMIT failures from all of them (core/throttling.py),
+# both for AXES_COOLOFF_MINUTES. The client's address is REMOTE_ADDR unless told otherwise:
+# behind nginx, AXES_IPWARE_META_PRECEDENCE_ORDER=HTTP_X_REAL_IP,REMOTE_ADDR (never a header
+# the client can set itself when no proxy overwrites it).
+AXES_HANDLER = "core.throttling.LoginThrottle"
+AXES_CLIENT_IP_CALLABLE = "core.throttling.client_address"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

@@ -12,6 +12,7 @@ The database is dumped first, then the media: a file created meanwhile is archiv
 row (harmless), and rows never point at a file created after the dump.
 """
 
+import gzip
 import io
 import json
 import os
@@ -28,8 +29,10 @@ from glob import glob
 from pathlib import Path
 
 from django.apps import apps
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.utils import validate_file_name
 from django.db import connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
@@ -354,6 +357,7 @@ def read_archive(path: Path) -> Archive:
         raise BackupError(_("L'archive « %(path)s » est introuvable.") % {"path": path})
     not_an_archive = _("« %(path)s » n'est pas une sauvegarde Naumur lisible (%(error)s).")
     try:
+        check_compressed_stream(path)
         with tarfile.open(path, "r:gz") as tar:
             members = tar.getmembers()  # reads to the end: a truncated file fails here
             by_name = {member.name: member for member in members}
@@ -393,22 +397,10 @@ def read_archive(path: Path) -> Archive:
     if database is None or not database.isfile() or database.size == 0:
         raise BackupError(not_an_archive % {"path": path, "error": _("base de données absente")})
 
-    media = [m for m in members if m.name.startswith(MEDIA_PREFIX)]
-    for member in media:
-        name = member.name[len(MEDIA_PREFIX) :]
-        if (
-            not member.isfile()
-            or not name
-            or posixpath.normpath(name) != name
-            or name.startswith(("/", "../"))
-        ):
-            raise BackupError(
-                not_an_archive
-                % {
-                    "path": path,
-                    "error": _("nom de fichier refusé : %(name)s") % {"name": member.name},
-                }
-            )
+    refusal = refused_member(members, DATABASE_MEMBERS[engine])
+    if refusal:
+        raise BackupError(not_an_archive % {"path": path, "error": refusal})
+    media = [m for m in members if m.name.startswith(MEDIA_PREFIX) and m.isfile()]
     expected = (manifest.get("media") or {}).get("files", 0)
     if len(media) != expected:
         raise BackupError(
@@ -419,7 +411,70 @@ def read_archive(path: Path) -> Archive:
                 % {"found": len(media), "expected": expected},
             }
         )
+    expected_bytes = (manifest.get("media") or {}).get("bytes")
+    if expected_bytes is not None and sum(m.size for m in media) != expected_bytes:
+        raise BackupError(
+            not_an_archive % {"path": path, "error": _("taille des fichiers différente")}
+        )
     return Archive(path=path, manifest=manifest, database=database, media=media)
+
+
+def unsafe_name(name: str) -> bool:
+    """Absolute, climbing out (..), not in its plain form (./, //), or with a character that
+    some system reads as a separator or an end (backslash, NUL)."""
+    return (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or "\x00" in name
+        or ".." in name.split("/")
+        or posixpath.normpath(name) != name
+    )
+
+
+def refused_member(members: list[tarfile.TarInfo], database_name: str) -> str:
+    """Why the archive's member list is refused, or "" when every member is one a backup
+    writes: the manifest, the database, and regular files under media/ whose names stay
+    inside the storage. Nothing is extracted by name, but nothing else may be in there:
+    no link, device or FIFO, no name twice, no absolute or climbing name."""
+    seen = set()
+    for member in members:
+        name = member.name
+        if name in seen:
+            return _("fichier en double : %(name)s") % {"name": name}
+        seen.add(name)
+        if unsafe_name(name):
+            return _("nom de fichier refusé : %(name)s") % {"name": name}
+        if member.isdir() and (name + "/" == MEDIA_PREFIX or name.startswith(MEDIA_PREFIX)):
+            continue  # an archive packed again by hand lists its folders; never extracted
+        if not member.isfile():
+            return _("lien ou fichier spécial refusé : %(name)s") % {"name": name}
+        if name in (MANIFEST, database_name):
+            continue
+        if not name.startswith(MEDIA_PREFIX):
+            return _("fichier inattendu : %(name)s") % {"name": name}
+        if refused_media_name(name[len(MEDIA_PREFIX) :]):
+            return _("nom de fichier refusé : %(name)s") % {"name": name}
+    return ""
+
+
+def refused_media_name(name: str) -> bool:
+    """A name the storage would refuse, or place outside its folder."""
+    try:
+        validate_file_name(name, allow_relative_path=True)
+        if isinstance(default_storage, FileSystemStorage):
+            default_storage.path(name)  # safe_join: inside MEDIA_ROOT or SuspiciousFileOperation
+    except SuspiciousFileOperation:
+        return True
+    return False
+
+
+def check_compressed_stream(path: Path) -> None:
+    """Decompress the whole archive once: a damaged byte anywhere (gzip's checksum covers
+    every media file) fails here, before anything is changed."""
+    with gzip.open(path, "rb") as stream:
+        while stream.read(1024 * 1024):
+            pass
 
 
 def restore_backup(archive: Archive, *, say: Say = _quiet) -> dict:

@@ -258,3 +258,130 @@ def test_the_command_line_shows_the_message_not_a_traceback(tmp_path):
     assert f"CommandError: L'archive « {tmp_path / 'absente.tar.gz'} » est introuvable." in (
         result.stderr
     )
+
+
+# --- Hostile archives: every member is checked before the database is touched. --------------
+
+
+def member(name, data=b"", kind=tarfile.REGTYPE, linkname=""):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.size = kind, linkname, len(data)
+    return info, data
+
+
+def repack(source, target, extra, *, media_files=0, media_bytes=0):
+    """source's members, then extra ones, with the manifest's media figures grown to match."""
+    with tarfile.open(source, "r:gz") as old, tarfile.open(target, "w:gz") as new:
+        manifest = json.load(old.extractfile("manifest.json"))
+        for info in old.getmembers():
+            if info.name != "manifest.json":
+                new.addfile(info, old.extractfile(info))
+        for info, data in extra:
+            new.addfile(info, io.BytesIO(data) if info.isfile() else None)
+        if manifest.get("media"):
+            manifest["media"]["files"] += media_files
+            manifest["media"]["bytes"] += media_bytes
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        new.addfile(info, io.BytesIO(data))
+    return target
+
+
+HOSTILE_MEMBERS = {
+    "climbing": (member("../../etc/cron.d/naumur", b"* * * * * root true"), "nom de fichier"),
+    "absolute": (member("/etc/cron.d/naumur", b"* * * * * root true"), "nom de fichier"),
+    "media parent": (member("media/..", b"x"), "nom de fichier"),
+    "media dot": (member("media/.", b"x"), "nom de fichier"),
+    "backslashes": (member("media\\..\\..\\x", b"x"), "nom de fichier"),
+    "symlink outside media": (member("lien", kind=tarfile.SYMTYPE, linkname="/etc"), "lien"),
+    "symlink in media": (
+        member("media/recordings/lien", kind=tarfile.SYMTYPE, linkname="../../../etc/passwd"),
+        "lien",
+    ),
+    "hard link": (
+        member("media/dur", kind=tarfile.LNKTYPE, linkname="../../etc/shadow"),
+        "lien",
+    ),
+    "character device": (member("media/zero", kind=tarfile.CHRTYPE), "lien"),
+    "block device": (member("sda", kind=tarfile.BLKTYPE), "lien"),
+    "fifo": (member("tube", kind=tarfile.FIFOTYPE), "lien"),
+    "unexpected file": (member("lisez-moi.txt", b"hello"), "fichier inattendu"),
+    "second manifest": (member("manifest.json", b"{}"), "fichier en double"),
+    "second database": (member("database.sqlite3", b"x"), "fichier en double"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_MEMBERS))
+def test_a_hostile_member_is_refused_before_anything_changes(db, unchanged, tmp_path, case):
+    (info, data), reason = HOSTILE_MEMBERS[case]
+    manifest, members = manifest_for(connection.vendor)
+    if case == "second database":
+        info.name = manifest["database"]
+    path = tmp_path / "piege.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, content in members.items():
+            tar.addfile(member(name, content)[0], io.BytesIO(content))
+        tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
+        manifest_data = json.dumps(manifest).encode()
+        tar.addfile(member("manifest.json", manifest_data)[0], io.BytesIO(manifest_data))
+
+    message = restore_error(path)
+
+    assert "n'est pas une sauvegarde Naumur lisible" in message
+    assert reason in message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_backup_with_one_planted_member_leaves_the_database_alone(recorded_call, tmp_path):
+    """The database used to be replaced first, and the bad media name found afterwards."""
+    archive = backup(tmp_path / "sauvegardes")
+    planted = repack(archive, tmp_path / "piege.tar.gz", [member("media/..", b"x")], media_files=1)
+    CallRecord.objects.update(notes="modifiée après la sauvegarde")
+
+    message = restore_error(planted)
+
+    assert "nom de fichier refusé : media/.." in message
+    assert CallRecord.objects.get().notes == "modifiée après la sauvegarde"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_media_bytes_that_differ_from_the_manifest_are_refused(recorded_call, tmp_path):
+    archive = backup(tmp_path / "sauvegardes")
+    extra = [member("media/en-plus.webm", b"12345")]
+    grown = repack(archive, tmp_path / "autre.tar.gz", extra, media_files=1)  # bytes unchanged
+    CallRecord.objects.update(notes="modifiée après la sauvegarde")
+
+    message = restore_error(grown)
+
+    assert "taille des fichiers différente" in message
+    assert CallRecord.objects.get().notes == "modifiée après la sauvegarde"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_damaged_byte_anywhere_is_refused_before_anything_changes(recorded_call, tmp_path):
+    """gzip's checksum at the very end covers every media file: the whole archive is read
+    before the database is replaced."""
+    archive = backup(tmp_path / "sauvegardes")
+    data = bytearray(archive.read_bytes())
+    data[-8] ^= 0xFF  # the CRC-32 of the uncompressed data
+    damaged = tmp_path / "abimee.tar.gz"
+    damaged.write_bytes(bytes(data))
+    CallRecord.objects.update(notes="modifiée après la sauvegarde")
+
+    message = restore_error(damaged)
+
+    assert "n'est pas une sauvegarde Naumur lisible" in message
+    assert CallRecord.objects.get().notes == "modifiée après la sauvegarde"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_repacked_with_folder_entries_still_restores(recorded_call, tmp_path):
+    archive = backup(tmp_path / "sauvegardes")
+    folders = [member(name, kind=tarfile.DIRTYPE) for name in ("media", "media/recordings")]
+    repacked = repack(archive, tmp_path / "refaite.tar.gz", folders)
+    CallRecord.objects.update(notes="modifiée après la sauvegarde")
+
+    call_command("restore", str(repacked), yes=True, stdout=io.StringIO())
+
+    assert CallRecord.objects.get().notes == "Rappeler"

@@ -52,3 +52,22 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     for result in (missing, empty):
         assert result.returncode != 0
         assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    """A server started without DEBUG in its environment gets production settings."""
+    show_debug = "from django.conf import settings; print(settings.DEBUG)"
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": secrets.token_urlsafe(50)}
+    result = run(sys.executable, "-c", show_debug, env=env, without={"DEBUG"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    without_key = run(sys.executable, "manage.py", "check", without={"DEBUG", "SECRET_KEY"})
+    assert without_key.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in without_key.stderr
+
+
+def test_make_run_turns_debug_on_for_the_local_demo():
+    result = run("make", "--dry-run", "run")
+    assert result.returncode == 0, result.stderr
+    django_commands = [line for line in result.stdout.splitlines() if "manage.py" in line]
+    assert django_commands and all(line.startswith("DEBUG=true ") for line in django_commands)
