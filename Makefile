@@ -36,12 +36,17 @@ run: install
 	$(PY) manage.py demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Chromium (browser tests), sqlite3 (the export benchmark's floor, smoke-tested) and PostgreSQL
-# (second test run) from Debian's packages when missing.
+# Chromium (browser tests), sqlite3 (the export benchmark's floor, smoke-tested), PostgreSQL
+# (second test run), redis-server (the shared cache's outage tests), nginx (the cluster load
+# test's configuration, checked by `nginx -t`) and certutil from libnss3-tools (a browser that
+# trusts `make serve-lan`'s certificate authority) from Debian's packages when missing.
 system-test-deps:
 	@need=""; \
 	command -v chromium >/dev/null || need="$$need chromium"; \
 	command -v sqlite3 >/dev/null || need="$$need sqlite3"; \
+	command -v redis-server >/dev/null || need="$$need redis-server"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need="$$need nginx"; \
+	command -v certutil >/dev/null || need="$$need libnss3-tools"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || need="$$need postgresql"; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -20,3 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
 ]
+
+# A database that does not answer gets a French 503 page (config/unavailable.py).
+handler500 = "config.unavailable.server_error"
