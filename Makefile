@@ -10,7 +10,7 @@ export PIP_CONSTRAINT := $(CURDIR)/.ci/build-constraints.txt $(wildcard /etc/xdg
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install install-dev system-test-deps lint format check-deploy bench load serve-prod clean
+.PHONY: run test test-sqlite test-postgres install install-dev system-test-deps lint format check-deploy bench load load-cluster serve-prod serve-lan clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis.")'
@@ -101,6 +101,12 @@ serve-prod: install
 	exec $(VENV)/bin/gunicorn config.wsgi --bind "$(BIND)" --workers "$(WEB_CONCURRENCY)" \
 	  --access-logfile - --max-requests 2000 --max-requests-jitter 200 --timeout "$(GUNICORN_TIMEOUT)"
 
+# The office network (README « Réseau du bureau ») : HTTPS on this machine's LAN address with a
+# certificate authority made here once (.lan/), so the other desks may use the microphone.
+# LAN_ADDRESS, LAN_PORT (8443), LAN_NAMES (extra names, comma-separated), LAN_DIR (.lan).
+serve-lan: install
+	$(PY) -m config.lan
+
 $(VENV)/.installed-bench: $(VENV)/.installed-dev pyproject.toml
 	$(UV) pip install -q --python $(PY) -r pyproject.toml --extra dev --extra bench
 	@touch $@
@@ -118,3 +124,12 @@ bench: $(VENV)/.installed-bench system-test-deps
 load: $(VENV)/.installed-bench system-test-deps
 	tests/with_postgres.sh bash -c 'export BENCH_PG_URL="$$DATABASE_URL"; unset DATABASE_URL; \
 	  $(PY) bench/load.py $(LOAD_ARGS)'
+
+# Several app servers (docs/deploy.md; docs/PERFORMANCE.md, « Several app servers »): the same
+# load through nginx, round-robin over two gunicorn servers sharing the throwaway PostgreSQL, S3
+# (moto's server) and Redis, with one app server killed and restarted, PostgreSQL stopped 10 s
+# and Redis stopped 20 s during the run. Options through LOAD_ARGS, e.g. "--operators 20",
+# "--instances 3", "--no-faults", "--keep".
+load-cluster: $(VENV)/.installed-bench system-test-deps
+	tests/with_postgres.sh bash -c 'export BENCH_PG_URL="$$DATABASE_URL"; unset DATABASE_URL; \
+	  $(PY) bench/cluster.py $(LOAD_ARGS)'

@@ -59,7 +59,9 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
         )
         response = HttpResponse(html, status=503)
     else:
-        response = JsonResponse({"error": message}, status=503)
+        response = JsonResponse(
+            {"error": message}, status=503, json_dumps_params={"ensure_ascii": False}
+        )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
