@@ -397,12 +397,14 @@ def nginx_log(folder: Path) -> list[dict]:
 
 
 def report_faults(events: list[dict], requests: list[dict], entries: list[dict], servers) -> None:
-    print("\nPannes injectées (erreurs vues par les clients, de la panne à son rétablissement "
-          f"+ {SETTLE_S} s) :")  # fmt: skip
+    print(
+        "\nPannes injectées (requêtes dont la réponse est arrivée entre la panne et son "
+        f"rétablissement + {SETTLE_S} s) :"
+    )
     victim = servers[-1].address
     for event in events:
         window = (event["start"], event["end"] + SETTLE_S)
-        inside = [r for r in requests if window[0] <= r["start"] <= window[1]]
+        inside = [r for r in requests if window[0] <= r["start"] + r["ms"] / 1000 <= window[1]]
         failed = [r for r in inside if r["error"]]
         print(
             f"- {event['name']} : {event['end'] - event['start']:.1f} s de panne"
