@@ -10,7 +10,7 @@ export PIP_CONSTRAINT := $(CURDIR)/.ci/build-constraints.txt $(wildcard /etc/xdg
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install install-dev system-test-deps lint format check-deploy bench load serve-prod clean
+.PHONY: run test test-sqlite test-postgres install install-dev system-test-deps lint format check-deploy bench load load-cluster serve-prod serve-lan clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis.")'
@@ -37,12 +37,17 @@ run: install
 	DEBUG=true $(PY) manage.py demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
-# Chromium (browser tests), sqlite3 (the export benchmark's floor, smoke-tested) and PostgreSQL
-# (second test run) from Debian's packages when missing.
+# Chromium (browser tests), sqlite3 (the export benchmark's floor, smoke-tested), PostgreSQL
+# (second test run), redis-server (the shared cache's outage tests), nginx (the cluster load
+# test's configuration, checked by `nginx -t`) and certutil from libnss3-tools (a browser that
+# trusts `make serve-lan`'s certificate authority) from Debian's packages when missing.
 system-test-deps:
 	@need=""; \
 	command -v chromium >/dev/null || need="$$need chromium"; \
 	command -v sqlite3 >/dev/null || need="$$need sqlite3"; \
+	command -v redis-server >/dev/null || need="$$need redis-server"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need="$$need nginx"; \
+	command -v certutil >/dev/null || need="$$need libnss3-tools"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || need="$$need postgresql"; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -97,6 +102,12 @@ serve-prod: install
 	exec $(VENV)/bin/gunicorn config.wsgi --bind "$(BIND)" --workers "$(WEB_CONCURRENCY)" \
 	  --access-logfile - --max-requests 2000 --max-requests-jitter 200 --timeout "$(GUNICORN_TIMEOUT)"
 
+# The office network (README « Réseau du bureau ») : HTTPS on this machine's LAN address with a
+# certificate authority made here once (.lan/), so the other desks may use the microphone.
+# LAN_ADDRESS, LAN_PORT (8443), LAN_NAMES (extra names, comma-separated), LAN_DIR (.lan).
+serve-lan: install
+	$(PY) -m config.lan
+
 $(VENV)/.installed-bench: $(VENV)/.installed-dev pyproject.toml
 	$(UV) pip install -q --python $(PY) -r pyproject.toml --extra dev --extra bench
 	@touch $@
@@ -114,3 +125,12 @@ bench: $(VENV)/.installed-bench system-test-deps
 load: $(VENV)/.installed-bench system-test-deps
 	tests/with_postgres.sh bash -c 'export BENCH_PG_URL="$$DATABASE_URL"; unset DATABASE_URL; \
 	  $(PY) bench/load.py $(LOAD_ARGS)'
+
+# Several app servers (docs/deploy.md; docs/PERFORMANCE.md, « Several app servers »): the same
+# load through nginx, round-robin over two gunicorn servers sharing the throwaway PostgreSQL, S3
+# (moto's server) and Redis, with one app server killed and restarted, PostgreSQL stopped 10 s
+# and Redis stopped 20 s during the run. Options through LOAD_ARGS, e.g. "--operators 20",
+# "--instances 3", "--no-faults", "--keep".
+load-cluster: $(VENV)/.installed-bench system-test-deps
+	tests/with_postgres.sh bash -c 'export BENCH_PG_URL="$$DATABASE_URL"; unset DATABASE_URL; \
+	  $(PY) bench/cluster.py $(LOAD_ARGS)'

@@ -142,8 +142,9 @@ def seed(companies: int, operators: int, supervisors: int) -> dict:
 
 
 def start_gunicorn(env: dict, port: int, workers: int, workdir: Path) -> subprocess.Popen:
-    """The command line of `make serve-prod`, with the access log kept in a file."""
-    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 - closed with the process
+    """The command line of `make serve-prod`, with the access log kept in a file. In its own
+    process group, so that bench/cluster.py can kill one app server whole."""
+    log = open(workdir / "gunicorn.log", "ab")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         [
             sys.executable,
@@ -169,6 +170,7 @@ def start_gunicorn(env: dict, port: int, workers: int, workdir: Path) -> subproc
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -257,16 +259,31 @@ def capture_audio(base_url: str, seconds: float, timeslice_ms: int, out: Path) -
 class Sampler:
     """Load average and CPU seconds of the server, the database and the load generator."""
 
-    def __init__(self, gunicorn_pid: int, database_port: int):
+    def __init__(self, gunicorn_pids: list[int], database_port: int):
         import psutil
 
         self.psutil = psutil
-        self.gunicorn = psutil.Process(gunicorn_pid)
+        self.gunicorn = [psutil.Process(pid) for pid in gunicorn_pids]
+        self.last_cpu: dict[int, float] = {}  # an app server killed keeps what it had used
+        self.database_port = database_port
         self.postmaster = self._find_postmaster(database_port)
+        self.postgres_before = self.last_postgres = 0.0
         self.loads: list[float] = []
         self.samples: list[tuple[float, dict]] = []
         self.start = self._cpu()
         self.start_time = time.monotonic()
+
+    def _postgres_cpu(self) -> float:
+        """The server's CPU, across a restart (bench/cluster.py stops and starts it)."""
+        if self.postmaster is not None and not self.postmaster.is_running():
+            self.postgres_before += self.last_postgres
+            self.last_postgres = 0.0
+            self.postmaster = None
+        if self.postmaster is None:
+            self.postmaster = self._find_postmaster(self.database_port)
+        if self.postmaster is not None:
+            self.last_postgres = self._tree_cpu(self.postmaster)
+        return self.postgres_before + self.last_postgres
 
     def _find_postmaster(self, port: int):
         for process in self.psutil.process_iter(["name", "cmdline"]):
@@ -292,11 +309,20 @@ class Sampler:
         except Exception:
             return 0.0
 
+    def track(self, pid: int) -> None:
+        """An app server started during the run (bench/cluster.py restarts one)."""
+        self.gunicorn.append(self.psutil.Process(pid))
+
+    def _server_cpu(self, process) -> float:
+        if process.is_running():
+            self.last_cpu[process.pid] = self._tree_cpu(process)
+        return self.last_cpu.get(process.pid, 0.0)
+
     def _cpu(self) -> dict:
         system = self.psutil.cpu_times()
         return {
-            "gunicorn": self._tree_cpu(self.gunicorn),
-            "postgres": self._tree_cpu(self.postmaster),
+            "gunicorn": sum(self._server_cpu(process) for process in self.gunicorn),
+            "postgres": self._postgres_cpu(),
             "busy": system.user + system.system + system.nice + system.irq + system.softirq,
         }
 
@@ -518,6 +544,22 @@ def verify(accounts: dict, claims: list[dict], audio: list[bytes]) -> list[tuple
         len(client_submitted) == submitted.count(),
         f"clients : {len(client_submitted)}, base : {submitted.count()}",
     )
+    # What each operator chose (three draft saves, then « Valider ») is what the database holds.
+    sent = Counter(
+        (claim["company"], claim["operator"], claim["outcome"]) for claim in client_submitted
+    )
+    stored = Counter(
+        (company_id, username, outcome if numero == "answered" else numero)
+        for company_id, username, numero, outcome in submitted.values_list(
+            "company_id", "operator__username", "status_numero", "call_status"
+        )
+    )
+    check(
+        "chaque appel validé porte le résultat choisi par son opérateur",
+        sent == stored,
+        f"{sum(sent.values())} résultats envoyés, {sum((sent - stored).values())} absent(s) "
+        f"ou différent(s) en base",
+    )
     attempts = companies.aggregate(total=Sum("attempts"), most=Max("attempts"))
     check(
         "tentatives des entreprises = appels validés",
@@ -576,14 +618,13 @@ def verify(accounts: dict, claims: list[dict], audio: list[bytes]) -> list[tuple
 # --- Main -------------------------------------------------------------------------------------
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The load's own options, shared with bench/cluster.py."""
     parser.add_argument("--operators", type=int, default=50)
     parser.add_argument("--supervisors", type=int, default=3, help="on the dashboard")
     parser.add_argument("--run-time", type=int, default=240, help="seconds of load")
     parser.add_argument("--spawn-rate", type=float, default=1.0, help="users started per second")
     parser.add_argument("--companies", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--audio-seconds", type=float, default=10.0)
     parser.add_argument("--timeslice-ms", type=int, default=2000)
     parser.add_argument("--dashboard-every", type=float, default=5.0)
@@ -596,29 +637,29 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, data)")
     parser.add_argument("--json", type=Path, help="write the figures to this file as well")
-    args = parser.parse_args()
 
+
+def postgres_url(script: str) -> str:
+    """BENCH_PG_URL, or a throwaway PostgreSQL: the script runs again under
+    tests/with_postgres.sh, which stops and removes the server when it ends."""
     database_url = os.environ.get("BENCH_PG_URL")
     if not database_url:
         if os.environ.get("NAUMUR_LOAD_THROWAWAY") and os.environ.get("DATABASE_URL"):
             database_url = os.environ["DATABASE_URL"]
         else:  # start our own throwaway PostgreSQL and come back
             env = dict(os.environ, NAUMUR_LOAD_THROWAWAY="1")
-            os.execvpe(
-                str(ROOT / "tests" / "with_postgres.sh"),
-                [str(ROOT / "tests" / "with_postgres.sh"), sys.executable, __file__, *sys.argv[1:]],
-                env,
-            )
+            with_postgres = str(ROOT / "tests" / "with_postgres.sh")
+            os.execvpe(with_postgres, [with_postgres, sys.executable, script, *sys.argv[1:]], env)
     if not database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("The load test runs against PostgreSQL (BENCH_PG_URL).")
-    database_port = int(database_url.rsplit(":", 1)[1].split("/")[0])
+    return database_url
 
-    workdir = Path(tempfile.mkdtemp(prefix="naumur-load-"))
-    env = server_environment(database_url, workdir)
+
+def prepare(env: dict, args, workdir: Path) -> dict:
+    """Deployment checks, static files, migrations and the seeded campaign, in this process's
+    Django (which bench/cluster.py and verify() go on using)."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
-    print(f"Dossier de travail : {workdir}")
-
     manage(env, "check", "--deploy", "--fail-level", "WARNING")
     manage(env, "collectstatic", "--no-input", "--verbosity", "0")
     manage(env, "migrate", "--no-input", "--verbosity", "0")
@@ -635,54 +676,63 @@ def main() -> None:
         f"{args.supervisors + 1} superviseurs ({time.monotonic() - started:.1f} s)"
     )
     (workdir / "accounts.json").write_text(json.dumps(accounts))
+    return accounts
 
-    port = free_port()
-    host = f"http://127.0.0.1:{port}"
-    gunicorn = start_gunicorn(env, port, args.workers, workdir)
-    try:
-        audio_source = capture_audio(host, args.audio_seconds, args.timeslice_ms, workdir / "audio")
-        audio = [path.read_bytes() for path in sorted((workdir / "audio").glob("*.bin"))]
-        print(
-            f"Audio : {len(audio)} morceaux, {sum(map(len, audio))} octets pour "
-            f"{args.audio_seconds:g} s — {audio_source}"
-        )
-        locust_env = dict(
-            env,
-            LOAD_ACCOUNTS=str(workdir / "accounts.json"),
-            LOAD_AUDIO=str(workdir / "audio"),
-            LOAD_OUTPUT=str(workdir / "out"),
-            LOAD_OPERATORS=str(args.operators),
-            LOAD_SUPERVISORS=str(args.supervisors),
-            LOAD_CHUNK_SECONDS=str(args.timeslice_ms / 1000),
-            LOAD_AUDIO_SECONDS=str(args.audio_seconds),
-            LOAD_DASHBOARD_EVERY=str(args.dashboard_every),
-            LOAD_EXPORT_EVERY=str(args.export_every),
-        )
-        print(
-            f"Charge : gunicorn {args.workers} workers sur {host}, {args.operators} opérateurs + "
-            f"{args.supervisors} superviseurs (tableau de bord toutes les "
-            f"{args.dashboard_every:g} s) + 1 export toutes les {args.export_every:g} s, "
-            f"{args.run_time} s, {args.spawn_rate:g} utilisateurs/s au démarrage…",
-            flush=True,
-        )
-        sampler = Sampler(gunicorn.pid, database_port)
-        locust_code, locust_cpu = run_locust(locust_env, args, host, workdir, sampler)
-        machine = sampler.finish(locust_cpu)
-    finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        try:
-            gunicorn.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            gunicorn.kill()
 
+def locust_environment(env: dict, args, workdir: Path) -> dict:
+    return dict(
+        env,
+        LOAD_ACCOUNTS=str(workdir / "accounts.json"),
+        LOAD_AUDIO=str(workdir / "audio"),
+        LOAD_OUTPUT=str(workdir / "out"),
+        LOAD_OPERATORS=str(args.operators),
+        LOAD_SUPERVISORS=str(args.supervisors),
+        LOAD_CHUNK_SECONDS=str(args.timeslice_ms / 1000),
+        LOAD_AUDIO_SECONDS=str(args.audio_seconds),
+        LOAD_DASHBOARD_EVERY=str(args.dashboard_every),
+        LOAD_EXPORT_EVERY=str(args.export_every),
+    )
+
+
+def load_audio(host: str, args, workdir: Path) -> tuple[list[bytes], str]:
+    source = capture_audio(host, args.audio_seconds, args.timeslice_ms, workdir / "audio")
+    audio = [path.read_bytes() for path in sorted((workdir / "audio").glob("*.bin"))]
+    print(
+        f"Audio : {len(audio)} morceaux, {sum(map(len, audio))} octets pour "
+        f"{args.audio_seconds:g} s — {source}"
+    )
+    return audio, source
+
+
+def read_outputs(workdir: Path, locust_code: int) -> tuple[list, list, dict]:
     out = workdir / "out"
     if locust_code != 0 or not (out / "requests.json").exists():
         print((workdir / "locust.log").read_text()[-4000:])
         raise SystemExit(f"locust failed (exit {locust_code}); logs in {workdir}")
-    requests = json.loads((out / "requests.json").read_text())
-    claims = json.loads((out / "claims.json").read_text())
-    marks = json.loads((out / "marks.json").read_text())
+    return (
+        json.loads((out / "requests.json").read_text()),
+        json.loads((out / "claims.json").read_text()),
+        json.loads((out / "marks.json").read_text()),
+    )
 
+
+def summarise(
+    args,
+    requests: list[dict],
+    claims: list[dict],
+    marks: dict,
+    audio: list[bytes],
+    accounts: dict,
+    sampler: "Sampler",
+    machine: dict,
+    server_folders: list[Path],
+    fault_windows: list[tuple[float, float]] = (),
+) -> tuple[bool, dict]:
+    """Print the figures and the verification; returns (failed, figures for --json).
+
+    Requests answered inside a fault window (bench/cluster.py) are reported there; the zero
+    error target applies to the others. A database outage logs each refused request's
+    traceback by design, so with faults the server's logs are reported, not judged."""
     rows, window = endpoint_stats(requests)
     steady_since = marks.get("spawning_complete")
     steady_rows, steady_window = endpoint_stats(requests, since=steady_since)
@@ -710,21 +760,36 @@ def main() -> None:
         )
 
     statuses = Counter()
-    for line in (workdir / "access.log").read_text().splitlines():
-        parts = line.rsplit(" ", 3)
-        if len(parts) == 4:
-            statuses[parts[1]] += 1
-    server_log = (workdir / "gunicorn.log").read_text()
-    server_errors = server_log.count("Traceback") + server_log.count("WORKER TIMEOUT")
+    server_errors = 0
+    for folder in server_folders:
+        for line in (folder / "access.log").read_text().splitlines():
+            parts = line.rsplit(" ", 3)
+            if len(parts) == 4:
+                statuses[parts[1]] += 1
+        server_log = (folder / "gunicorn.log").read_text()
+        server_errors += server_log.count("Traceback") + server_log.count("WORKER TIMEOUT")
     refused = sum(count for status, count in statuses.items() if status[:1] in ("4", "5"))
-    errors = sum(1 for r in requests if r["error"])
+
+    def during_fault(request: dict) -> bool:
+        # When the answer came, not when the request left: on a busy machine a request sent
+        # before a fault may wait seconds in a queue and be served during it.
+        answered = request["start"] + request["ms"] / 1000
+        return any(start <= answered <= end for start, end in fault_windows)
+
+    errors = sum(1 for r in requests if r["error"] and not during_fault(r))
+    if fault_windows:
+        print(
+            f"\n{sum(1 for r in requests if r['error']) - errors} requête(s) en échec pendant "
+            "les pannes (détail plus bas), le reste de la course est jugé sans elles."
+        )
     print(
         f"\nErreurs : {errors} requête(s) en échec côté client ; statuts HTTP vus par le serveur : "
         f"{dict(sorted(statuses.items()))} ; {server_errors} trace(s) d'erreur dans le journal "
         "gunicorn"
     )
     if errors:
-        for message, count in Counter(r["error"] for r in requests if r["error"]).most_common(5):
+        outside = Counter(r["error"] for r in requests if r["error"] and not during_fault(r))
+        for message, count in outside.most_common(5):
             print(f"  {count} × {message}")
     m = machine
     print(
@@ -754,30 +819,81 @@ def main() -> None:
             f"Objectif p95 < {P95_TARGET_MS} ms (opérateurs, {label}) : "
             + ("atteint" if not missed else f"NON ATTEINT pour {len(missed)} endpoint(s)")
         )
-    no_error = errors == 0 and server_errors == 0 and refused == 0
-    print("Objectif zéro erreur : " + ("atteint" if no_error else "NON ATTEINT"))
+    no_error = errors == 0 and (bool(fault_windows) or (server_errors == 0 and refused == 0))
+    print(
+        "Objectif zéro erreur"
+        + (" (hors pannes)" if fault_windows else "")
+        + " : "
+        + ("atteint" if no_error else "NON ATTEINT")
+    )
     failed = not no_error or not all(ok for _, ok, _ in results)
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "rows": rows,
-                    "steady_rows": steady_rows,
-                    "machine": machine,
-                    "steady_cpu": steady_cpu,
-                    "statuses": statuses,
-                    "errors": errors,
-                    "verification": results,
-                    "submitted": len(submitted),
-                    "outcomes": outcomes,
-                    "audio_bytes": sum(map(len, audio)),
-                    "audio_chunks": len(audio),
-                    "audio_source": audio_source,
-                },
-                indent=1,
-                default=str,
-            )
+    figures = {
+        "rows": rows,
+        "steady_rows": steady_rows,
+        "machine": machine,
+        "steady_cpu": steady_cpu,
+        "statuses": statuses,
+        "errors": errors,
+        "server_errors": server_errors,
+        "verification": results,
+        "submitted": len(submitted),
+        "outcomes": outcomes,
+        "audio_bytes": sum(map(len, audio)),
+        "audio_chunks": len(audio),
+    }
+    return failed, figures
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 30) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_load_arguments(parser)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    args = parser.parse_args()
+
+    database_url = postgres_url(__file__)
+    database_port = int(database_url.rsplit(":", 1)[1].split("/")[0])
+    workdir = Path(tempfile.mkdtemp(prefix="naumur-load-"))
+    env = server_environment(database_url, workdir)
+    print(f"Dossier de travail : {workdir}")
+    accounts = prepare(env, args, workdir)
+
+    port = free_port()
+    host = f"http://127.0.0.1:{port}"
+    gunicorn = start_gunicorn(env, port, args.workers, workdir)
+    try:
+        audio, audio_source = load_audio(host, args, workdir)
+        print(
+            f"Charge : gunicorn {args.workers} workers sur {host}, {args.operators} opérateurs + "
+            f"{args.supervisors} superviseurs (tableau de bord toutes les "
+            f"{args.dashboard_every:g} s) + 1 export toutes les {args.export_every:g} s, "
+            f"{args.run_time} s, {args.spawn_rate:g} utilisateurs/s au démarrage…",
+            flush=True,
         )
+        sampler = Sampler([gunicorn.pid], database_port)
+        locust_env = locust_environment(env, args, workdir)
+        locust_code, locust_cpu = run_locust(locust_env, args, host, workdir, sampler)
+        machine = sampler.finish(locust_cpu)
+    finally:
+        stop_process(gunicorn)
+
+    requests, claims, marks = read_outputs(workdir, locust_code)
+    failed, figures = summarise(
+        args, requests, claims, marks, audio, accounts, sampler, machine, [workdir]
+    )
+    if args.json:
+        figures["audio_source"] = audio_source
+        args.json.write_text(json.dumps(figures, indent=1, default=str))
     if args.keep or failed:
         print(f"Journaux et données : {workdir}")
     else:

@@ -10,6 +10,7 @@ Inputs (environment, written by bench/load.py):
   LOAD_AUDIO     folder of the captured WebM chunks (000.bin, 001.bin, ...), sent in order
   LOAD_OUTPUT    folder where every request and every operator's claims are written at the end
   LOAD_DASHBOARD_EVERY / LOAD_EXPORT_EVERY  supervisor polling periods, in seconds
+  LOAD_DASHBOARD_QUERY  the dashboard filters the supervisors poll (default: today, every campaign)
 """
 
 import json
@@ -35,6 +36,7 @@ AUDIO_MIME = "audio/webm;codecs=opus"
 OUTPUT = Path(os.environ["LOAD_OUTPUT"])
 DASHBOARD_EVERY = float(os.environ.get("LOAD_DASHBOARD_EVERY", "5"))
 EXPORT_EVERY = float(os.environ.get("LOAD_EXPORT_EVERY", "60"))
+DASHBOARD_QUERY = os.environ.get("LOAD_DASHBOARD_QUERY", "campaign=&period=&date_from=&date_to=")
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 LOCK_POLLER = re.compile(r'hx-get="(/appels/verrous/\?ids=[0-9,]*)"')
@@ -45,6 +47,13 @@ PAGE_TOKEN = re.compile(r'data-token="([0-9a-f]+)"')
 REQUESTS: list[dict] = []
 CLAIMS: list[dict] = []
 MARKS: dict[str, float] = {}
+
+# What the page does when the server is away for a moment (an app server restarting, the
+# database down: 502, 503, 504, or no answer at all, status 0): the same request a second later,
+# for a minute. Each failed attempt still counts as a client error in the report.
+RETRYABLE = {0, 502, 503, 504}
+RETRY_ATTEMPTS = 60
+RETRY_PAUSE_S = 1.0
 
 # Outcomes an operator records (weights), each reached through three picker changes.
 OUTCOMES = [
@@ -127,6 +136,19 @@ class NaumurUser(FastHttpUser):
         return self.client.post(
             url, data=urlencode(fields, doseq=True), headers=headers, name=name, **kwargs
         )
+
+    def retrying(self, send, check):
+        """send() a request (catch_response=True) until check(response) finds no problem, or
+        the problem is not the server being away. Returns the last response and problem."""
+        for _attempt in range(RETRY_ATTEMPTS):
+            with send() as response:
+                problem = check(response)
+                if problem:
+                    response.failure(problem)
+            if not problem or response.status_code not in RETRYABLE:
+                break
+            gevent.sleep(RETRY_PAUSE_S)
+        return response, problem
 
     def on_start(self) -> None:
         if not self.accounts:
@@ -221,16 +243,18 @@ class Operator(NaumurUser):
                 return
         self.page_token = token.group(1)  # the lease this page holds (renewals, beacon)
 
-        with self.post_form(
-            f"/appels/{company_id}/micro/",
-            {"mime_type": AUDIO_MIME},
-            name="POST /appels/[id]/micro/",
-            catch_response=True,
-        ) as r:
-            if r.status_code != 200:
-                r.failure(f"recording refused: {r.status_code}")
-                return
-            session = r.json()
+        r, problem = self.retrying(
+            lambda: self.post_form(
+                f"/appels/{company_id}/micro/",
+                {"mime_type": AUDIO_MIME},
+                name="POST /appels/[id]/micro/",
+                catch_response=True,
+            ),
+            lambda r: None if r.status_code == 200 else f"recording refused: {r.status_code}",
+        )
+        if problem:
+            return
+        session = r.json()
         claim["recording_id"] = session["recording_id"]
         recorder = gevent.spawn(self.record, session, claim)
 
@@ -254,17 +278,24 @@ class Operator(NaumurUser):
 
         recorder.join()  # « Valider » stops the recorder and waits for its last upload
         fields["csrfmiddlewaretoken"] = self.csrf_token()
-        with self.post_form(
-            f"/appels/{company_id}/valider/",
-            fields,
-            name="POST /appels/[id]/valider/",
-            allow_redirects=False,
-            catch_response=True,
-        ) as r:
+
+        def recorded(r):
             location = urlsplit(r.headers.get("Location") or "").path
             if r.status_code != 302 or location != "/appels/":
-                r.failure(f"call not recorded ({r.status_code} -> {location!r})")
-                return
+                return f"call not recorded ({r.status_code} -> {location!r})"
+
+        _r, problem = self.retrying(
+            lambda: self.post_form(
+                f"/appels/{company_id}/valider/",
+                fields,
+                name="POST /appels/[id]/valider/",
+                allow_redirects=False,
+                catch_response=True,
+            ),
+            recorded,
+        )
+        if problem:
+            return
         claim["submitted_at"] = time.time()
         claim["outcome"] = outcome
         self.holding = None
@@ -289,22 +320,33 @@ class Operator(NaumurUser):
             due = min((index + 1) * AUDIO_SECONDS_PER_CHUNK, AUDIO_SECONDS)
             gevent.sleep(max(0.0, started + due - time.monotonic()))
             url = session["chunk_url"].replace("/0/", f"/{index}/")
-            with self.client.post(
-                url,
-                data=chunk,
-                headers={"Content-Type": "audio/webm", "X-CSRFToken": self.csrf_token()},
-                name="POST /enregistrements/[id]/morceaux/[n]/",
-                catch_response=True,
-            ) as r:
-                if r.status_code != 200:
-                    r.failure(f"chunk {index} refused: {r.status_code} {(r.text or '')[:120]}")
-                    break
-                sent += len(chunk)
+            _r, problem = self.retrying(
+                lambda url=url, chunk=chunk: self.client.post(
+                    url,
+                    data=chunk,
+                    headers={"Content-Type": "audio/webm", "X-CSRFToken": self.csrf_token()},
+                    name="POST /enregistrements/[id]/morceaux/[n]/",
+                    catch_response=True,
+                ),
+                lambda r, index=index: (
+                    None
+                    if r.status_code == 200
+                    else f"chunk {index} refused: {r.status_code} {(r.text or '')[:120]}"
+                ),
+            )
+            if problem:
+                break
+            sent += len(chunk)
         claim["bytes_sent"] = sent
-        self.post_form(
-            session["stop_url"],
-            {"duration_seconds": f"{time.monotonic() - started:.2f}"},
-            name="POST /enregistrements/[id]/fin/",
+        duration = f"{time.monotonic() - started:.2f}"
+        self.retrying(
+            lambda: self.post_form(
+                session["stop_url"],
+                {"duration_seconds": duration},
+                name="POST /enregistrements/[id]/fin/",
+                catch_response=True,
+            ),
+            lambda r: None if r.status_code == 200 else f"recording not finished: {r.status_code}",
         )
 
 
@@ -357,7 +399,7 @@ class DashboardSupervisor(NaumurUser):
     @task
     def poll(self) -> None:
         with self.client.get(
-            "/dashboard/?campaign=&period=&date_from=&date_to=",
+            f"/dashboard/?{DASHBOARD_QUERY}",
             headers={"HX-Request": "true"},
             name="GET /dashboard/ (htmx)",
             catch_response=True,

@@ -139,13 +139,15 @@ def finalise(recording: Recording, duration_seconds: float | None = None) -> Rec
             recording.size_bytes = recording.file.size
         recording.is_complete = True
         recording.save()
-        # Only now that the whole file is stored are the pieces removed.
-        for chunk in chunks:
-            default_storage.delete(chunk.file.name)
         RecordingChunk.objects.filter(pk__in=[chunk.pk for chunk in chunks]).delete()
         call = recording.call
         call.recording_stopped_at = timezone.now()
         call.save(update_fields=["recording_stopped_at", "updated_at"])
+        # The pieces go only once the database says the whole file is stored: an app server
+        # killed before the commit leaves rows and pieces as they were, and the next « fin »
+        # (on any server) assembles them again. Killed after it, pieces are left over, not lost.
+        names = [chunk.file.name for chunk in chunks]
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
     return recording
 
 

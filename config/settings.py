@@ -120,6 +120,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database host that does not answer fails the request after this many seconds, with the
+    # French 503 page of core/unavailable.py, instead of holding a worker (and the operator's
+    # lease) until the operating system gives up on the connection.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 # Tests on SQLite use a file, not shared-cache memory: the live server's threads (browser
 # tests) then get WAL and the busy timeout instead of "database table is locked".
 if test_name := env.str("TEST_DATABASE_NAME", default=""):
@@ -130,9 +136,21 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 # The default cache (the dashboard keeps the counts of closed days there) lives in each
-# process. With several gunicorn workers or servers, share one through CACHE_URL:
-# dbcache://naumur_cache (a table `make serve-prod` creates) or filecache:///var/cache/naumur.
+# process. With several gunicorn workers or app servers, share one through CACHE_URL:
+# redis://host:6379/0 (django-redis; docs/deploy.md), dbcache://naumur_cache (a table
+# `make serve-prod` creates) or filecache:///var/cache/naumur.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # A cache is an optimisation: when Redis is down or slow, every cache read is a miss and
+    # every write is dropped (the dashboard recounts from the database), logged, never an error.
+    # Short socket timeouts so that an unreachable Redis host costs little per request.
+    _redis_options = CACHES["default"].setdefault("OPTIONS", {})
+    _redis_options.setdefault("IGNORE_EXCEPTIONS", True)
+    _redis_options.setdefault(
+        "SOCKET_CONNECT_TIMEOUT", env.float("CACHE_CONNECT_TIMEOUT", default=0.5)
+    )
+    _redis_options.setdefault("SOCKET_TIMEOUT", env.float("CACHE_TIMEOUT", default=0.5))
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

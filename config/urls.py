@@ -20,3 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
 ]
+
+# A database that does not answer gets a French 503 page (core/unavailable.py).
+handler500 = "core.unavailable.server_error"

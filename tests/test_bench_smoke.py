@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,3 +41,76 @@ def test_the_dashboard_benchmark_builds_its_database_and_reports():
     assert result.returncode == 0, result.stderr[-3000:]
     assert "lignes : 100 entreprises" in result.stdout
     assert "Objectif p50 < 200 ms pour la vue par défaut : atteint" in result.stdout
+
+
+# --- make load-cluster (bench/cluster.py): its configuration and data, without the load. ---
+
+
+@pytest.fixture
+def cluster(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import cluster
+
+    return cluster
+
+
+def test_the_cluster_nginx_config_balances_round_robin_with_passive_checks(cluster, tmp_path):
+    folder = tmp_path / "nginx"
+    folder.mkdir()
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / "tmp" / name).mkdir(parents=True)
+    config = cluster.nginx_config(folder, 18080, [18001, 18002])
+    (folder / "nginx.conf").write_text(config)
+
+    result = subprocess.run(
+        [cluster.NGINX, "-t", "-p", str(folder), "-c", str(folder / "nginx.conf"),
+         "-e", str(folder / "error.log")],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "server 127.0.0.1:18001 max_fails=1 fail_timeout=5s;" in config
+    assert "server 127.0.0.1:18002 max_fails=1 fail_timeout=5s;" in config
+    assert "proxy_next_upstream error timeout;" in config  # the app's 503 is not retried
+
+
+def test_the_cluster_servers_pass_the_deployment_checks_with_s3_and_redis(cluster, tmp_path):
+    import load
+
+    env = cluster.cluster_environment(
+        load.server_environment(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path), 19000, 19001
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    shown = "from django.conf import settings as s; print(s.CACHES['default']['BACKEND'], s.STORAGES['default']['BACKEND'])"  # noqa: E501
+
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    backends = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--verbosity", "0", "-c", shown],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert backends.stdout.split() == [
+        "django_redis.cache.RedisCache",
+        "storages.backends.s3.S3Storage",
+    ]
+
+
+@pytest.mark.django_db
+def test_the_cluster_data_build_gives_the_dashboard_closed_days(cluster, roles):
+    import load
+
+    from calls.dashboard import Filters, PeriodChoice, figures
+    from companies.models import Campaign
+
+    accounts = load.seed(companies=30, operators=3, supervisors=2)
+    history_id = cluster.seed_history(accounts["operators"], days=4, per_day=5)
+
+    history = Campaign.objects.get(pk=history_id)
+    assert not history.is_active  # never served to the load's operators
+    shown = figures(Filters(campaign=history, period=PeriodChoice.CAMPAIGN))
+    assert shown["calls"]["calls"] == 20
+    assert shown["calls_today"] == 0  # closed days only: what the servers cache

@@ -16,6 +16,13 @@
   let finished = Promise.resolve();
   let resolveFinished = function () {};
 
+  // Browsers give a page the microphone only in a secure context (HTTPS or localhost):
+  // elsewhere navigator.mediaDevices does not even exist. Say so instead of failing later.
+  if (!window.isSecureContext || !navigator.mediaDevices) {
+    document.getElementById("mic-insecure").hidden = false;
+    startButton.disabled = true;
+  }
+
   function post(url, body, contentType) {
     const headers = { "X-CSRFToken": csrf };
     if (contentType) headers["Content-Type"] = contentType;

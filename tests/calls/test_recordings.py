@@ -192,7 +192,7 @@ def test_submitting_finalises_open_recordings(client, recording, company):
 
 
 def test_on_object_storage_chunks_assemble_and_playback_is_a_signed_url(
-    client, s3_storage, operator, company
+    client, s3_storage, operator, company, django_capture_on_commit_callbacks
 ):
     import urllib.request
 
@@ -205,7 +205,8 @@ def test_on_object_storage_chunks_assemble_and_playback_is_a_signed_url(
     parts = [WEBM_HEAD + b"s3" * 500, b"next" * 300]
     for index, part in enumerate(parts):
         assert send(client, recording, index, part).status_code == 200
-    stop(client, recording)
+    with django_capture_on_commit_callbacks(execute=True):
+        stop(client, recording)
     recording.refresh_from_db()
     assert s3_storage.exists(recording.file.name)
     assert not s3_storage.exists(
@@ -218,6 +219,36 @@ def test_on_object_storage_chunks_assemble_and_playback_is_a_signed_url(
     with urllib.request.urlopen(response["Location"]) as signed:
         assert signed.headers["Content-Type"] == "audio/webm"
         assert signed.read() == b"".join(parts)
+
+
+def test_a_server_killed_while_assembling_loses_no_chunk(client, s3_storage, operator, company):
+    """The assembly rolled back (the app server died before its commit): every piece is still
+    in storage and the next « fin », from any server, gives the same bytes."""
+    from django.db import transaction
+
+    from calls.recordings import finalise
+
+    client.force_login(operator)
+    Company.objects.claim(company, operator)
+    rid = client.post(
+        reverse("calls:recording_start", args=[company.pk]), {"mime_type": "audio/webm"}
+    ).json()["recording_id"]
+    recording = Recording.objects.get(pk=rid)
+    parts = [WEBM_HEAD + b"k" * 700, b"i" * 900, b"l" * 300]
+    for index, part in enumerate(parts):
+        assert send(client, recording, index, part).status_code == 200
+    pieces = list(RecordingChunk.objects.values_list("file", flat=True))
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        finalise(recording)
+        raise RuntimeError("SIGKILL before the commit")
+
+    assert all(s3_storage.exists(name) for name in pieces)
+    assert RecordingChunk.objects.count() == 3
+    assert stop(client, recording).status_code == 200
+    recording.refresh_from_db()
+    with recording.file.open("rb") as handle:
+        assert handle.read() == b"".join(parts)
 
 
 def test_a_chunk_costs_a_handful_of_queries(client, recording, django_assert_max_num_queries):
