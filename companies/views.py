@@ -88,7 +88,9 @@ def back_to_contacts(request: HtmxHttpRequest, notice: str, level: int) -> HttpR
 @permission_required("companies.reopen_company", raise_exception=True)
 def company_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(Company, pk=pk)
+    before = Company.objects.get(pk=pk)
     if company.reopen():
+        audit.record_change(before, company, actor=request.user, reason=_("Rouvrir"))
         notice = _("« %(name)s » est de nouveau à appeler.") % {"name": company}
         level = messages.SUCCESS
     else:
@@ -101,7 +103,9 @@ def company_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @permission_required("companies.release_company", raise_exception=True)
 def company_release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(Company, pk=pk)
+    before = Company.objects.get(pk=pk)
     if company.release():
+        audit.record_change(before, company, actor=request.user, reason=_("Libérer"))
         notice, level = _("« %(name)s » est libérée.") % {"name": company}, messages.SUCCESS
     else:
         notice = _("« %(name)s » n'était tenue par personne.") % {"name": company}

@@ -148,7 +148,14 @@ LEASE_FIELDS = ["status_before_claim", "locked_by", "locked_at", "lock_expires_a
 AUDITLOG_INCLUDE_TRACKING_MODELS = [
     {"model": "companies.Campaign"},
     {"model": "companies.Company", "exclude_fields": [*LEASE_FIELDS, "updated_at"]},
-    {"model": "calls.CallRecord", "exclude_fields": ["updated_at"]},
+    # A call's entries also keep the whole call as it stood (serialized_data): the submission's
+    # entry holds every answer, even those first saved in the draft.
+    {
+        "model": "calls.CallRecord",
+        "exclude_fields": ["updated_at"],
+        "serialize_data": True,
+        "serialize_auditlog_fields_only": True,
+    },
     {"model": "quality.ReviewItem"},
     {"model": "quality.ReviewPolicy"},
     {"model": "quality.Criterion"},

@@ -12,7 +12,8 @@ What saving a model does not catch is written here on purpose:
   record_change() writes the entry with its reason.
 
 Drafts (objects whose `is_draft` is true, such as a call still being filled) are not audited:
-the entry written when the call is submitted holds every answer it was submitted with.
+the entry written when the call is submitted keeps the whole call as submitted (a call's
+entries carry `serialized_data`, see settings), its changes being those from the draft.
 """
 
 from auditlog.context import disable_auditlog
