@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from calls.models import CallRecord, Recording, RecordingChunk
+from calls.models import CallRecord, Listen, Recording, RecordingChunk
 
 
 class RecordingInline(admin.TabularInline):
@@ -68,6 +69,28 @@ class RecordingChunkAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
 
 
+@admin.register(Listen)
+class ListenAdmin(admin.ModelAdmin):
+    """The playback log, read only: filter by user to list someone's listens."""
+
+    list_display = ["listened_at", "user", "recording", "call_company"]
+    list_filter = [("user", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    date_hierarchy = "listened_at"
+    list_select_related = ["user", "recording__call__company"]
+    show_full_result_count = False
+
+    @admin.display(description=_("entreprise"))
+    def call_company(self, listen):
+        return listen.recording.call.company
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 # Call history is never deleted, not even from the admin (nothing is ever lost).
-for model_admin in (CallRecordAdmin, RecordingAdmin, RecordingChunkAdmin):
+for model_admin in (CallRecordAdmin, RecordingAdmin, RecordingChunkAdmin, ListenAdmin):
     model_admin.has_delete_permission = lambda self, request, obj=None: False

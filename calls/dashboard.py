@@ -15,6 +15,7 @@ Python only adds up aggregated rows (one per operator, at most 72 company groups
 never data rows. Only submitted calls count (``submitted_at`` set); drafts never do.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -458,8 +459,19 @@ def closed_part(
     return parts[0] if len(parts) == 1 else combine(parts)["operators"]
 
 
+# A supervisor's correction of a submitted call (quality/corrections.py) changes the figures of
+# a day that may be closed already: it bumps this number, which every cached range carries in
+# its key, so the closed days are counted again from the data.
+CLOSED_GENERATION_KEY = "naumur:dashboard:closed:generation"
+
+
+def forget_closed_days() -> None:
+    cache.set(CLOSED_GENERATION_KEY, uuid.uuid4().hex, None)
+
+
 def settled_part(campaign: Campaign | None, start, end: datetime, open_ended: bool) -> dict:
-    key = "naumur:dashboard:closed:v2:{}:{}:{}".format(
+    key = "naumur:dashboard:closed:v2:{}:{}:{}:{}".format(
+        cache.get(CLOSED_GENERATION_KEY, "-"),
         campaign.pk if campaign else "all",
         start.isoformat() if start else "-",
         "open" if open_ended else end.isoformat(),

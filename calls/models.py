@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
@@ -262,3 +264,65 @@ class RecordingChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recording} #{self.index}"
+
+
+# --- Playback log: who listened to which recording, and when (quality control) -------------
+
+LISTEN_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII)
+
+
+def starts_a_listen(range_header: str) -> bool:
+    """Whether a playback request is the start of a listen, not one more piece of it.
+
+    An audio element asks for the file from byte 0 (no Range, or "bytes=0-") when it starts,
+    then for "bytes=N-" each time the listener seeks: only the first counts. A Range that asks
+    for the first byte or two only ("bytes=0-1", Safari's probe before playing) is not a listen
+    either; a Range the view cannot read is served whole, so it counts."""
+    match = LISTEN_RANGE_RE.match(range_header.strip())
+    if not range_header.strip() or not match or not any(match.groups()):
+        return True
+    start, end = match.groups()
+    if not start or int(start) != 0:
+        return False  # a seek, or the file's last bytes
+    return not end or int(end) >= 2
+
+
+class ListenQuerySet(models.QuerySet):
+    def record(self, user, recording: "Recording", range_header: str) -> "Listen | None":
+        """One INSERT when this request starts a listen (starts_a_listen), nothing otherwise."""
+        if not starts_a_listen(range_header):
+            return None
+        return self.create(user=user, recording=recording)
+
+
+class Listen(models.Model):
+    """One listen to a recording. Written by the playback view as an audit side effect (it
+    never changes the recording); never edited, never deleted."""
+
+    recording = models.ForeignKey(
+        Recording,
+        verbose_name=_("enregistrement"),
+        on_delete=models.PROTECT,
+        related_name="listens",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("écouté par"),
+        on_delete=models.PROTECT,
+        related_name="listens",
+    )
+    listened_at = models.DateTimeField(_("écouté le"), default=timezone.now)
+
+    objects = ListenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("écoute")
+        verbose_name_plural = _("écoutes")
+        ordering = ["-listened_at", "-id"]
+        indexes = [
+            models.Index(fields=["recording", "-listened_at"], name="listen_recording_idx"),
+            models.Index(fields=["user", "-listened_at"], name="listen_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.recording_id} — {self.listened_at:%Y-%m-%d %H:%M}"

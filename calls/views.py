@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from calls.dashboard import figures as dashboard_figures
 from calls.filters import CallListFilter
 from calls.forms import CallForm, DashboardFilterForm
-from calls.models import CallRecord, CallStatus, LockLost, NumberStatus, Recording
+from calls.models import CallRecord, CallStatus, Listen, LockLost, NumberStatus, Recording
 from calls.recordings import (
     RecordingRefused,
     add_chunk,
@@ -377,7 +377,11 @@ def recording_stop(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
 def recording(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     """Playback, after the permission check: operators hear their own calls, supervisors all."""
     recording = get_object_or_404(playable_recordings(request.user), pk=recording_id)
-    return playback_response(request, recording)
+    response = playback_response(request, recording)
+    if request.method == "GET" and response.status_code < 400:
+        # The playback log: an audit side effect, one INSERT, only for the start of a listen.
+        Listen.objects.record(request.user, recording, request.headers.get("Range", ""))
+    return response
 
 
 # --- Dashboard --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ calls it), and each predicate a QuerySet method that the queue, the call list, t
 queue health and the tests share.
 """
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -217,6 +218,24 @@ def outcome_values(outcome: Outcome, attempts: int, campaign, now: datetime) -> 
     return values
 
 
+class Correction(enum.Enum):
+    """What a corrected call did to its company (CompanyQuerySet.correct_outcome)."""
+
+    APPLIED = "applied"  # the company's latest call: the company follows the corrected outcome
+    OLDER = "older"  # a later call decides the company's state: nothing changed
+    HELD = "held"  # the company is in an operator's hands right now: nothing changed
+
+
+def corrected_values(outcome: Outcome, attempts: int, campaign, called_at: datetime) -> dict:
+    """The company's new values once its latest call, submitted at called_at and already
+    counted in attempts, is corrected to outcome: where that call would have put it had it
+    been submitted with these answers (a retry counted from called_at, a callback without a
+    time due since called_at); attempts and the time of the last call stay as they are."""
+    values = outcome_values(outcome, attempts - 1, campaign, called_at)
+    del values["attempts"], values["last_called_at"]
+    return values
+
+
 def _pk(company) -> int:
     return company if isinstance(company, int) else company.pk
 
@@ -373,6 +392,33 @@ class CompanyQuerySet(models.QuerySet):
                 .update(**values, **unlocked_values())
                 == 1
             )
+
+    def correct_outcome(self, company, outcome: Outcome, called_at: datetime, now=None):
+        """A supervisor corrected the answers of a call submitted at called_at (its
+        submission stamped the company's last_called_at with that same time). Returns a
+        Correction:
+        - APPLIED: it is the company's latest call and nobody holds the company: the company
+          takes the state and AAPOR code of the corrected outcome (corrected_values), and a
+          lapsed lease is cleared;
+        - HELD: it is the latest call but an operator holds the company right now (live
+          lease): nothing changes, the operator is never dispossessed; the caller refuses;
+        - OLDER: a later call decides the company's state and code: nothing changes.
+        One conditional UPDATE: a call submitted meanwhile changes last_called_at, so the
+        UPDATE then matches no row."""
+        now = now or timezone.now()
+        with transaction.atomic():
+            row = (
+                self.model.objects.select_related("campaign")
+                .only("attempts", "campaign__max_attempts", "campaign__retry_delay")
+                .get(pk=_pk(company))
+            )
+            values = corrected_values(outcome, row.attempts, row.campaign, called_at)
+            latest = self.model.objects.filter(pk=row.pk, last_called_at=called_at)
+            if latest.exclude(lease_live_condition(now)).update(**values, **unlocked_values()):
+                return Correction.APPLIED
+        if latest.filter(lease_live_condition(now)).exists():
+            return Correction.HELD
+        return Correction.OLDER
 
     def reopen(self, company) -> bool:
         """done → pending: supervisors only, never silently."""

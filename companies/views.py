@@ -23,6 +23,7 @@ from companies.filters import CompanyFilter
 from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
 from companies.models import Campaign, Company, ImportBatch, ImportMode
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
+from core import audit
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 from core.redirects import safe_target
 from core.spreadsheet import neutralised
@@ -64,7 +65,13 @@ def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         .prefetch_related("recordings")
         .order_by("-created_at", "-pk")
     )
-    return render(request, "companies/company_detail.html", {"company": company, "calls": calls})
+    context = {
+        "company": company,
+        "calls": calls,
+        # Every recorded change to the company and its calls (who, when, before, after, why).
+        "history": audit.history(company, related=company.calls.all()),
+    }
+    return render(request, "companies/company_detail.html", context)
 
 
 def back_to_contacts(request: HtmxHttpRequest, notice: str, level: int) -> HttpResponse:
@@ -81,7 +88,9 @@ def back_to_contacts(request: HtmxHttpRequest, notice: str, level: int) -> HttpR
 @permission_required("companies.reopen_company", raise_exception=True)
 def company_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(Company, pk=pk)
+    before = Company.objects.get(pk=pk)
     if company.reopen():
+        audit.record_change(before, company, actor=request.user, reason=_("Rouvrir"))
         notice = _("« %(name)s » est de nouveau à appeler.") % {"name": company}
         level = messages.SUCCESS
     else:
@@ -94,7 +103,9 @@ def company_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @permission_required("companies.release_company", raise_exception=True)
 def company_release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(Company, pk=pk)
+    before = Company.objects.get(pk=pk)
     if company.release():
+        audit.record_change(before, company, actor=request.user, reason=_("Libérer"))
         notice, level = _("« %(name)s » est libérée.") % {"name": company}, messages.SUCCESS
     else:
         notice = _("« %(name)s » n'était tenue par personne.") % {"name": company}

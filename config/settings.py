@@ -49,10 +49,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "auditlog",
     "core",
     "companies",
     "calls",
     "exports",
+    "quality",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Who made each change kept in the audit trail (django-auditlog), after authentication.
+    "core.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -153,6 +157,32 @@ if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The audit trail (django-auditlog): every change saved to these models is kept with who, when,
+# before and after (core/audit.py; shown on the company page, never editable). Registering one
+# more model is one line here. Lock and lease columns are not audited: a lease is renewed every
+# 30 s and says nothing about the data; `updated_at` only repeats the entry's own time.
+LEASE_FIELDS = ["status_before_claim", "locked_by", "locked_at", "lock_expires_at", "lock_token"]
+AUDITLOG_INCLUDE_TRACKING_MODELS = [
+    {"model": "companies.Campaign"},
+    {"model": "companies.Company", "exclude_fields": [*LEASE_FIELDS, "updated_at"]},
+    # A call's entries also keep the whole call as it stood (serialized_data): the submission's
+    # entry holds every answer, even those first saved in the draft.
+    {
+        "model": "calls.CallRecord",
+        "exclude_fields": ["updated_at"],
+        "serialize_data": True,
+        "serialize_auditlog_fields_only": True,
+    },
+    {"model": "quality.ReviewItem"},
+    {"model": "quality.ReviewPolicy"},
+    {"model": "quality.Criterion"},
+]
+# The address of who made a change: the project's trusted client address (core/audit.py), never
+# a header the client may set.
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+AUDITLOG_CID_HEADER = None  # no correlation id taken from a client's header
+AUDITLOG_DISABLE_ON_RAW_SAVE = True  # a restore (loaddata) writes no entries of its own
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

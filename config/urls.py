@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("calls.urls")),
     path("", include("companies.urls")),
     path("", include("exports.urls")),
+    path("", include("quality.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
 ]

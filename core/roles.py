@@ -1,4 +1,5 @@
-"""The two staff roles, as groups with permissions (created by calls/migrations/0002_roles.py)."""
+"""The two staff roles, as groups with permissions (created by calls/migrations/0002_roles.py;
+later additions by a migration of their own, named beside them)."""
 
 OPERATORS = "Opérateurs"
 SUPERVISORS = "Superviseurs"
@@ -22,6 +23,11 @@ SUPERVISOR_PERMISSIONS = OPERATOR_PERMISSIONS + [
     "companies.change_campaign",
     "companies.view_importbatch",
     "companies.add_importbatch",
+    # Quality control (quality/migrations/0002_supervisor_permissions.py)
+    "quality.review_calls",
+    "quality.correct_calls",
+    "quality.change_reviewpolicy",
+    "calls.view_listen",
 ]
 
 ROLE_PERMISSIONS = {OPERATORS: OPERATOR_PERMISSIONS, SUPERVISORS: SUPERVISOR_PERMISSIONS}

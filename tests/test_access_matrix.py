@@ -84,6 +84,15 @@ PAGES: dict[str, Page] = {
     "companies:import_file": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.import_batch.pk}),
     "exports:export": Page(SUPERVISOR),
     "exports:download": Page(SUPERVISOR, data=lambda world: {"format": "csv", "scope": "calls"}),
+    "quality:queue": Page(SUPERVISOR),
+    "quality:review": Page(SUPERVISOR, kwargs=lambda w: {"call_id": w.submitted_call.pk}),
+    "quality:correct": Page(SUPERVISOR, kwargs=lambda w: {"call_id": w.submitted_call.pk}),
+    "quality:scorecard": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.campaign_id}),
+    "quality:suggested_criteria": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.campaign_id}, allowed=(302,)
+    ),
+    "quality:my_reviews": Page(OPERATOR),
+    "quality:listens": Page(SUPERVISOR, kwargs=lambda w: {"recording_id": w.recording.pk}),
 }
 
 
@@ -114,7 +123,37 @@ def world(operator, supervisor, admin_user, company):
     w.operator, w.supervisor, w.admin, w.company = operator, supervisor, admin_user, company
     w.recording = recorded_call(operator, company)
     w.import_batch = make_import_batch(supervisor)
+    w.submitted_call = reviewed_call(operator, supervisor, company.campaign)
     return w
+
+
+def reviewed_call(operator, supervisor, campaign):
+    """A submitted refusal in the review queue, reviewed, with a criterion."""
+    from django.utils import timezone
+
+    from calls.models import CallRecord
+    from companies.models import Company
+    from quality.models import Criterion, CriterionResult, ReviewItem
+
+    company = Company.objects.create(campaign=campaign, name="Ets Contrôle", phone="677000099")
+    call = CallRecord.objects.create(
+        company=company,
+        operator=operator,
+        status_numero="answered",
+        call_status="refused",
+        disposition="2.11",
+        without_recording=True,
+        submitted_at=timezone.now(),
+    )
+    criterion = Criterion.objects.create(campaign=campaign, label="Présentation faite")
+    item, _created = ReviewItem.objects.get_or_create(
+        call=call,
+        defaults={"operator": operator, "campaign": campaign, "day": timezone.localdate()},
+    )
+    item.verdict, item.reviewer, item.reviewed_at = "valid", supervisor, timezone.now()
+    item.save()
+    CriterionResult.objects.create(item=item, criterion=criterion, passed=True)
+    return call
 
 
 def recorded_call(operator, company):

@@ -40,6 +40,9 @@ PARAMETERS = [
     "call_status",
     "ids",
     "next",
+    "reason",
+    "reviewed",
+    "verdict",
 ]
 ODD_VALUES = [
     "",
@@ -69,6 +72,11 @@ ODD_VALUES = [
     "-attempts",
     "campaign",
     "-lock",
+    "-submitted_at",
+    "reasons",
+    "short_recording",
+    "oui",
+    "tous",
     "actions",
     "disposition",
     "last_called_at",

@@ -1,0 +1,92 @@
+"""The audit trail: who changed what, when, before and after, and why (django-auditlog).
+
+Models are registered in config/settings.py (AUDITLOG_INCLUDE_TRACKING_MODELS, one line each):
+every save() of them writes a LogEntry with the changed fields, the user of the request
+(AuditMiddleware) and the client's trusted address. Entries are never edited: the admin shows
+them read-only and no view of the project writes one except through this module.
+
+What saving a model does not catch is written here on purpose:
+- a change made by one conditional UPDATE (companies/lifecycle.py): the caller reads the row
+  before and after and calls record_change();
+- a change that carries a reason (a correction): the save runs inside `disable_auditlog()` and
+  record_change() writes the entry with its reason.
+
+Drafts (objects whose `is_draft` is true, such as a call still being filled) are not audited:
+the entry written when the call is submitted keeps the whole call as submitted (a call's
+entries carry `serialized_data`, see settings), its changes being those from the draft.
+"""
+
+from auditlog.context import disable_auditlog
+from auditlog.diff import model_instance_diff
+from auditlog.middleware import AuditlogMiddleware
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+
+from core.throttling import client_address
+
+__all__ = ["AuditMiddleware", "disable_auditlog", "history", "record_change", "skip_drafts"]
+
+
+class AuditMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware with the project's trusted client address (REMOTE_ADDR, or
+    the proxy's header named in AXES_IPWARE_META_PRECEDENCE_ORDER), never X-Forwarded-For or a
+    port a client may write itself."""
+
+    def get_extra_data(self, request):
+        return {
+            "remote_addr": client_address(request),
+            "remote_port": None,
+            "actor": self._get_actor(request),
+        }
+
+
+def skip_drafts(sender, instance, action, **kwargs) -> bool:
+    """auditlog's pre_log: False (no entry) for a draft; connected in core/apps.py."""
+    return not getattr(instance, "is_draft", False)
+
+
+def record_change(before, after, actor=None, reason: str = "") -> LogEntry | None:
+    """Write one UPDATE entry from two states of the same row, with a reason. Fields excluded
+    by the registration are left out, as auditlog's own entries do; None when nothing changed."""
+    changes = model_instance_diff(
+        before, after, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
+    )
+    if not changes:
+        return None
+    return LogEntry.objects.log_create(
+        after,
+        action=LogEntry.Action.UPDATE,
+        changes=changes,
+        actor=actor,
+        additional_data={"reason": reason} if reason else None,
+    )
+
+
+def shown(value) -> str:
+    """A value as the history shows it: « — » for nothing."""
+    return "—" if value in (None, "", "None") else str(value)
+
+
+def history(instance, related: QuerySet | None = None, limit: int = 200) -> list[LogEntry]:
+    """The latest entries of `instance` and of the rows of `related` (e.g. a company and its
+    calls), newest first, each with `.reason` and `.changes_display` ready to show."""
+    condition = Q(content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk)
+    if related is not None:
+        condition |= Q(
+            content_type=ContentType.objects.get_for_model(related.model),
+            object_id__in=related.values("pk"),
+        )
+    entries = list(
+        LogEntry.objects.filter(condition)
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")[:limit]
+    )
+    for entry in entries:
+        entry.reason = (entry.additional_data or {}).get("reason", "")
+        entry.changes_display = [
+            (field, [shown(value) for value in values])
+            for field, values in entry.changes_display_dict.items()
+        ]
+    return entries
