@@ -187,6 +187,8 @@ class Outcome:
     disposition: str  # a Disposition code
     callback_at: datetime | None = None  # for a callback (2.21): when; None = now
     callback_operator: object = None  # for a personal callback: the operator it stays with
+    # For a non-working number (4.30): the company has another live number to try.
+    live_number_left: bool = False
 
 
 def outcome_values(outcome: Outcome, attempts: int, campaign, now: datetime) -> dict:
@@ -194,6 +196,8 @@ def outcome_values(outcome: Outcome, attempts: int, campaign, now: datetime) -> 
     - a callback (2.21) → `callback`, due at its time (now when none was given);
     - no answer or voicemail → `pending` again after the campaign's retry delay, until the
       attempts reach the campaign's maximum;
+    - a non-working number (4.30) while the company has another live number → `pending`, due
+      at once on its next number (see below);
     - anything else (or attempts exhausted) → `done`."""
     values = {
         "attempts": F("attempts") + 1,
@@ -214,6 +218,11 @@ def outcome_values(outcome: Outcome, attempts: int, campaign, now: datetime) -> 
         )
     elif outcome.disposition in UNANSWERED and attempts + 1 < campaign.max_attempts:
         values.update(status=Status.PENDING, next_call_at=now + campaign.retry_delay)
+    elif outcome.disposition == Disposition.NON_WORKING and outcome.live_number_left:
+        # Several numbers: a dead one does not close the company, which is non-working only
+        # when every number is dead. It keeps the code of its previous call (its eligibility
+        # is still unknown) and is due at once on its next number.
+        values.update(status=Status.PENDING, disposition=F("disposition"))
     return values
 
 
