@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.dashboard import Filters, PeriodChoice
 from calls.models import LEVEL_FIELDS, CallRecord, CallStatus, NumberStatus
-from companies.models import Campaign
+from companies.models import Campaign, CompanyPhone
 from core.forms import DayField
 
 
@@ -17,6 +17,7 @@ class CallForm(forms.ModelForm):
         model = CallRecord
         fields = [
             "without_recording",
+            "phone",
             "status_numero",
             "call_status",
             *LEVEL_FIELDS,
@@ -25,6 +26,7 @@ class CallForm(forms.ModelForm):
             "notes",
         ]
         widgets = {
+            "phone": forms.RadioSelect,
             "status_numero": forms.RadioSelect,
             "call_status": forms.RadioSelect,
             "presentation_level": forms.RadioSelect,
@@ -36,6 +38,7 @@ class CallForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
+            "phone": _("Numéro appelé"),
             "status_numero": _("Statut numéros"),
             "call_status": _("Statut appel"),
             "presentation_level": _("Présentation"),
@@ -51,6 +54,16 @@ class CallForm(forms.ModelForm):
         self.outcome_before = (self.instance.status_numero, self.instance.call_status)
         for name in ["status_numero", "call_status", *LEVEL_FIELDS]:
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+        # Only this company's numbers (a forged one of another company is an invalid choice),
+        # and not the dead ones while another is live.
+        company_numbers = CompanyPhone.objects.filter(company_id=self.instance.company_id)
+        self.numbers = list(company_numbers.dialable())
+        phone = self.fields["phone"]
+        phone.queryset = company_numbers.filter(pk__in=[n.pk for n in self.numbers])
+        phone.empty_label = None
+        phone.error_messages["invalid_choice"] = _(
+            "Ce numéro n'est pas un numéro de l'entreprise que vous appelez."
+        )
         self.fields["callback_at"].input_formats = [
             "%Y-%m-%dT%H:%M",
             "%Y-%m-%d %H:%M",
@@ -59,6 +72,8 @@ class CallForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if len(self.numbers) == 1 and "phone" not in self.errors:
+            data["phone"] = self.numbers[0]  # one number: no choice to make
         if self.submitting:
             self.check_submission(data)
         else:
@@ -93,6 +108,8 @@ class CallForm(forms.ModelForm):
                 _("Lancez le micro ou cochez « Continuer sans enregistrement vocal »."),
                 code="no_recording",
             )
+        if not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", _("Indiquez le numéro que vous avez appelé."))
         status_numero = data.get("status_numero")
         call_status = data.get("call_status")
         if not status_numero:

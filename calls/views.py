@@ -23,6 +23,7 @@ from calls.recordings import (
     playback_response,
 )
 from calls.tables import CallListTable
+from companies.forms import NumberForm
 from companies.lifecycle import CALL_LIST_ORDER, Status
 from companies.models import Company
 from core.dates import today_start
@@ -160,13 +161,22 @@ def held_company(user, company_id: int) -> Company | None:
     return Company.objects.held_by(user).filter(pk=company_id).select_related("campaign").first()
 
 
-def form_context(company: Company, call: CallRecord, form: CallForm) -> dict:
+def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, form) -> dict:
     return {
         "company": company,
         "call": call,
         "form": form,
         "state": "form",
         "recordings": call.recordings.filter(size_bytes__gt=0),
+        # The company's numbers and people, which the operator holding it may add to.
+        "may_edit": True,
+        "next": reverse("calls:fill", kwargs={"company_id": company.pk}),
+        "number_form": NumberForm(company=company),
+        # What the colleagues before heard, newest first.
+        "history": CallRecord.objects.submitted()
+        .filter(company=company)
+        .select_related("operator", "phone")
+        .order_by("-submitted_at", "-id")[:50],
     }
 
 
@@ -200,14 +210,15 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         token = secrets.token_hex(8)
         Company.objects.open_page(held, request.user, token)
         held.refresh_from_db()
-        context = {**form_context(held, call, CallForm(instance=call)), "token": token}
+        held.numbers()  # an imported company's main number joins its list of numbers
+        context = {**form_context(request, held, call, CallForm(instance=call)), "token": token}
         return render(request, "calls/call_form.html", context)
 
     form = CallForm(request.POST, instance=call)
     if form.is_valid():
         call = form.save_draft()
         form = CallForm(instance=call)
-    context = form_context(held, call, form)
+    context = form_context(request, held, call, form)
     if is_fragment_request(request):
         return render(request, "calls/call_form.html#pickers", context)
     return redirect("calls:fill", company_id=held.pk)
@@ -233,11 +244,13 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         )
         return redirect("calls:fill", company_id=company.pk)
     call = CallRecord.objects.draft_for(held, request.user)
+    held.numbers()
     form = CallForm(request.POST, instance=call, submitting=True)
     if not form.is_valid():
         messages.error(request, _("L'appel n'a pas été enregistré : corrigez les points signalés."))
         call.refresh_from_db()
-        return render(request, "calls/call_form.html", form_context(held, call, form), status=422)
+        context = form_context(request, held, call, form)
+        return render(request, "calls/call_form.html", context, status=422)
     call = form.save(commit=False)
     finalise_open_recordings(call)
     try:
