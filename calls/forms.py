@@ -1,7 +1,11 @@
+from datetime import date
+
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from calls.callbacks import monday_of
 from calls.dashboard import Filters, PeriodChoice
 from calls.models import LEVEL_FIELDS, CallRecord, CallStatus, NumberStatus
 from companies.models import Campaign, CompanyPhone
@@ -197,3 +201,67 @@ class DashboardFilterForm(forms.Form):
             date_from=data.get("date_from") if period == PeriodChoice.CUSTOM else None,
             date_to=data.get("date_to") if period == PeriodChoice.CUSTOM else None,
         )
+
+
+# --- The callback calendar ------------------------------------------------------------------
+
+
+class WeekForm(forms.Form):
+    """The week the calendar shows: the one of any day given (?semaine=AAAA-MM-JJ)."""
+
+    semaine = DayField(label=_("Semaine du"), invalid_message=_("Date invalide."))
+
+    def monday(self) -> date:
+        """The Monday of the week asked for; this week when none is given or it is invalid."""
+        day = self.cleaned_data.get("semaine") if self.is_valid() else None
+        return monday_of(day or timezone.localdate())
+
+
+def callers():
+    """Active accounts that make calls (operators, supervisors, admins)."""
+    return (
+        get_user_model()
+        .objects.with_perm("calls.make_calls", backend="django.contrib.auth.backends.ModelBackend")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class CallerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class HandOverForm(forms.Form):
+    """A supervisor hands the personal callbacks of an absent operator to another operator,
+    or to everybody."""
+
+    from_operator = CallerChoiceField(
+        label=_("Rappels personnels de"),
+        queryset=None,
+        error_messages={
+            "required": _("Choisissez l'opérateur absent."),
+            "invalid_choice": _("Cet opérateur n'existe pas ou ne passe pas d'appels."),
+        },
+    )
+    to_operator = CallerChoiceField(
+        label=_("À confier à"),
+        queryset=None,
+        required=False,
+        empty_label=_("Tous les opérateurs (rappels partagés)"),
+        error_messages={
+            "invalid_choice": _("Cet opérateur n'existe pas ou ne passe pas d'appels."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("from_operator", "to_operator"):
+            self.fields[name].queryset = callers()
+            self.fields[name].widget.attrs["class"] = "form-select"
+
+    def clean(self):
+        cleaned = super().clean()
+        absent, given_to = cleaned.get("from_operator"), cleaned.get("to_operator")
+        if absent is not None and absent == given_to:
+            self.add_error("to_operator", _("Choisissez un autre opérateur que l'absent."))
+        return cleaned

@@ -8,12 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from calls import callbacks as calendar
 from calls.dashboard import figures as dashboard_figures
 from calls.filters import CallListFilter
-from calls.forms import CallForm, DashboardFilterForm
+from calls.forms import CallForm, DashboardFilterForm, HandOverForm, WeekForm
 from calls.models import CallRecord, CallStatus, LockLost, NumberStatus, Recording
 from calls.recordings import (
     RecordingRefused,
@@ -398,3 +400,61 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET)
     context = {"form": form, **dashboard_figures(form.filters())}
     return render_page(request, "calls/dashboard.html", context, "figures")
+
+
+# --- Callback calendar ------------------------------------------------------------------------
+
+
+def calendar_context(request: HtmxHttpRequest, monday, **extra) -> dict:
+    may_hand_over = request.user.has_perm("companies.change_company")
+    return {
+        "week": calendar.week(request.user, monday),
+        "sees_all": calendar.sees_every_callback(request.user),
+        "may_hand_over": may_hand_over,
+        "personal_counts": calendar.personal_counts() if may_hand_over else [],
+        "hand_over_form": HandOverForm() if may_hand_over else None,
+        "today": timezone.localdate(),
+        **extra,
+    }
+
+
+@require_GET
+@permission_required("calls.make_calls", raise_exception=True)
+@vary_on_headers("HX-Request")
+def callbacks(request: HtmxHttpRequest) -> HttpResponse:
+    """The week's appointments by day and hour; previous/next week swap #calendar in place."""
+    week_form = WeekForm(request.GET)
+    context = calendar_context(request, week_form.monday(), week_form=week_form)
+    return render_page(request, "calls/callbacks.html", context, "calendar")
+
+
+@require_POST
+@permission_required("companies.change_company", raise_exception=True)
+def callbacks_hand_over(request: HtmxHttpRequest) -> HttpResponse:
+    """A supervisor hands an absent operator's personal callbacks to another, or to all."""
+    week_form = WeekForm(request.POST)
+    form = HandOverForm(request.POST)
+    notice = ""
+    if form.is_valid():
+        absent, given_to = form.cleaned_data["from_operator"], form.cleaned_data["to_operator"]
+        moved = Company.objects.hand_over_callbacks(absent, given_to)
+        notice = ngettext(
+            "%(count)s rappel personnel de %(absent)s confié à %(to)s.",
+            "%(count)s rappels personnels de %(absent)s confiés à %(to)s.",
+            moved,
+        ) % {
+            "count": moved,
+            "absent": absent.get_full_name() or absent.get_username(),
+            "to": (given_to.get_full_name() or given_to.get_username())
+            if given_to
+            else _("tous les opérateurs"),
+        }
+    if is_fragment_request(request):
+        context = calendar_context(request, week_form.monday(), week_form=week_form)
+        context.update(notice=notice, hand_over_form=form if notice == "" else HandOverForm())
+        return render(request, "calls/callbacks.html#calendar", context)
+    if notice:
+        messages.success(request, notice)
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(f"{reverse('calls:callbacks')}?semaine={week_form.monday():%Y-%m-%d}")

@@ -399,3 +399,13 @@ class CompanyQuerySet(models.QuerySet):
     def archive(self) -> int:
         """Take these companies out of the queue for good, history kept (an import's replace)."""
         return self.filter(is_archived=False).update(is_archived=True, updated_at=timezone.now())
+
+    def hand_over_callbacks(self, from_user, to_user=None) -> int:
+        """The personal callbacks kept for from_user (an absent operator) go to to_user, or to
+        everybody (None). One being called right now stays as it is. Returns how many moved."""
+        now = timezone.now()
+        return (
+            self.filter(callback_operator=from_user)
+            .exclude(lease_live_condition(now))
+            .update(callback_operator=to_user, updated_at=now)
+        )

@@ -101,6 +101,8 @@ PAGES: dict[str, Page] = {
         kwargs=lambda w: {"pk": w.company.pk, "note_id": w.note.pk},
         allowed=(302,),
     ),
+    "calls:callbacks": Page(OPERATOR),
+    "calls:callbacks_hand_over": Page(SUPERVISOR, method="post", allowed=(302,)),
     "exports:export": Page(SUPERVISOR),
     "exports:download": Page(SUPERVISOR, data=lambda world: {"format": "csv", "scope": "calls"}),
 }
