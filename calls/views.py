@@ -438,17 +438,21 @@ def callbacks_hand_over(request: HtmxHttpRequest) -> HttpResponse:
     if form.is_valid():
         absent, given_to = form.cleaned_data["from_operator"], form.cleaned_data["to_operator"]
         moved = Company.objects.hand_over_callbacks(absent, given_to)
-        notice = ngettext(
-            "%(count)s rappel personnel de %(absent)s confié à %(to)s.",
-            "%(count)s rappels personnels de %(absent)s confiés à %(to)s.",
-            moved,
-        ) % {
+        names = {
             "count": moved,
             "absent": absent.get_full_name() or absent.get_username(),
             "to": (given_to.get_full_name() or given_to.get_username())
             if given_to
             else _("tous les opérateurs"),
         }
+        notice = ngettext(
+            "%(count)s rappel personnel de %(absent)s confié à %(to)s.",
+            "%(count)s rappels personnels de %(absent)s confiés à %(to)s.",
+            moved,
+        )
+        if not moved:
+            notice = _("%(absent)s n'a aucun rappel personnel à confier.")
+        notice %= names
     if is_fragment_request(request):
         context = calendar_context(request, week_form.monday(), week_form=week_form)
         context.update(notice=notice, hand_over_form=form if notice == "" else HandOverForm())

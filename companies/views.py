@@ -74,7 +74,10 @@ def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     context = {
         **parts_context(
-            request, company, may_edit=request.user.has_perm("companies.change_company")
+            request,
+            company,
+            may_edit=request.user.has_perm("companies.change_company"),
+            next=request.path,
         ),
         "calls": calls,
     }
@@ -140,7 +143,8 @@ def not_allowed(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def safe_next(request: HtmxHttpRequest, company: Company) -> str:
-    """Where a form without htmx comes back to: its `next` if it is on this site."""
+    """Where a form without htmx comes back to: the `next` it was given if it is on this site
+    (the call form, the company page), else the company's numbers and people."""
     target = request.POST.get("next") or request.GET.get("next", "")
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -155,7 +159,7 @@ def parts_context(request: HtmxHttpRequest, company: Company, **extra) -> dict:
         "company": company,
         "may_edit": True,
         "may_pin": may_pin,
-        "next": safe_next(request, company) if request.method == "POST" else request.path,
+        "next": safe_next(request, company),
         "number_form": NumberForm(company=company),
         "note_form": PinnedNoteForm(),
         **extra,
@@ -168,10 +172,9 @@ def people(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(Company, pk=pk)
     if not may_edit(request.user, company):
         return not_allowed(request)
-    context = parts_context(request, company, next=request.GET.get("next", ""))
+    context = parts_context(request, company)
     if is_fragment_request(request):
         return render(request, "companies/company_parts.html#people", context)
-    context["next"] = safe_next(request, company)
     return render(request, "companies/people.html", context)
 
 

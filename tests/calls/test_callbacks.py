@@ -189,6 +189,17 @@ def test_a_supervisor_hands_them_to_everybody_in_place(client, supervisor, opera
     assert appointments["theirs"].callback_operator is not None  # someone else's stay
 
 
+def test_an_operator_without_personal_callbacks_has_nothing_to_hand_over(
+    client, supervisor, operator, operator2, appointments
+):
+    client.force_login(supervisor)
+    response = client.post(
+        HAND_OVER, {"from_operator": supervisor.pk, "to_operator": operator2.pk}, headers=HTMX
+    )
+    assert "Marie Fouda n'a aucun rappel personnel à confier." in text(response)
+    assert Company.objects.filter(callback_operator=operator).count() == 3
+
+
 def test_a_callback_being_called_right_now_stays_with_its_operator(
     client, supervisor, operator, operator2, appointments
 ):

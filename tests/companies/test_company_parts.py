@@ -95,9 +95,12 @@ def test_hostile_text_is_shown_as_text(client, holding):
 
 
 def test_without_htmx_the_forms_still_work(client, holding):
-    page = client.get(add_url(holding))
-    assert "<html" in page.text and 'id="person-form"' in page.text
     back = reverse("calls:fill", args=[holding.pk])
+    page = client.get(add_url(holding), {"next": back})
+    assert "<html" in page.text and 'id="person-form"' in page.text
+    assert f'name="next" value="{back}"' in page.text
+    evil = client.get(add_url(holding), {"next": "https://evil.example/"})
+    assert "evil.example" not in evil.text
     response = client.post(add_url(holding), {**PERSON, "next": back})
     assert response.status_code == 302 and response["Location"] == back
     response = client.post(add_url(holding), {**PERSON, "next": "https://evil.example/"})
