@@ -188,8 +188,8 @@ def number_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if added:
         form.save()
     if is_fragment_request(request):
-        context = parts_context(request, company, number_form=form if not added else None)
-        context["number_form"] = context["number_form"] or NumberForm(company=company)
+        shown = NumberForm(company=company) if added else form
+        context = parts_context(request, company, number_form=shown)
         response = render(request, "companies/company_parts.html#numbers", context)
         # The call form offers the new number at once.
         return trigger_client_event(response, "numbers-changed") if added else response
