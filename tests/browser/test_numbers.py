@@ -129,6 +129,7 @@ def test_a_note_pinned_by_a_supervisor_shows_in_the_call_form(
     operator_page.get_by_role("button", name="Appeler le suivant").click()
     expect(operator_page.get_by_role("note")).to_contain_text("Ne jamais appeler avant 10 h")
     expect(operator_page.get_by_role("button", name="Détacher")).to_have_count(0)
+    operator_page.context.close()  # no page left polling the server after the test
 
     pinned.get_by_role("button", name="Détacher").click()
     expect(page.locator("#pinned-notes").get_by_role("note")).to_have_count(0)
