@@ -407,6 +407,7 @@ def populate(args, connection):
                 "company_id": company_id,
                 "operator_id": operator,
                 "attempt": attempt,
+                "phone_id": None,  # the dashboard does not read which number a call used
                 "status_numero": numero,
                 "call_status": call_status,
                 "presentation_level": levels[0],

@@ -1,10 +1,14 @@
+from datetime import date
+
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from calls.callbacks import monday_of
 from calls.dashboard import Filters, PeriodChoice
 from calls.models import LEVEL_FIELDS, CallRecord, CallStatus, NumberStatus
-from companies.models import Campaign
+from companies.models import Campaign, CompanyPhone
 from core.forms import DayField
 
 
@@ -17,6 +21,7 @@ class CallForm(forms.ModelForm):
         model = CallRecord
         fields = [
             "without_recording",
+            "phone",
             "status_numero",
             "call_status",
             *LEVEL_FIELDS,
@@ -25,6 +30,7 @@ class CallForm(forms.ModelForm):
             "notes",
         ]
         widgets = {
+            "phone": forms.RadioSelect,
             "status_numero": forms.RadioSelect,
             "call_status": forms.RadioSelect,
             "presentation_level": forms.RadioSelect,
@@ -36,6 +42,7 @@ class CallForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {
+            "phone": _("Numéro appelé"),
             "status_numero": _("Statut numéros"),
             "call_status": _("Statut appel"),
             "presentation_level": _("Présentation"),
@@ -51,6 +58,16 @@ class CallForm(forms.ModelForm):
         self.outcome_before = (self.instance.status_numero, self.instance.call_status)
         for name in ["status_numero", "call_status", *LEVEL_FIELDS]:
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+        # Only this company's numbers (a forged one of another company is an invalid choice),
+        # and not the dead ones while another is live.
+        company_numbers = CompanyPhone.objects.filter(company_id=self.instance.company_id)
+        self.numbers = list(company_numbers.dialable())
+        phone = self.fields["phone"]
+        phone.queryset = company_numbers.filter(pk__in=[n.pk for n in self.numbers])
+        phone.empty_label = None
+        phone.error_messages["invalid_choice"] = _(
+            "Ce numéro n'est pas un numéro de l'entreprise que vous appelez."
+        )
         self.fields["callback_at"].input_formats = [
             "%Y-%m-%dT%H:%M",
             "%Y-%m-%d %H:%M",
@@ -59,6 +76,8 @@ class CallForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if len(self.numbers) == 1 and "phone" not in self.errors:
+            data["phone"] = self.numbers[0]  # one number: no choice to make
         if self.submitting:
             self.check_submission(data)
         else:
@@ -93,6 +112,8 @@ class CallForm(forms.ModelForm):
                 _("Lancez le micro ou cochez « Continuer sans enregistrement vocal »."),
                 code="no_recording",
             )
+        if not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", _("Indiquez le numéro que vous avez appelé."))
         status_numero = data.get("status_numero")
         call_status = data.get("call_status")
         if not status_numero:
@@ -180,3 +201,67 @@ class DashboardFilterForm(forms.Form):
             date_from=data.get("date_from") if period == PeriodChoice.CUSTOM else None,
             date_to=data.get("date_to") if period == PeriodChoice.CUSTOM else None,
         )
+
+
+# --- The callback calendar ------------------------------------------------------------------
+
+
+class WeekForm(forms.Form):
+    """The week the calendar shows: the one of any day given (?semaine=AAAA-MM-JJ)."""
+
+    semaine = DayField(label=_("Semaine du"), invalid_message=_("Date invalide."))
+
+    def monday(self) -> date:
+        """The Monday of the week asked for; this week when none is given or it is invalid."""
+        day = self.cleaned_data.get("semaine") if self.is_valid() else None
+        return monday_of(day or timezone.localdate())
+
+
+def callers():
+    """Active accounts that make calls (operators, supervisors, admins)."""
+    return (
+        get_user_model()
+        .objects.with_perm("calls.make_calls", backend="django.contrib.auth.backends.ModelBackend")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class CallerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class HandOverForm(forms.Form):
+    """A supervisor hands the personal callbacks of an absent operator to another operator,
+    or to everybody."""
+
+    from_operator = CallerChoiceField(
+        label=_("Rappels personnels de"),
+        queryset=None,
+        error_messages={
+            "required": _("Choisissez l'opérateur absent."),
+            "invalid_choice": _("Cet opérateur n'existe pas ou ne passe pas d'appels."),
+        },
+    )
+    to_operator = CallerChoiceField(
+        label=_("À confier à"),
+        queryset=None,
+        required=False,
+        empty_label=_("Tous les opérateurs (rappels partagés)"),
+        error_messages={
+            "invalid_choice": _("Cet opérateur n'existe pas ou ne passe pas d'appels."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("from_operator", "to_operator"):
+            self.fields[name].queryset = callers()
+            self.fields[name].widget.attrs["class"] = "form-select"
+
+    def clean(self):
+        cleaned = super().clean()
+        absent, given_to = cleaned.get("from_operator"), cleaned.get("to_operator")
+        if absent is not None and absent == given_to:
+            self.add_error("to_operator", _("Choisissez un autre opérateur que l'absent."))
+        return cleaned

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.aapor import Disposition
 from companies.lifecycle import Outcome
-from companies.models import Company
+from companies.models import Company, CompanyPhone
 
 
 class NumberStatus(models.TextChoices):
@@ -64,6 +64,16 @@ class CallRecord(models.Model):
         related_name="calls",
     )
     attempt = models.PositiveSmallIntegerField(_("tentative"), default=1)
+    # The number dialled: one of the company's (CallForm only offers those). Each number's
+    # outcome history is the calls that used it.
+    phone = models.ForeignKey(
+        CompanyPhone,
+        verbose_name=_("numéro appelé"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+    )
     status_numero = models.CharField(
         _("statut numéros"), max_length=20, choices=NumberStatus.choices, blank=True
     )
@@ -182,23 +192,33 @@ class CallRecord(models.Model):
         """Pickers open once the microphone runs or the operator chose to go without it."""
         return self.without_recording or self.recording_started_at is not None
 
-    def outcome(self) -> Outcome:
+    def outcome(self, live_number_left: bool = False) -> Outcome:
         """What this call says about its company (companies.lifecycle.outcome_values)."""
         return Outcome(
             disposition=self.outcome_disposition(),
             callback_at=self.callback_at,
             callback_operator=self.operator if self.callback_personal else None,
+            live_number_left=live_number_left,
         )
 
     def submit(self, operator) -> None:
-        """Record the outcome for good: stamp the call, move the company on, release the lock.
+        """Record the outcome for good: stamp the call, note the outcome on the number it used
+        (a non-working one is dead), move the company on, release the lock.
 
         The company moves only while operator still holds it (one conditional UPDATE);
         otherwise LockLost is raised and nothing changes (the draft stays)."""
         now = timezone.now()
         with transaction.atomic():
             self.operator = operator
-            if not Company.objects.record_outcome(self.company_id, operator, self.outcome(), now):
+            disposition = self.outcome_disposition()
+            live_number_left = False
+            if self.phone is not None:  # a call that names no number kills none
+                self.phone.record_call(disposition, now)
+                live_number_left = (
+                    disposition == Disposition.NON_WORKING and self.company.phones.live().exists()
+                )
+            outcome = self.outcome(live_number_left=live_number_left)
+            if not Company.objects.record_outcome(self.company_id, operator, outcome, now):
                 raise LockLost
             self.submitted_at = now
             self.disposition = self.outcome_disposition()

@@ -24,4 +24,6 @@ urlpatterns = [
     path("enregistrements/<int:recording_id>/fin/", views.recording_stop, name="recording_stop"),
     path("enregistrements/<int:recording_id>/", views.recording, name="recording"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("rappels/", views.callbacks, name="callbacks"),
+    path("rappels/confier/", views.callbacks_hand_over, name="callbacks_hand_over"),
 ]

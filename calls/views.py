@@ -8,12 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from calls import callbacks as calendar
 from calls.dashboard import figures as dashboard_figures
 from calls.filters import CallListFilter
-from calls.forms import CallForm, DashboardFilterForm
+from calls.forms import CallForm, DashboardFilterForm, HandOverForm, WeekForm
 from calls.models import CallRecord, CallStatus, Listen, LockLost, NumberStatus, Recording
 from calls.recordings import (
     RecordingRefused,
@@ -23,6 +25,7 @@ from calls.recordings import (
     playback_response,
 )
 from calls.tables import CallListTable
+from companies.forms import NumberForm
 from companies.lifecycle import CALL_LIST_ORDER, Status
 from companies.models import Company
 from core.dates import today_start
@@ -166,13 +169,22 @@ def held_company(user, company_id: int) -> Company | None:
     return Company.objects.held_by(user).filter(pk=company_id).select_related("campaign").first()
 
 
-def form_context(company: Company, call: CallRecord, form: CallForm) -> dict:
+def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, form) -> dict:
     return {
         "company": company,
         "call": call,
         "form": form,
         "state": "form",
         "recordings": call.recordings.filter(size_bytes__gt=0),
+        # The company's numbers and people, which the operator holding it may add to.
+        "may_edit": True,
+        "next": reverse("calls:fill", kwargs={"company_id": company.pk}),
+        "number_form": NumberForm(company=company),
+        # What the colleagues before heard, newest first.
+        "history": CallRecord.objects.submitted()
+        .filter(company=company)
+        .select_related("operator", "phone")
+        .order_by("-submitted_at", "-id")[:50],
     }
 
 
@@ -206,14 +218,15 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         token = secrets.token_hex(8)
         Company.objects.open_page(held, request.user, token)
         held.refresh_from_db()
-        context = {**form_context(held, call, CallForm(instance=call)), "token": token}
+        held.numbers()  # an imported company's main number joins its list of numbers
+        context = {**form_context(request, held, call, CallForm(instance=call)), "token": token}
         return render(request, "calls/call_form.html", context)
 
     form = CallForm(request.POST, instance=call)
     if form.is_valid():
         call = form.save_draft()
         form = CallForm(instance=call)
-    context = form_context(held, call, form)
+    context = form_context(request, held, call, form)
     if is_fragment_request(request):
         return render(request, "calls/call_form.html#pickers", context)
     return redirect("calls:fill", company_id=held.pk)
@@ -239,11 +252,13 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         )
         return redirect("calls:fill", company_id=company.pk)
     call = CallRecord.objects.draft_for(held, request.user)
+    held.numbers()
     form = CallForm(request.POST, instance=call, submitting=True)
     if not form.is_valid():
         messages.error(request, _("L'appel n'a pas été enregistré : corrigez les points signalés."))
         call.refresh_from_db()
-        return render(request, "calls/call_form.html", form_context(held, call, form), status=422)
+        context = form_context(request, held, call, form)
+        return render(request, "calls/call_form.html", context, status=422)
     call = form.save(commit=False)
     finalise_open_recordings(call)
     try:
@@ -395,3 +410,65 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET)
     context = {"form": form, **dashboard_figures(form.filters())}
     return render_page(request, "calls/dashboard.html", context, "figures")
+
+
+# --- Callback calendar ------------------------------------------------------------------------
+
+
+def calendar_context(request: HtmxHttpRequest, monday, **extra) -> dict:
+    may_hand_over = request.user.has_perm("companies.change_company")
+    return {
+        "week": calendar.week(request.user, monday),
+        "sees_all": calendar.sees_every_callback(request.user),
+        "may_hand_over": may_hand_over,
+        "personal_counts": calendar.personal_counts() if may_hand_over else [],
+        "hand_over_form": HandOverForm() if may_hand_over else None,
+        "today": timezone.localdate(),
+        **extra,
+    }
+
+
+@require_GET
+@permission_required("calls.make_calls", raise_exception=True)
+@vary_on_headers("HX-Request")
+def callbacks(request: HtmxHttpRequest) -> HttpResponse:
+    """The week's appointments by day and hour; previous/next week swap #calendar in place."""
+    week_form = WeekForm(request.GET)
+    context = calendar_context(request, week_form.monday(), week_form=week_form)
+    return render_page(request, "calls/callbacks.html", context, "calendar")
+
+
+@require_POST
+@permission_required("companies.change_company", raise_exception=True)
+def callbacks_hand_over(request: HtmxHttpRequest) -> HttpResponse:
+    """A supervisor hands an absent operator's personal callbacks to another, or to all."""
+    week_form = WeekForm(request.POST)
+    form = HandOverForm(request.POST)
+    notice = ""
+    if form.is_valid():
+        absent, given_to = form.cleaned_data["from_operator"], form.cleaned_data["to_operator"]
+        moved = Company.objects.hand_over_callbacks(absent, given_to)
+        names = {
+            "count": moved,
+            "absent": absent.get_full_name() or absent.get_username(),
+            "to": (given_to.get_full_name() or given_to.get_username())
+            if given_to
+            else _("tous les opérateurs"),
+        }
+        notice = ngettext(
+            "%(count)s rappel personnel de %(absent)s confié à %(to)s.",
+            "%(count)s rappels personnels de %(absent)s confiés à %(to)s.",
+            moved,
+        )
+        if not moved:
+            notice = _("%(absent)s n'a aucun rappel personnel à confier.")
+        notice %= names
+    if is_fragment_request(request):
+        context = calendar_context(request, week_form.monday(), week_form=week_form)
+        context.update(notice=notice, hand_over_form=form if notice == "" else HandOverForm())
+        return render(request, "calls/callbacks.html#calendar", context)
+    if notice:
+        messages.success(request, notice)
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(f"{reverse('calls:callbacks')}?semaine={week_form.monday():%Y-%m-%d}")

@@ -2,7 +2,14 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from companies.models import Campaign, Company, ImportBatch
+from companies.models import (
+    Campaign,
+    Company,
+    CompanyPhone,
+    ContactPerson,
+    ImportBatch,
+    PinnedNote,
+)
 
 
 @admin.register(Campaign)
@@ -13,6 +20,38 @@ class CampaignAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at"]
     autocomplete_fields = ["created_by"]
+
+
+class PhoneInline(admin.TabularInline):
+    model = CompanyPhone
+    extra = 0
+    fields = [
+        "position",
+        "label",
+        "number",
+        "e164",
+        "is_dead",
+        "last_disposition",
+        "last_called_at",
+    ]
+    readonly_fields = ["last_disposition", "last_called_at"]
+
+
+class PersonInline(admin.TabularInline):
+    model = ContactPerson
+    extra = 0
+    fields = ["name", "role", "phone", "email"]
+
+
+class NoteInline(admin.TabularInline):
+    model = PinnedNote
+    extra = 0
+    fields = ["text", "pinned_by", "pinned_at", "unpinned_by", "unpinned_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Company)
@@ -37,6 +76,7 @@ class CompanyAdmin(admin.ModelAdmin):
     raw_id_fields = ["campaign", "locked_by", "callback_operator"]
     readonly_fields = ["created_at", "updated_at", "locked_at", "lock_expires_at", "last_called_at"]
     actions = ["release_locks", "reopen_companies"]
+    inlines = [PhoneInline, PersonInline, NoteInline]
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
 
     @admin.action(description=_("Libérer le verrou"), permissions=["release"])

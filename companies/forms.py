@@ -5,7 +5,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from companies import importing
-from companies.models import Campaign, ImportMode
+from companies.models import (
+    MAX_NUMBERS,
+    MAX_PEOPLE,
+    Campaign,
+    Company,
+    ContactPerson,
+    ImportMode,
+    PhoneLabel,
+    PinnedNote,
+    normalise_phone,
+)
 
 
 class ImportUploadForm(forms.Form):
@@ -141,3 +151,97 @@ class CampaignForm(forms.ModelForm):
     def save(self, commit=True):
         self.instance.retry_delay = timedelta(minutes=self.cleaned_data["retry_delay_minutes"])
         return super().save(commit=commit)
+
+
+# --- A company's numbers, people and pinned notes -----------------------------------------------
+
+UNRECOGNISED_NUMBER = _(
+    "Numéro non reconnu : vérifiez les chiffres, et l'indicatif pour un numéro de l'étranger."
+)
+
+
+class NumberForm(forms.Form):
+    """Add a number to a company (the call form, the company page)."""
+
+    number = forms.CharField(label=_("Nouveau numéro"), max_length=100)
+    label = forms.ChoiceField(label=_("Type"), choices=PhoneLabel.choices)
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+    def clean_number(self) -> str:
+        number = self.cleaned_data["number"].strip()
+        e164 = normalise_phone(number)
+        if not e164:
+            raise ValidationError(UNRECOGNISED_NUMBER)
+        if self.company.phones.filter(e164=e164).exists() or self.company.phone_e164 == e164:
+            raise ValidationError(_("Ce numéro est déjà dans la liste."))
+        if self.company.phones.count() >= MAX_NUMBERS:
+            raise ValidationError(
+                _("Une entreprise a au plus %(max)s numéros.") % {"max": MAX_NUMBERS}
+            )
+        return number
+
+    def save(self) -> None:
+        self.company.merge_numbers([(self.cleaned_data["number"], self.cleaned_data["label"])])
+
+
+class PersonForm(forms.ModelForm):
+    """A contact person, added or corrected in place."""
+
+    class Meta:
+        model = ContactPerson
+        fields = ["name", "role", "phone", "email"]
+        labels = {
+            "name": _("Nom"),
+            "role": _("Fonction"),
+            "phone": _("Ligne directe"),
+            "email": _("E-mail"),
+        }
+        error_messages = {
+            "name": {"required": _("Indiquez le nom de la personne.")},
+            "email": {"invalid": _("Adresse e-mail invalide.")},
+        }
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+        self.instance.company = company
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not normalise_phone(phone):
+            raise ValidationError(UNRECOGNISED_NUMBER)
+        return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and self.company.people.count() >= MAX_PEOPLE:
+            raise ValidationError(
+                _("Une entreprise a au plus %(max)s personnes à contacter.") % {"max": MAX_PEOPLE}
+            )
+        return cleaned
+
+
+class PinnedNoteForm(forms.ModelForm):
+    class Meta:
+        model = PinnedNote
+        fields = ["text"]
+        labels = {"text": _("Note à épingler")}
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {
+            "text": {
+                "required": _("La note est vide."),
+                "max_length": _("Une note a au plus %(limit_value)d caractères."),
+            }
+        }
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise ValidationError(_("La note est vide."))
+        return text

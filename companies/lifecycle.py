@@ -188,6 +188,8 @@ class Outcome:
     disposition: str  # a Disposition code
     callback_at: datetime | None = None  # for a callback (2.21): when; None = now
     callback_operator: object = None  # for a personal callback: the operator it stays with
+    # For a non-working number (4.30): the company has another live number to try.
+    live_number_left: bool = False
 
 
 def outcome_values(outcome: Outcome, attempts: int, campaign, now: datetime) -> dict:
@@ -195,6 +197,8 @@ def outcome_values(outcome: Outcome, attempts: int, campaign, now: datetime) -> 
     - a callback (2.21) → `callback`, due at its time (now when none was given);
     - no answer or voicemail → `pending` again after the campaign's retry delay, until the
       attempts reach the campaign's maximum;
+    - a non-working number (4.30) while the company has another live number → `pending`, due
+      at once on its next number (see below);
     - anything else (or attempts exhausted) → `done`."""
     values = {
         "attempts": F("attempts") + 1,
@@ -215,6 +219,11 @@ def outcome_values(outcome: Outcome, attempts: int, campaign, now: datetime) -> 
         )
     elif outcome.disposition in UNANSWERED and attempts + 1 < campaign.max_attempts:
         values.update(status=Status.PENDING, next_call_at=now + campaign.retry_delay)
+    elif outcome.disposition == Disposition.NON_WORKING and outcome.live_number_left:
+        # Several numbers: a dead one does not close the company, which is non-working only
+        # when every number is dead. It keeps the code of its previous call (its eligibility
+        # is still unknown) and is due at once on its next number.
+        values.update(status=Status.PENDING, disposition=F("disposition"))
     return values
 
 
@@ -436,3 +445,13 @@ class CompanyQuerySet(models.QuerySet):
     def archive(self) -> int:
         """Take these companies out of the queue for good, history kept (an import's replace)."""
         return self.filter(is_archived=False).update(is_archived=True, updated_at=timezone.now())
+
+    def hand_over_callbacks(self, from_user, to_user=None) -> int:
+        """The personal callbacks kept for from_user (an absent operator) go to to_user, or to
+        everybody (None). One being called right now stays as it is. Returns how many moved."""
+        now = timezone.now()
+        return (
+            self.filter(callback_operator=from_user)
+            .exclude(lease_live_condition(now))
+            .update(callback_operator=to_user, updated_at=now)
+        )

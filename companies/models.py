@@ -1,3 +1,5 @@
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
 
 import phonenumbers
@@ -204,7 +206,23 @@ class Company(models.Model):
     def save(self, *args, **kwargs):
         if self.phone and not self.phone_e164:
             self.phone_e164 = normalise_phone(self.phone)
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if adding:
+            self.merge_numbers([])
+
+    def merge_numbers(self, numbers: Iterable[tuple[str, str]]) -> int:
+        """Add (number as typed, PhoneLabel) pairs to the company's numbers, after its main
+        number (Company.phone, added first if missing). See merge_numbers()."""
+        return merge_numbers(
+            [(self.pk, self.phone, PhoneLabel.STANDARD), *((self.pk, n, lbl) for n, lbl in numbers)]
+        )
+
+    def numbers(self) -> models.QuerySet:
+        """Every number of the company, main number first. Companies written in bulk (an import)
+        get their main number in the list here, the first time a call form needs it."""
+        self.merge_numbers([])
+        return self.phones.all()
 
     @property
     def is_locked(self) -> bool:
@@ -242,6 +260,203 @@ class Company(models.Model):
         if reopened:
             self.refresh_from_db()
         return reopened
+
+
+# --- Several numbers, contact persons, pinned notes -------------------------------------------
+
+
+class PhoneLabel(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    MOBILE = "mobile", _("Mobile")
+    DIRECT = "direct", _("Ligne directe")
+    OTHER = "other", _("Autre")
+
+
+MAX_NUMBERS = 20  # per company: enough for every real list, a bound for hostile input
+
+
+def merge_numbers(numbers: Iterable[tuple[int, str, str]]) -> int:
+    """Add numbers to companies' lists: (company id, number as typed, PhoneLabel) triples.
+
+    Each number is normalised (PHONE_REGION); one the company already has (same E.164 form,
+    or the same text when it is not recognised) is skipped, blanks too; new ones go after the
+    company's others, in the order given, up to MAX_NUMBERS. Many companies at once (an
+    import) cost one read and one insert per thousand companies. Returns how many were added.
+    """
+    wanted: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for company_id, raw, label in numbers:
+        raw = (raw or "").strip()[:100]
+        if raw:
+            wanted[company_id].append((raw, normalise_phone(raw), label))
+    added = 0
+    ids = list(wanted)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        known: dict[int, set] = defaultdict(set)
+        count: dict[int, int] = defaultdict(int)
+        next_position: dict[int, int] = defaultdict(int)
+        existing = CompanyPhone.objects.filter(company_id__in=chunk)
+        for company_id, raw, e164, position in existing.values_list(
+            "company_id", "number", "e164", "position"
+        ):
+            known[company_id].add(e164 or ("raw", raw))
+            count[company_id] += 1
+            next_position[company_id] = max(next_position[company_id], position + 1)
+        rows = []
+        for company_id in chunk:
+            for raw, e164, label in wanted[company_id]:
+                key = e164 or ("raw", raw)
+                if key in known[company_id] or count[company_id] >= MAX_NUMBERS:
+                    continue
+                known[company_id].add(key)
+                count[company_id] += 1
+                rows.append(
+                    CompanyPhone(
+                        company_id=company_id,
+                        position=next_position[company_id],
+                        label=label,
+                        number=raw,
+                        e164=e164,
+                    )
+                )
+                next_position[company_id] += 1
+        # A number added at the same moment by someone else is skipped (unique constraints).
+        CompanyPhone.objects.bulk_create(rows, ignore_conflicts=True)
+        added += len(rows)
+    return added
+
+
+class CompanyPhoneQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(is_dead=False)
+
+    def dialable(self):
+        """The numbers a call may use: the live ones, or all of them once none is (a company
+        a supervisor reopened after every number was found dead)."""
+        return self.live() if self.live().exists() else self.all()
+
+
+class CompanyPhone(models.Model):
+    """One of a company's numbers. Its outcome history is the calls that used it
+    (CallRecord.phone); the last of them is kept here, and a call that found the number
+    non-working (AAPOR 4.30: invalid, or a wrong party) marks it dead."""
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("entreprise"), on_delete=models.CASCADE, related_name="phones"
+    )
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+    label = models.CharField(
+        _("type"), max_length=20, choices=PhoneLabel.choices, default=PhoneLabel.STANDARD
+    )
+    number = models.CharField(_("numéro"), max_length=100)  # as typed or imported
+    e164 = models.CharField(_("numéro normalisé"), max_length=20, blank=True)
+    is_dead = models.BooleanField(_("hors service"), default=False)
+    last_disposition = models.CharField(
+        _("dernier résultat"), max_length=5, choices=Disposition.choices, blank=True
+    )
+    last_called_at = models.DateTimeField(_("dernier appel"), null=True, blank=True)
+    created_at = models.DateTimeField(_("ajouté le"), auto_now_add=True)
+
+    objects = CompanyPhoneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("numéro")
+        verbose_name_plural = _("numéros")
+        ordering = ["company", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "e164"], condition=~Q(e164=""), name="phone_unique_e164"
+            ),
+            models.UniqueConstraint(
+                fields=["company", "number"], condition=Q(e164=""), name="phone_unique_raw"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_label_display()} · {self.number}"
+
+    def record_call(self, disposition: str, when) -> None:
+        """A submitted call used this number: its outcome becomes the number's last one, and
+        the number is dead exactly when that outcome says it does not reach the company."""
+        self.last_disposition = disposition
+        self.last_called_at = when
+        self.is_dead = disposition == Disposition.NON_WORKING
+        self.save(update_fields=["last_disposition", "last_called_at", "is_dead"])
+
+
+MAX_PEOPLE = 50  # per company
+
+
+class ContactPerson(models.Model):
+    """Someone to ask for at the company. A direct line is also one of the company's numbers
+    (label « Ligne directe »), so a call can say it used it."""
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("entreprise"), on_delete=models.CASCADE, related_name="people"
+    )
+    name = models.CharField(_("nom"), max_length=200)
+    role = models.CharField(_("fonction"), max_length=200, blank=True)
+    phone = models.CharField(_("ligne directe"), max_length=100, blank=True)
+    phone_e164 = models.CharField(_("ligne directe normalisée"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    created_at = models.DateTimeField(_("ajoutée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("personne à contacter")
+        verbose_name_plural = _("personnes à contacter")
+        ordering = ["company", "name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+    def save(self, *args, **kwargs):
+        self.phone_e164 = normalise_phone(self.phone)
+        super().save(*args, **kwargs)
+        if self.phone:
+            self.company.merge_numbers([(self.phone, PhoneLabel.DIRECT)])
+
+
+class PinnedNoteQuerySet(models.QuerySet):
+    def pinned(self):
+        return self.filter(unpinned_at__isnull=True)
+
+
+class PinnedNote(models.Model):
+    """A note a supervisor pinned on a company: every call form of the company shows it. An
+    unpinned note is kept, with who unpinned it and when."""
+
+    company = models.ForeignKey(
+        Company, verbose_name=_("entreprise"), on_delete=models.CASCADE, related_name="notes"
+    )
+    text = models.TextField(_("note"), max_length=2000)
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("épinglée par"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    pinned_at = models.DateTimeField(_("épinglée le"), auto_now_add=True)
+    unpinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("détachée par"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    unpinned_at = models.DateTimeField(_("détachée le"), null=True, blank=True)
+
+    objects = PinnedNoteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("note épinglée")
+        verbose_name_plural = _("notes épinglées")
+        ordering = ["-pinned_at", "-id"]
+        indexes = [models.Index(fields=["company", "unpinned_at"], name="note_company_idx")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
 
 
 class ImportMode(models.TextChoices):

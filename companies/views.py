@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
     require_GET,
@@ -16,12 +17,19 @@ from django.views.decorators.http import (
     require_POST,
 )
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from companies import importing
 from companies.filters import CompanyFilter
-from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
-from companies.models import Campaign, Company, ImportBatch, ImportMode
+from companies.forms import (
+    CampaignForm,
+    ImportSettingsForm,
+    ImportUploadForm,
+    NumberForm,
+    PersonForm,
+    PinnedNoteForm,
+)
+from companies.models import Campaign, Company, ContactPerson, ImportBatch, ImportMode, PinnedNote
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
 from core import audit
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
@@ -61,12 +69,17 @@ def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     calls = (
-        company.calls.select_related("operator")
+        company.calls.select_related("operator", "phone")
         .prefetch_related("recordings")
         .order_by("-created_at", "-pk")
     )
     context = {
-        "company": company,
+        **parts_context(
+            request,
+            company,
+            may_edit=request.user.has_perm("companies.change_company"),
+            next=request.path,
+        ),
         "calls": calls,
         # Every recorded change to the company and its calls (who, when, before, after, why).
         "history": audit.history(company, related=company.calls.all()),
@@ -111,6 +124,155 @@ def company_release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         notice = _("« %(name)s » n'était tenue par personne.") % {"name": company}
         level = messages.WARNING
     return back_to_contacts(request, notice, level)
+
+
+# --- A company's numbers, people and pinned notes (the call form and the company page) ------
+
+
+def may_edit(user, company: Company) -> bool:
+    """Numbers and people: the operator holding the company (in its call form), or a
+    supervisor."""
+    return (
+        user.has_perm("companies.change_company")
+        or Company.objects.held_by(user).filter(pk=company.pk).exists()
+    )
+
+
+def not_allowed(request: HtmxHttpRequest) -> HttpResponse:
+    """403; to htmx, a message in place of the part that asked (it would not show a 403)."""
+    if not is_fragment_request(request):
+        raise PermissionDenied
+    context = {"target": request.htmx.target}
+    return render(request, "companies/company_parts.html#not_allowed", context)
+
+
+def safe_next(request: HtmxHttpRequest, company: Company) -> str:
+    """Where a form without htmx comes back to: the `next` it was given if it is on this site
+    (the call form, the company page), else the company's numbers and people."""
+    target = request.POST.get("next") or request.GET.get("next", "")
+    return safe_target(request, target, reverse("companies:people", kwargs={"pk": company.pk}))
+
+
+def parts_context(request: HtmxHttpRequest, company: Company, **extra) -> dict:
+    may_pin = request.user.has_perm("companies.change_company")
+    return {
+        "company": company,
+        "may_edit": True,
+        "may_pin": may_pin,
+        "next": safe_next(request, company),
+        "number_form": NumberForm(company=company),
+        "note_form": PinnedNoteForm(),
+        **extra,
+    }
+
+
+@require_GET
+def people(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A company's numbers and people; to htmx, the people list (an edit cancelled)."""
+    company = get_object_or_404(Company, pk=pk)
+    if not may_edit(request.user, company):
+        return not_allowed(request)
+    context = parts_context(request, company)
+    if is_fragment_request(request):
+        return render(request, "companies/company_parts.html#people", context)
+    return render(request, "companies/people.html", context)
+
+
+@require_POST
+def number_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    company = get_object_or_404(Company, pk=pk)
+    if not may_edit(request.user, company):
+        return not_allowed(request)
+    form = NumberForm(request.POST, company=company)
+    added = form.is_valid()
+    if added:
+        form.save()
+    if is_fragment_request(request):
+        shown = NumberForm(company=company) if added else form
+        context = parts_context(request, company, number_form=shown)
+        response = render(request, "companies/company_parts.html#numbers", context)
+        # The call form offers the new number at once.
+        return trigger_client_event(response, "numbers-changed") if added else response
+    if added:
+        messages.success(request, _("Numéro ajouté."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(safe_next(request, company))
+
+
+@require_http_methods(["GET", "POST"])
+def person_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    company = get_object_or_404(Company, pk=pk)
+    if not may_edit(request.user, company):
+        return not_allowed(request)
+    return edit_person(request, company, None)
+
+
+@require_http_methods(["GET", "POST"])
+def person_edit(request: HtmxHttpRequest, pk: int, person_id: int) -> HttpResponse:
+    company = get_object_or_404(Company, pk=pk)
+    if not may_edit(request.user, company):
+        return not_allowed(request)
+    person = get_object_or_404(ContactPerson, pk=person_id, company=company)
+    return edit_person(request, company, person)
+
+
+def edit_person(request: HtmxHttpRequest, company: Company, person) -> HttpResponse:
+    """The form in place of the list (GET), saved (POST): the list again, and the numbers, as
+    a direct line is one of them."""
+    form = PersonForm(request.POST or None, instance=person, company=company)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        if is_fragment_request(request):
+            context = parts_context(request, company)
+            response = render(request, "companies/company_parts.html#people_saved", context)
+            return trigger_client_event(response, "numbers-changed")
+        messages.success(request, _("« %(name)s » est enregistrée.") % {"name": form.instance})
+        return redirect(safe_next(request, company))
+    context = parts_context(
+        request, company, person_form=form, editing=person.pk if person else "new"
+    )
+    if is_fragment_request(request):
+        return render(request, "companies/company_parts.html#people", context)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "companies/people.html", context, status=status)
+
+
+@require_POST
+@permission_required("companies.change_company", raise_exception=True)
+def note_pin(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A supervisor pins a note (typed, or a call's notes) on the company: every call form of
+    the company shows it."""
+    company = get_object_or_404(Company, pk=pk)
+    form = PinnedNoteForm(request.POST)
+    pinned = form.is_valid()
+    if pinned:
+        form.instance.company, form.instance.pinned_by = company, request.user
+        form.save()
+    if is_fragment_request(request):
+        context = parts_context(request, company, note_form=PinnedNoteForm() if pinned else form)
+        return render(request, "companies/company_parts.html#pinned_notes", context)
+    if pinned:
+        messages.success(request, _("Note épinglée."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("companies:company", pk=company.pk)
+
+
+@require_POST
+@permission_required("companies.change_company", raise_exception=True)
+def note_unpin(request: HtmxHttpRequest, pk: int, note_id: int) -> HttpResponse:
+    company = get_object_or_404(Company, pk=pk)
+    note = get_object_or_404(PinnedNote, pk=note_id, company=company)
+    PinnedNote.objects.pinned().filter(pk=note.pk).update(
+        unpinned_at=timezone.now(), unpinned_by=request.user
+    )
+    if is_fragment_request(request):
+        return render(
+            request, "companies/company_parts.html#pinned_notes", parts_context(request, company)
+        )
+    messages.success(request, _("Note détachée."))
+    return redirect("companies:company", pk=company.pk)
 
 
 # --- Campaigns --------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import xstatic.pkg.bootstrap as xstatic_bootstrap
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from core.dial import DEFAULT_TEMPLATE, checked_template
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -313,6 +315,8 @@ MESSAGE_TAGS = {40: "danger"}  # messages.ERROR -> Bootstrap's alert-danger
 
 # Domain settings (docs/ARCHITECTURE.md; documented for users in the README).
 PHONE_REGION = env.str("PHONE_REGION", default="CM")
+# The link of each number in the call form: tel: by default, or a softphone's (core/dial.py).
+DIAL_LINK_TEMPLATE = checked_template(env.str("DIAL_LINK_TEMPLATE", default=DEFAULT_TEMPLATE))
 CALL_LOCK_SECONDS = env.int("CALL_LOCK_SECONDS", default=120)
 CALLBACK_GRACE = timedelta(minutes=env.int("CALLBACK_GRACE_MINUTES", default=15))
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)

@@ -82,6 +82,27 @@ PAGES: dict[str, Page] = {
     ),
     "companies:import_rejects": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.import_batch.pk}),
     "companies:import_file": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.import_batch.pk}),
+    # A company's numbers and people: a supervisor, or the operator holding the company (the
+    # operator here holds none: tests/companies/test_company_parts.py tries the holder).
+    "companies:people": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.pk}),
+    "companies:person_add": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.pk}),
+    "companies:person_edit": Page(
+        SUPERVISOR, kwargs=lambda w: {"pk": w.company.pk, "person_id": w.person.pk}
+    ),
+    "companies:number_add": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
+    ),
+    "companies:note_pin": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
+    ),
+    "companies:note_unpin": Page(
+        SUPERVISOR,
+        method="post",
+        kwargs=lambda w: {"pk": w.company.pk, "note_id": w.note.pk},
+        allowed=(302,),
+    ),
+    "calls:callbacks": Page(OPERATOR),
+    "calls:callbacks_hand_over": Page(SUPERVISOR, method="post", allowed=(302,)),
     "exports:export": Page(SUPERVISOR),
     "exports:download": Page(SUPERVISOR, data=lambda world: {"format": "csv", "scope": "calls"}),
     "quality:queue": Page(SUPERVISOR),
@@ -124,6 +145,8 @@ def world(operator, supervisor, admin_user, company):
     w.recording = recorded_call(operator, company)
     w.import_batch = make_import_batch(supervisor)
     w.submitted_call = reviewed_call(operator, supervisor, company.campaign)
+    w.person = company.people.create(name="Mme Ndiaye", role="Directrice")
+    w.note = company.notes.create(text="Demander la directrice", pinned_by=supervisor)
     return w
 
 

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('calls', '0004_listen'),
+        ('calls', '0005_listen'),
         ('companies', '0005_index_served_orders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

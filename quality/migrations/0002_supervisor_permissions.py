@@ -43,7 +43,7 @@ def remove_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("calls", "0002_roles"),
-        ("calls", "0004_listen"),
+        ("calls", "0005_listen"),
         ("quality", "0001_initial"),
     ]
 

@@ -23,6 +23,16 @@ def test_every_model_has_an_admin_list(client, admin_user, company, model):
     assert client.get(f"/admin/{model}/").status_code == 200
 
 
+def test_a_company_shows_its_numbers_people_and_notes_in_the_admin(
+    client, admin_user, supervisor, company
+):
+    company.people.create(name="Mme Ndiaye", role="Directrice")
+    company.notes.create(text="Demander la directrice", pinned_by=supervisor)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:companies_company_change", args=[company.pk])).text
+    assert company.phone_e164 in page and "Mme Ndiaye" in page and "Demander la directrice" in page
+
+
 def test_admin_releases_locks_and_reopens(client, admin_user, operator, make_company):
     locked, done = make_company(), make_company(status=Status.DONE)
     Company.objects.claim(locked, operator)

@@ -7,7 +7,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
-from companies.models import Campaign, Company
+from companies.models import Campaign, Company, CompanyPhone, ContactPerson
 
 
 def run_demo():
@@ -22,6 +22,11 @@ def test_demo_creates_a_campaign_companies_and_accounts_whose_passwords_it_print
     assert Campaign.objects.count() == 1
     assert Company.objects.count() == 50
     assert Company.objects.exclude(phone_e164="").count() == 50
+    # Every main number is in its company's list; some have a mobile or a named contact.
+    assert CompanyPhone.objects.filter(position=0).count() == 50
+    assert CompanyPhone.objects.filter(label="mobile").count() == 17
+    assert ContactPerson.objects.count() == 12
+    assert CompanyPhone.objects.filter(label="direct").count() == 12
     request = RequestFactory().post("/appels/acces/")
     for username in ("operateur1", "operateur2", "superviseur", "admin"):
         line = next(line for line in output.splitlines() if line.strip().startswith(username))

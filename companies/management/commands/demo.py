@@ -14,7 +14,14 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from companies.models import Campaign, Company, normalise_phone
+from companies.models import (
+    Campaign,
+    Company,
+    ContactPerson,
+    PhoneLabel,
+    merge_numbers,
+    normalise_phone,
+)
 from core.roles import OPERATORS, SUPERVISORS
 
 DEMO_ACCOUNTS = [
@@ -65,7 +72,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             passwords = self.create_accounts()
             campaign = Campaign.objects.create(name="Campagne de démonstration")
-            Company.objects.bulk_create(self.demo_companies(campaign, companies))
+            created = Company.objects.bulk_create(self.demo_companies(campaign, companies))
+            self.demo_numbers_and_people(created)
         self.stdout.write(
             self.style.SUCCESS(f"Campagne « {campaign.name} » créée avec {companies} entreprises.")
         )
@@ -87,6 +95,25 @@ class Command(BaseCommand):
                 user.groups.add(Group.objects.get(name=group_name))
             created.append((username, password))
         return created
+
+    def demo_numbers_and_people(self, companies: list[Company]) -> None:
+        """Every company's main number in its list, a mobile for one in three, a named contact
+        with a direct line for one in four: what the call form shows on real lists."""
+        numbers = [(c.pk, c.phone, PhoneLabel.STANDARD) for c in companies]
+        numbers += [
+            (c.pk, f"+237 6 99 {n // 100:02d} {n % 100:02d} 00", PhoneLabel.MOBILE)
+            for n, c in enumerate(companies)
+            if n % 3 == 1
+        ]
+        merge_numbers(numbers)
+        for n, company in enumerate(companies):
+            if n % 4 == 2:
+                ContactPerson(
+                    company=company,
+                    name=f"M. {WORDS[n % len(WORDS)]}",
+                    role="Directeur",
+                    phone=f"+237 6 55 {n // 100:02d} {n % 100:02d} 11",
+                ).save()
 
     def demo_companies(self, campaign: Campaign, count: int):
         rng = random.Random(2026)

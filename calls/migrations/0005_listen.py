@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0003_dashboard_indexes'),
+        ('calls', '0004_callrecord_phone'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
