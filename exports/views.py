@@ -19,7 +19,6 @@ from exports.writers import (
     csv_chunks,
     export_filename,
     recording_link_template,
-    write_xlsx,
 )
 
 
@@ -53,6 +52,8 @@ def download(request: HttpRequest) -> HttpResponse:
     campaign = form.cleaned_data["campaign"]
 
     if file_format == ExportFormat.XLSX:
+        from exports.xlsx import write_xlsx  # xlsxwriter only when a workbook is asked for
+
         # An anonymous temporary file: already unlinked, the OS reclaims it when FileResponse
         # closes it, whether the download completes or the client goes away.
         file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
