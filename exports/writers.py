@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import IO, Any
 
-from django.db import connections
+from django.db import connections, models
 from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -30,26 +30,18 @@ from core.spreadsheet import CSV_NEUTRALISER, FORMULA_CHARS
 from exports.columns import COLUMNS, COMPANY_COLUMNS, DATETIME, NUMBER, TEXT, CellContext
 
 
-class ExportFormat:
-    CSV = "csv"
-    CSV_SEMICOLON = "csv-semicolon"
-    XLSX = "xlsx"
-
-    choices = [
-        (XLSX, _("Excel (XLSX)")),
-        (CSV_SEMICOLON, _("CSV, séparateur point-virgule (Excel en français)")),
-        (CSV, _("CSV, séparateur virgule")),
-    ]
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", _("Excel (XLSX)")
+    CSV_SEMICOLON = "csv-semicolon", _("CSV, séparateur point-virgule (Excel en français)")
+    CSV = "csv", _("CSV, séparateur virgule")
 
 
-class Scope:
-    CALLS = "calls"
-    COMPANIES = "companies"
-
-    choices = [
-        (CALLS, _("Une ligne par appel (chaque tentative)")),
-        (COMPANIES, _("Une ligne par entreprise (dernier résultat, non appelées comprises)")),
-    ]
+class Scope(models.TextChoices):
+    CALLS = "calls", _("Une ligne par appel (chaque tentative)")
+    COMPANIES = (
+        "companies",
+        _("Une ligne par entreprise (dernier résultat, non appelées comprises)"),
+    )
 
 
 SCOPE_FILE_WORDS = {Scope.CALLS: "appels", Scope.COMPANIES: "entreprises"}

@@ -152,6 +152,15 @@ def golden_company_rows(world):
     return rows
 
 
+EACH_SCOPE = pytest.mark.parametrize(
+    ("scope", "headers", "golden"),
+    [
+        (Scope.CALLS, HEADERS, golden_call_rows),
+        (Scope.COMPANIES, COMPANY_HEADERS, golden_company_rows),
+    ],
+)
+
+
 def as_csv(value, decimal_comma=False):
     """How a typed golden cell reads in the CSV."""
     if value is None:
@@ -178,13 +187,7 @@ def site_links():
     return recording_link_template(lambda path: SITE + path)
 
 
-@pytest.mark.parametrize(
-    ("scope", "headers", "golden"),
-    [
-        (Scope.CALLS, HEADERS, golden_call_rows),
-        (Scope.COMPANIES, COMPANY_HEADERS, golden_company_rows),
-    ],
-)
+@EACH_SCOPE
 def test_csv_matches_the_golden_rows_cell_by_cell(outcome_world, scope, headers, golden):
     export = Export(scope, Filters(), site_links())
     expected = [[as_csv(value) for value in row] for row in golden(outcome_world)]
@@ -218,13 +221,7 @@ def test_csv_text_is_pinned_byte_for_byte(outcome_world):
     assert len(lines) == 1 + 18 + 1
 
 
-@pytest.mark.parametrize(
-    ("scope", "headers", "golden"),
-    [
-        (Scope.CALLS, HEADERS, golden_call_rows),
-        (Scope.COMPANIES, COMPANY_HEADERS, golden_company_rows),
-    ],
-)
+@EACH_SCOPE
 def test_xlsx_matches_the_golden_rows_cell_by_cell(outcome_world, scope, headers, golden):
     export = Export(scope, Filters(), site_links())
     workbook, sheets = read_xlsx(xlsx_bytes(export))
