@@ -14,7 +14,8 @@ export's CellContext and one sequence per source field (aligned, up to a few tho
 and returns the column's cells. An export converts up to a million rows: one comprehension per
 column and chunk, rather than one function call per cell, is what keeps the CSV within three
 times sqlite3's own CSV output (docs/PERFORMANCE.md, « Export »). Without a conversion the one
-source field is the cell as the database gives it.
+source field is the cell as the database gives it, which suits text and whole numbers (None is
+an empty cell); dates, decimals and choices need theirs (local_time, decimal, labels_of).
 
 Cells are typed: str, int, float, naive local datetime, and "" when empty, so that both formats
 say exactly the same thing; each writer renders them by the column's kind.
@@ -87,10 +88,6 @@ def labels_of(choices) -> Callable[..., list]:
 def decimal(context: CellContext, numbers: Sequence) -> list:
     # SQLite gives int or float, PostgreSQL Decimal: a float cell either way.
     return [float(number) if number is not None else "" for number in numbers]
-
-
-def number_or_empty(context: CellContext, numbers: Sequence) -> list:
-    return [number if number is not None else "" for number in numbers]
 
 
 def local_time(context: CellContext, moments: Sequence) -> list:
@@ -197,7 +194,7 @@ COLUMNS = [
         _("Opérateur"), 20, TEXT,
         ("operator__username", "operator__first_name", "operator__last_name"), operator_name,
     ),
-    Column(_("Tentative"), 10, NUMBER, "attempt", number_or_empty),
+    Column(_("Tentative"), 10, NUMBER, "attempt"),
     Column(_("Rappel prévu"), 20, DATETIME, "callback_at", local_time),
     Column(
         _("Durée audio (s)"), 15, NUMBER, ("submitted_at", "export_audio_seconds"), whole_seconds

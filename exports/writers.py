@@ -277,13 +277,16 @@ def csv_chunks(export: Export, delimiter: str = ",") -> Iterator[bytes]:
             cells = columns[i]
             if kind == TEXT:
                 columns[i] = [
-                    quote + text if text and text[0] in formula_chars else text for text in cells
+                    quote + text if text and text[0] in formula_chars else text or ""
+                    for text in cells
                 ]
             elif kind == DATETIME:
                 columns[i] = [moment.isoformat(" ") if moment else "" for moment in cells]
             elif kind == NUMBER:
                 columns[i] = [
-                    csv_number(number, decimal_comma) if number.__class__ is float else str(number)
+                    csv_number(number, decimal_comma)
+                    if number.__class__ is float
+                    else ("" if number is None else str(number))
                     for number in cells
                 ]
         for row in zip(*columns, strict=True):

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from exports import writers, xlsx
-from exports.columns import wall_clock
+from exports.columns import NUMBER, TEXT, Column, wall_clock
 from exports.writers import (
     Export,
     Filters,
@@ -273,6 +273,38 @@ def test_calls_scope_reads_every_call_in_one_query(outcome_world, django_assert_
         rows = list(export.rows())
     assert len(rows) == 18
     assert "Brouillon SARL" not in {row[0] for row in rows}  # drafts are not calls yet
+
+
+# --- One record per column -----------------------------------------------------------------
+
+
+def test_a_new_column_is_one_record_for_the_query_both_formats_and_both_scopes(
+    outcome_world, monkeypatch
+):
+    from calls.models import CallRecord
+    from companies.models import Company
+
+    notes = Column("Notes", 30, TEXT, "notes")  # a call's field: empty for an uncalled company
+    attempts = Column("Tentatives de l'entreprise", 12, NUMBER, "company__attempts")
+    monkeypatch.setattr(writers, "COLUMNS", [*writers.COLUMNS, notes, attempts])
+    first_call, first_company = outcome_world.calls[0], outcome_world.companies[0]
+    CallRecord.objects.filter(pk=first_call.pk).update(notes="=1+1 rappeler")
+    Company.objects.filter(pk=first_company.pk).update(attempts=3)
+
+    calls = read_csv(csv_bytes(Export(Scope.CALLS, Filters(), site_links())))
+    companies = read_csv(csv_bytes(Export(Scope.COMPANIES, Filters(), site_links())))
+    _, sheets = read_xlsx(xlsx_bytes(Export(Scope.COMPANIES, Filters(), site_links())))
+    sheet = sheets["Entreprises"]
+
+    assert calls[0][-2:] == ["Notes", "Tentatives de l'entreprise"]
+    assert calls[1][-2:] == ["'=1+1 rappeler", "3"]  # text neutralised, a number as is
+    assert companies[0][23:] == ["Notes", "Tentatives de l'entreprise"] + COMPANY_HEADERS[23:]
+    assert companies[1][23:25] == ["'=1+1 rappeler", "3"]
+    uncalled = next(row for row in companies if row[0] == "Entreprise Jamais Appelée")
+    assert uncalled[23:25] == ["", "0"]
+    assert [cell.value for cell in sheet[1][23:25]] == ["=1+1 rappeler", 3]
+    assert sheet[1][23].quotePrefix and sheet[1][24].data_type == "n"
+    assert sheet[0][23].parent.column_dimensions["X"].width > 30
 
 
 # --- Formula injection ----------------------------------------------------------------------
