@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import repeat
 from typing import Any
 
 from django.utils import timezone
@@ -100,13 +101,10 @@ def yes_no(context: CellContext, flags: Sequence) -> list:
     return [yes if flag else no for flag in flags]
 
 
-def survey_accepted(context: CellContext, submitted: Sequence, statuses: Sequence) -> list:
+def survey_accepted(context: CellContext, statuses: Sequence) -> list:
     """« oui » when the call went on to the questionnaire; empty when there was no call."""
-    yes, no, accepted = context.yes, context.no, CallStatus.ACCEPTED.value
-    return [
-        (yes if status == accepted else no) if at is not None else ""
-        for at, status in zip(submitted, statuses, strict=True)
-    ]
+    words = {CallStatus.ACCEPTED.value: context.yes, None: ""}
+    return list(map(words.get, statuses, repeat(context.no, len(statuses))))
 
 
 def has_audio(context: CellContext, submitted: Sequence, recording_ids: Sequence) -> list:
@@ -120,10 +118,13 @@ def has_audio(context: CellContext, submitted: Sequence, recording_ids: Sequence
 def operator_name(
     context: CellContext, usernames: Sequence, first_names: Sequence, last_names: Sequence
 ) -> list:
-    return [
-        (f"{first} {last}".strip() or username) if username is not None else ""
-        for username, first, last in zip(usernames, first_names, last_names, strict=True)
-    ]
+    """The operator's full name, or login when it has none: each operator's once per chunk."""
+    names = {
+        username: f"{first} {last}".strip() or username
+        for username, first, last in set(zip(usernames, first_names, last_names, strict=True))
+    }
+    names[None] = ""  # no call
+    return list(map(names.__getitem__, usernames))
 
 
 def whole_seconds(context: CellContext, submitted: Sequence, seconds: Sequence) -> list:
@@ -134,15 +135,15 @@ def whole_seconds(context: CellContext, submitted: Sequence, seconds: Sequence) 
     ]
 
 
-def aapor_code(context: CellContext, submitted: Sequence, codes: Sequence, *outcomes) -> list:
-    """The stored AAPOR code's label; computed from the outcome for a call submitted before
-    codes were stored."""
+def aapor_code(context: CellContext, codes: Sequence, *outcomes: Sequence) -> list:
+    """The stored AAPOR code's label; for a call submitted before codes were stored (its code
+    is "", None being no call), the label of the code its outcome gives."""
     names = context.labels(Disposition)
-    cells = []
-    for at, code, *outcome in zip(submitted, codes, *outcomes, strict=True):
-        if at is not None and not code:
-            code = outcome_code(*outcome)
-        cells.append(names.get(code, code))
+    cells = list(map(names.get, codes, codes))
+    if "" in codes:
+        for i, code in enumerate(codes):
+            if code == "":
+                cells[i] = names[outcome_code(*(values[i] for values in outcomes))]
     return cells
 
 
@@ -186,7 +187,7 @@ COLUMNS = [
     Column(_("Présentation"), 13, LABEL, "presentation_level", labels_of(Level)),
     Column(_("Questions libres"), 16, LABEL, "questions_libres_level", labels_of(Level)),
     Column(_("Questions orientées"), 19, LABEL, "questions_orientees_level", labels_of(Level)),
-    Column(_("Enquête"), 9, LABEL, ("submitted_at", "call_status"), survey_accepted),
+    Column(_("Enquête"), 9, LABEL, "call_status", survey_accepted),
     Column(_("Horodatage"), 20, DATETIME, "submitted_at", local_time),
     Column(_("Audio"), 7, LABEL, ("submitted_at", "export_recording_id"), has_audio),
     Column(_("Campagne"), 28, TEXT, "company__campaign__name"),
@@ -199,7 +200,7 @@ COLUMNS = [
     Column(
         _("Durée audio (s)"), 15, NUMBER, ("submitted_at", "export_audio_seconds"), whole_seconds
     ),
-    Column(_("Code AAPOR"), 40, LABEL, ("submitted_at", "disposition", *OUTCOME), aapor_code),
+    Column(_("Code AAPOR"), 40, LABEL, ("disposition", *OUTCOME), aapor_code),
     Column(_("Lien de l'enregistrement"), 50, TEXT, "export_recording_id", recording_link),
 ]
 COMPANY_COLUMNS = [

@@ -7,7 +7,11 @@ In constant-memory mode xlsxwriter keeps the current row in a table of cell tupl
 out, cell by cell and through code that handles every kind of cell, when the next row starts.
 For the export's rows (text, numbers, dates, nothing else) `write_export_row` writes the very
 same XML straight to the row file, one write per row: the XLSX is written about twice as fast
-(tests/exports/test_writers.py checks the XML is byte for byte what xlsxwriter itself writes).
+as through xlsxwriter's public API (`write_cells`, which the export benchmark also times).
+That reaches into xlsxwriter's private methods (_write_single_row, _write_row,
+_check_dimensions, _convert_date_time, _escape_control_characters, Format._get_xf_index), so
+pyproject.toml pins xlsxwriter to one version, and tests/exports/test_writers.py checks that
+the XML is byte for byte what `write_cells` makes xlsxwriter write: run it after an upgrade.
 
 It also closes a hole of constant-memory mode: xlsxwriter copies a text that starts with "<r>"
 and ends with "</r>" into the XML unescaped (it takes it for a rich string it built itself), so
