@@ -91,26 +91,30 @@ class ExportWorksheet(Worksheet):
         parts = []
         first = last = None
         for col, value in enumerate(values):
-            if value is None or value == "":
-                continue
-            if first is None:
-                first = col
-            last = col
-            ref = (names[col] if col < 64 else xl_col_to_name(col)) + number
             kind = value.__class__
             if kind is str:
+                if not value:
+                    continue
                 cell = texts.get(value)
                 if cell is None:
                     if len(texts) >= 10_000:
                         texts.clear()
                     cell = texts[value] = self.text_cell(value)
-                parts.append(f'<c r="{ref}"{cell}')
+                ref = names[col] if col < 64 else xl_col_to_name(col)
+                parts.append(f'<c r="{ref}{number}"{cell}')
             elif kind is datetime:
                 serial = self._convert_date_time(value)
                 style = self.date_format._get_xf_index()
-                parts.append(f'<c r="{ref}" s="{style}"><v>{serial:.16G}</v></c>')
+                ref = names[col] if col < 64 else xl_col_to_name(col)
+                parts.append(f'<c r="{ref}{number}" s="{style}"><v>{serial:.16G}</v></c>')
+            elif value is None:
+                continue
             else:
-                parts.append(f'<c r="{ref}"><v>{value:.16G}</v></c>')
+                ref = names[col] if col < 64 else xl_col_to_name(col)
+                parts.append(f'<c r="{ref}{number}"><v>{value:.16G}</v></c>')
+            if first is None:
+                first = col
+            last = col
         if first is None:
             return
         if self._check_dimensions(row, first) or self._check_dimensions(row, last):
