@@ -3,7 +3,7 @@
 Shared by the /export/ views and `manage.py export_calls`; the columns are in
 exports/columns.py, the XLSX writer in exports/xlsx.py. Nothing here holds the rows in memory:
 the rows come from a database cursor a chunk at a time (server-side on PostgreSQL, fetchmany on
-SQLite), the CSV is yielded in small chunks and the XLSX is written by xlsxwriter in
+SQLite), the CSV is yielded a chunk of rows at a time and the XLSX is written by xlsxwriter in
 constant-memory mode to a file (a temporary one for the web).
 """
 
