@@ -10,7 +10,7 @@ export querysets add (exports/writers.py). In the one-line-per-company export an
 company's call fields are all None.
 
 A conversion turns the source fields into cells a chunk of rows at a time: it receives the
-export's CellContext and one sequence per source field (aligned, up to a few thousand values)
+export's CellContext and one sequence per source field (aligned, a few hundred values)
 and returns the column's cells. An export converts up to a million rows: one comprehension per
 column and chunk, rather than one function call per cell, is what keeps the CSV within three
 times sqlite3's own CSV output (docs/PERFORMANCE.md, « Export »). Without a conversion the one

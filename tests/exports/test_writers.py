@@ -588,7 +588,7 @@ def test_a_text_that_looks_like_xlsxwriter_markup_stays_text(campaign, make_comp
 
 def test_the_csv_is_streamed_in_chunks(outcome_world, monkeypatch):
     whole = csv_bytes(Export(Scope.CALLS, Filters(), site_links()))
-    monkeypatch.setattr(writers, "DB_CHUNK_ROWS", 2)
+    monkeypatch.setattr(writers, "CHUNK_ROWS", 2)
 
     chunks = list(csv_chunks(Export(Scope.CALLS, Filters(), site_links())))
     assert len(chunks) == 1 + 9  # the header, then 18 calls two by two
