@@ -15,6 +15,9 @@ load does not inflate), the much slower peer once:
 - floor: sqlite3's own CSV output (`sqlite3 -csv -header db "SELECT ..."`) of the very SQL the
   export runs (taken from the Django queryset), written to a file;
 - naumur: `manage.py export_calls --format csv` and `--format xlsx`;
+- naumur, public API: the same XLSX at `--small` rows written a cell at a time through
+  xlsxwriter's public API (ExportWorksheet.write_cells) instead of the whole-row writer that
+  reaches into xlsxwriter's private methods: what that writer saves;
 - peer: django-import-export (bench extra only) exporting the same queryset through a resource
   declaring the same columns, to CSV and XLSX (tablib). Its XLSX is only timed up to
   --peer-xlsx-max rows (default 100,000): beyond that it takes many minutes and gigabytes.
@@ -71,6 +74,18 @@ def child_print_sql(campaign_id: int | None) -> None:
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         print(connection.ops.last_executed_query(cursor, sql, params) + ";")
+
+
+def child_public_xlsx(campaign_id: int | None, output: str) -> None:
+    """`manage.py export_calls --format xlsx` through xlsxwriter's public API, cell by cell."""
+    django_setup()
+    from django.core.management import call_command
+
+    from exports.xlsx import ExportWorksheet
+
+    ExportWorksheet.write_export_row = ExportWorksheet.write_cells
+    campaign = ["--campaign", str(campaign_id)] if campaign_id else []
+    call_command("export_calls", *campaign, "--format", "xlsx", "-o", output)
 
 
 def child_peer(file_format: str, campaign_id: int | None, output: str) -> None:
@@ -374,12 +389,16 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="reuse (or build and keep) this SQLite file")
     parser.add_argument("--child-sql", nargs=1, help=argparse.SUPPRESS)
     parser.add_argument("--child-peer", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child-public-xlsx", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_sql:
         return child_print_sql(int(args.child_sql[0]) or None)
     if args.child_peer:
         file_format, campaign_id, output = args.child_peer
         return child_peer(file_format, int(campaign_id) or None, output)
+    if args.child_public_xlsx:
+        campaign_id, output = args.child_public_xlsx
+        return child_public_xlsx(int(campaign_id) or None, output)
 
     sqlite_cli = ensure_sqlite_cli()
     workdir = Path(tempfile.mkdtemp(prefix="naumur-bench-export-"))
@@ -459,6 +478,9 @@ def run_size(rows, campaign_id, workdir, db, env, sqlite_cli, args) -> list[dict
         ("naumur", "csv", [*ours, "csv"], False),
         ("naumur", "xlsx", [*ours, "xlsx"], False),
     ]
+    if rows == args.small:
+        public = [PYTHON, script, "--child-public-xlsx", str(campaign_id)]
+        runs.append(("naumur, public API", "xlsx", public, None))
     if not args.skip_peer:
         runs.append(("django-import-export", "csv", [*peer, "csv", str(campaign_id)], None))
     if rows <= args.peer_xlsx_max and not args.skip_peer:
@@ -510,6 +532,9 @@ def report(results: list[dict], args) -> None:
             ratio = f"{r['s'] / floor['s']:.1f}× the floor "
             if floor["cpu"]:  # a few rows take no measurable CPU time
                 ratio += f"({r['cpu'] / floor['cpu']:.1f}× in CPU time)"
+        elif r["who"] == "naumur, public API":
+            ratio = f"{r['s'] / ours['s']:.1f}× the whole-row writer's time"
+            ratio += f" ({r['cpu'] / ours['cpu']:.1f}× in CPU time)" if ours["cpu"] else ""
         elif r["who"] == "django-import-export" and ours:
             ratio = (
                 f"{r['s'] / ours['s']:.1f}× naumur's time, {r['mb'] / ours['mb']:.1f}× its memory"

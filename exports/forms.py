@@ -28,29 +28,32 @@ def operator_choices():
     )
 
 
+def radio_choice(label, choices, *, required, invalid) -> forms.ChoiceField:
+    """Radio buttons for a TextChoices, its first choice picked, with French messages."""
+    return forms.ChoiceField(
+        label=label,
+        choices=choices.choices,
+        initial=choices.values[0],
+        widget=forms.RadioSelect,
+        error_messages={"required": required, "invalid_choice": invalid},
+    )
+
+
 class ExportForm(forms.Form):
     """What to export. Everything a forged query string could send is checked here, and the
     command line goes through the same form."""
 
-    format = forms.ChoiceField(
-        label=_("Format"),
-        choices=ExportFormat.choices,
-        initial=ExportFormat.XLSX,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Choisissez un format."),
-            "invalid_choice": _("Format inconnu : choisissez XLSX ou CSV."),
-        },
+    format = radio_choice(
+        _("Format"),
+        ExportFormat,
+        required=_("Choisissez un format."),
+        invalid=_("Format inconnu : choisissez XLSX ou CSV."),
     )
-    scope = forms.ChoiceField(
-        label=_("Contenu"),
-        choices=Scope.choices,
-        initial=Scope.CALLS,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": _("Choisissez le contenu : appels ou entreprises."),
-            "invalid_choice": _("Contenu inconnu : choisissez appels ou entreprises."),
-        },
+    scope = radio_choice(
+        _("Contenu"),
+        Scope,
+        required=_("Choisissez le contenu : appels ou entreprises."),
+        invalid=_("Contenu inconnu : choisissez appels ou entreprises."),
     )
     campaign = forms.ModelChoiceField(
         label=_("Campagne"),

@@ -8,7 +8,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from core.htmx import HtmxHttpRequest, is_fragment_request
+from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 from exports.forms import ExportForm
 from exports.writers import (
     CSV_CONTENT_TYPE,
@@ -19,7 +19,6 @@ from exports.writers import (
     csv_chunks,
     export_filename,
     recording_link_template,
-    write_xlsx,
 )
 
 
@@ -35,9 +34,8 @@ def export(request: HtmxHttpRequest) -> HttpResponse:
         count = Export(form.cleaned_data["scope"], form.filters()).count()
     else:
         count = None
-    fragment = is_fragment_request(request)
-    template = "exports/export.html#row-count" if fragment else "exports/export.html"
-    return render(request, template, {"form": form, "count": count, "fragment": fragment})
+    context = {"form": form, "count": count, "fragment": is_fragment_request(request)}
+    return render_page(request, "exports/export.html", context, "row-count")
 
 
 @require_GET
@@ -53,6 +51,8 @@ def download(request: HttpRequest) -> HttpResponse:
     campaign = form.cleaned_data["campaign"]
 
     if file_format == ExportFormat.XLSX:
+        from exports.xlsx import write_xlsx  # xlsxwriter only when a workbook is asked for
+
         # An anonymous temporary file: already unlinked, the OS reclaims it when FileResponse
         # closes it, whether the download completes or the client goes away.
         file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it

@@ -1,58 +1,47 @@
-"""The consolidated export: rows from the database, CSV and XLSX writers.
+"""The consolidated export: the rows from the database, and the CSV writer.
 
-Shared by the /export/ views and `manage.py export_calls`. Nothing here holds the rows in
-memory: the rows come from a database iterator (a server-side cursor on PostgreSQL, fetchmany on
-SQLite), the CSV is yielded in small chunks and the XLSX is written by xlsxwriter in
+Shared by the /export/ views and `manage.py export_calls`; the columns are in
+exports/columns.py, the XLSX writer in exports/xlsx.py. Nothing here holds the rows in memory:
+the rows come from a database cursor a chunk at a time (server-side on PostgreSQL, fetchmany on
+SQLite), the CSV is yielded a chunk of rows at a time and the XLSX is written by xlsxwriter in
 constant-memory mode to a file (a temporary one for the web).
-
-A row is first made of typed cells (str, int, float, naive local datetime, "" when empty), so
-that the two formats say exactly the same thing; each writer then renders the types its own way.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, timedelta
 from typing import IO, Any
 
-from django.db import connections
+from django.db import connections, models
 from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
-from companies.aapor import Disposition
-from companies.lifecycle import Status
+from calls.models import CallRecord, Recording
 from companies.models import Campaign, Company
 from core.dates import local_midnight
 from core.spreadsheet import CSV_NEUTRALISER, FORMULA_CHARS
+from exports.columns import COLUMNS, COMPANY_COLUMNS, DATETIME, LABEL, NUMBER, TEXT, CellContext
 
 
-class ExportFormat:
-    CSV = "csv"
-    CSV_SEMICOLON = "csv-semicolon"
-    XLSX = "xlsx"
-
-    choices = [
-        (XLSX, _("Excel (XLSX)")),
-        (CSV_SEMICOLON, _("CSV, séparateur point-virgule (Excel en français)")),
-        (CSV, _("CSV, séparateur virgule")),
-    ]
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", _("Excel (XLSX)")
+    CSV_SEMICOLON = "csv-semicolon", _("CSV, séparateur point-virgule (Excel en français)")
+    CSV = "csv", _("CSV, séparateur virgule")
 
 
-class Scope:
-    CALLS = "calls"
-    COMPANIES = "companies"
-
-    choices = [
-        (CALLS, _("Une ligne par appel (chaque tentative)")),
-        (COMPANIES, _("Une ligne par entreprise (dernier résultat, non appelées comprises)")),
-    ]
+class Scope(models.TextChoices):
+    CALLS = "calls", _("Une ligne par appel (chaque tentative)")
+    COMPANIES = (
+        "companies",
+        _("Une ligne par entreprise (dernier résultat, non appelées comprises)"),
+    )
 
 
 SCOPE_FILE_WORDS = {Scope.CALLS: "appels", Scope.COMPANIES: "entreprises"}
@@ -61,56 +50,10 @@ SHEET_TITLES = {Scope.CALLS: _("Appels"), Scope.COMPANIES: _("Entreprises")}
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
-# Rows read from the database per round trip, and characters of CSV per streamed chunk.
-DB_CHUNK_ROWS = 2000
-CSV_CHUNK_BYTES = 64 * 1024
-
-# Excel's hard limit of rows per worksheet; beyond it the export continues on a new sheet.
-XLSX_MAX_ROWS = 1_048_576
-
-
-# What a column holds: text people typed (neutralised when it looks like a formula), the
-# export's own words (choice labels, « oui »/« non »: never formula-like), numbers, dates.
-TEXT, LABEL, NUMBER, DATETIME = "text", "label", "number", "datetime"
-
-
-@dataclass(frozen=True)
-class Column:
-    header: Any  # a lazy French string
-    width: float  # in Excel character units
-    kind: str = TEXT
-
-
-# The survey's agreed columns, in this order, then the columns the survey team asked for on top.
-COLUMNS = [
-    Column(_("Entreprise"), 34),
-    Column(_("Téléphone"), 18),
-    Column(_("Produit"), 16),
-    Column(_("Activité"), 18),
-    Column(_("Localisation"), 16),
-    Column(_("Forme juridique"), 15),
-    Column(_("NIU"), 18),
-    Column(_("Score"), 8, NUMBER),
-    Column(_("Statut numéros"), 16, LABEL),
-    Column(_("Statut appel"), 22, LABEL),
-    Column(_("Présentation"), 13, LABEL),
-    Column(_("Questions libres"), 16, LABEL),
-    Column(_("Questions orientées"), 19, LABEL),
-    Column(_("Enquête"), 9, LABEL),
-    Column(_("Horodatage"), 20, DATETIME),
-    Column(_("Audio"), 7, LABEL),
-    Column(_("Campagne"), 28),
-    Column(_("Opérateur"), 20),
-    Column(_("Tentative"), 10, NUMBER),
-    Column(_("Rappel prévu"), 20, DATETIME),
-    Column(_("Durée audio (s)"), 15, NUMBER),
-    Column(_("Code AAPOR"), 40, LABEL),
-    Column(_("Lien de l'enregistrement"), 50),
-]
-COMPANY_EXTRA_COLUMNS = [
-    Column(_("Statut de l'entreprise"), 20, LABEL),
-    Column(_("Archivée"), 10, LABEL),
-]
+# Rows read from the database at a time (a server-side cursor's FETCH on PostgreSQL), then
+# converted and written together a column at a time: few enough that they stay in the
+# processor's cache (a CSV of 2,000 at a time took a tenth longer; docs/PERFORMANCE.md).
+CHUNK_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -166,36 +109,6 @@ def recording_annotations(call_ref: str) -> dict:
     return {"export_recording_id": Subquery(latest), "export_audio_seconds": Subquery(total)}
 
 
-# Row layout read from the database, the same for both scopes (company part, then call part).
-COMPANY_FIELDS = [
-    "name",
-    "phone",
-    "product",
-    "activity",
-    "location",
-    "legal_form",
-    "niu",
-    "validity_score",
-    "campaign__name",
-]
-CALL_FIELDS = [
-    "status_numero",
-    "call_status",
-    "presentation_level",
-    "questions_libres_level",
-    "questions_orientees_level",
-    "submitted_at",
-    "operator__username",
-    "operator__first_name",
-    "operator__last_name",
-    "attempt",
-    "callback_at",
-    "disposition",
-]
-RECORDING_FIELDS = ["export_recording_id", "export_audio_seconds"]
-COMPANY_STATE_FIELDS = ["status", "is_archived"]
-
-
 def calls_queryset(filters: Filters) -> QuerySet:
     """One row per submitted call (drafts are not calls yet), oldest first."""
     calls = CallRecord.objects.submitted().filter(call_conditions(filters))
@@ -226,30 +139,28 @@ def companies_queryset(filters: Filters) -> QuerySet:
     return companies.annotate(**recording_annotations("latest__pk")).order_by("campaign_id", "pk")
 
 
-def row_queryset(scope: str, filters: Filters) -> QuerySet:
+def row_queryset(scope: str, fields: list[str], filters: Filters) -> QuerySet:
+    """The source fields (named from a call, see exports/columns.py) of every exported row."""
     if scope == Scope.COMPANIES:
-        fields = (
-            COMPANY_FIELDS
-            + [f"latest__{name}" for name in CALL_FIELDS]
-            + RECORDING_FIELDS
-            + COMPANY_STATE_FIELDS
-        )
-        return companies_queryset(filters).values_list(*fields)
-    fields = [f"company__{name}" for name in COMPANY_FIELDS] + CALL_FIELDS + RECORDING_FIELDS
+        return companies_queryset(filters).values_list(*map(from_company, fields))
     return calls_queryset(filters).values_list(*fields)
 
 
-def recording_link_template(build_absolute: Callable[[str], str] | None) -> tuple[str, str] | None:
-    """(prefix, suffix) of the recording playback URL around the recording id, or None when
-    the URL "calls:recording" does not exist (yet). Reversed once, not once per row."""
+def from_company(field: str) -> str:
+    """A source field named from a call, named from a company with its latest call."""
+    if field.startswith("company__"):
+        return field.removeprefix("company__")
+    return field if field.startswith("export_") else f"latest__{field}"
+
+
+def recording_link_template(build_absolute: Callable[[str], str] | None) -> tuple[str, str]:
+    """(prefix, suffix) of the recording's playback URL around its id: reversed once, not once
+    per row; absolute with `build_absolute` (e.g. request.build_absolute_uri)."""
     sentinel = 987654321987654321
-    try:
-        path = reverse("calls:recording", kwargs={"recording_id": sentinel})
-    except NoReverseMatch:
-        return None
+    path = reverse("calls:recording", kwargs={"recording_id": sentinel})
     url = build_absolute(path) if build_absolute else path
-    prefix, found, suffix = url.partition(str(sentinel))
-    return (prefix, suffix) if found else None
+    prefix, _sentinel, suffix = url.partition(str(sentinel))
+    return prefix, suffix
 
 
 def export_filename(campaign: Campaign | None, scope: str, extension: str) -> str:
@@ -264,24 +175,22 @@ def export_filename(campaign: Campaign | None, scope: str, extension: str) -> st
 
 @dataclass
 class Export:
-    """One export: its columns and its rows as typed cells. Labels and headers are resolved in
-    the active language when the export is made (the CSV is streamed after the view returned)."""
+    """One export: its columns (exports/columns.py) and its rows as typed cells. Labels and
+    headers are resolved in the active language when the export is made (the CSV is streamed
+    after the view returned). Recording links are relative unless `link_template` says
+    otherwise (see recording_link_template)."""
 
     scope: str
     filters: Filters = field(default_factory=Filters)
     link_template: tuple[str, str] | None = None
 
     def __post_init__(self):
-        columns = COLUMNS + (COMPANY_EXTRA_COLUMNS if self.scope == Scope.COMPANIES else [])
-        self.headers = [str(column.header) for column in columns]
-        self.widths = [column.width for column in columns]
-        self.kinds = [column.kind for column in columns]
-        self.yes, self.no = str(_("oui")), str(_("non"))
-        self.number_labels = {value: str(label) for value, label in NumberStatus.choices}
-        self.call_labels = {value: str(label) for value, label in CallStatus.choices}
-        self.level_labels = {value: str(label) for value, label in Level.choices}
-        self.disposition_labels = {value: str(label) for value, label in Disposition.choices}
-        self.status_labels = {value: str(label) for value, label in Status.choices}
+        self.columns = COLUMNS + (COMPANY_COLUMNS if self.scope == Scope.COMPANIES else [])
+        self.headers = [str(column.header) for column in self.columns]
+        self.widths = [column.width for column in self.columns]
+        self.kinds = [column.kind for column in self.columns]
+        self.fields = list(dict.fromkeys(f for column in self.columns for f in column.fields))
+        self.context = CellContext(self.link_template or recording_link_template(None))
         self.rows_written = 0
 
     @property
@@ -289,148 +198,46 @@ class Export:
         return str(SHEET_TITLES[self.scope])
 
     def queryset(self) -> QuerySet:
-        return row_queryset(self.scope, self.filters)
+        return row_queryset(self.scope, self.fields, self.filters)
 
     def count(self) -> int:
         return self.queryset().count()
 
-    def rows(self) -> Iterator[list]:
-        """Typed cells, one new list per row, streamed from the database: str, int, float,
-        naive datetime in TIME_ZONE, or "" for an empty cell."""
-        local = wall_clock(timezone.get_default_timezone())
-        yes, no = self.yes, self.no
-        numbers, calls, levels = self.number_labels, self.call_labels, self.level_labels
-        dispositions, statuses = self.disposition_labels, self.status_labels
-        link = self.link_template
-        companies = self.scope == Scope.COMPANIES
-        accepted = CallStatus.ACCEPTED.value
-
+    def chunks(self) -> Iterator[list[Sequence]]:
+        """The rows, streamed from the database CHUNK_ROWS at a time, as one sequence of typed
+        cells per column: str, int, float, naive datetime in TIME_ZONE, or "" when empty."""
+        position = {name: i for i, name in enumerate(self.fields)}
+        plan = [
+            (column.convert, [position[name] for name in column.fields]) for column in self.columns
+        ]
+        context = self.context
         self.rows_written = 0
-        for row in database_rows(self.queryset()):
-            (
-                name,
-                phone,
-                product,
-                activity,
-                location,
-                legal_form,
-                niu,
-                score,
-                campaign,
-                number_status,
-                call_status,
-                presentation,
-                questions_libres,
-                questions_orientees,
-                submitted_at,
-                username,
-                first_name,
-                last_name,
-                attempt,
-                callback_at,
-                disposition,
-                recording_id,
-                audio_seconds,
-            ) = row[:23]
-            called = submitted_at is not None
-            if called and not disposition:
-                disposition = outcome_code(
-                    number_status, call_status, presentation, questions_libres, questions_orientees
-                )
-            cells = [
-                name,
-                phone,
-                product,
-                activity,
-                location,
-                legal_form,
-                niu,
-                float(score) if score is not None else "",
-                numbers.get(number_status, number_status) or "",
-                calls.get(call_status, call_status) or "",
-                levels.get(presentation, presentation) or "",
-                levels.get(questions_libres, questions_libres) or "",
-                levels.get(questions_orientees, questions_orientees) or "",
-                (yes if call_status == accepted else no) if called else "",
-                local(submitted_at) if called else "",
-                (yes if recording_id is not None else no) if called else "",
-                campaign,
-                (f"{first_name} {last_name}".strip() or username) if called else "",
-                attempt if called else "",
-                local(callback_at) if callback_at else "",
-                int((audio_seconds or 0) + 0.5) if called else "",
-                dispositions.get(disposition, disposition) or "",
-                f"{link[0]}{recording_id}{link[1]}" if link and recording_id is not None else "",
+        for rows in database_chunks(self.queryset()):
+            values = list(zip(*rows, strict=True))
+            yield [
+                convert(context, *[values[i] for i in sources]) if convert else values[sources[0]]
+                for convert, sources in plan
             ]
-            if companies:
-                status, is_archived = row[23:]
-                cells.append(statuses.get(status, status) or "")
-                cells.append(yes if is_archived else no)
-            self.rows_written += 1
-            yield cells
+            self.rows_written += len(rows)
+
+    def rows(self) -> Iterator[tuple]:
+        """The typed cells, a row at a time."""
+        for columns in self.chunks():
+            yield from zip(*columns, strict=True)
 
 
-def wall_clock(tz: tzinfo) -> Callable[[datetime | str], datetime]:
-    """A function giving the wall-clock time in `tz`, to the second and without a zone
-    (spreadsheets have none), of a moment as the database driver gives it: naive UTC from
-    SQLite (USE_TZ = True), aware from PostgreSQL, or an ISO string.
-
-    It runs twice per exported row, so it avoids datetime.replace() and astimezone(), the slow
-    part of doing it plainly: the zone's offset is looked up once per UTC hour and cached. An
-    hour in which the offset changes (a zone whose transition is not on the hour) is not
-    cached and each of its moments is converted exactly.
-    """
-    offsets: dict[tuple, timedelta | None] = {}
-
-    def hour_offset(moment: datetime) -> timedelta | None:
-        start = datetime(moment.year, moment.month, moment.day, moment.hour, tzinfo=UTC)
-        first = start.astimezone(tz).utcoffset()
-        last = (start + timedelta(hours=1, microseconds=-1)).astimezone(tz).utcoffset()
-        return first if first == last else None
-
-    def local(moment: datetime | str) -> datetime:
-        if moment.__class__ is str:
-            moment = datetime.fromisoformat(moment)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC)  # its fields are now UTC, like SQLite's
-        key = (moment.year, moment.month, moment.day, moment.hour)
-        try:
-            offset = offsets[key]
-        except KeyError:
-            offset = offsets[key] = hour_offset(moment)
-        if offset is None:
-            offset = moment.replace(tzinfo=UTC).astimezone(tz).utcoffset()
-        moment += offset
-        return datetime(
-            moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second
-        )
-
-    return local
-
-
-def database_rows(queryset: QuerySet) -> Iterator[tuple]:
+def database_chunks(queryset: QuerySet) -> Iterator[list[tuple]]:
     """The rows of a values_list() queryset as the database driver gives them, fetched in
     chunks from a chunked cursor (server-side on PostgreSQL, fetchmany on SQLite), exactly as
     QuerySet.iterator() does, but without Django's per-value converters: at a million rows
-    they cost about as much as writing the CSV. Export.rows() therefore takes each backend's
-    raw types: datetimes naive in UTC (SQLite) or aware (PostgreSQL), decimals as floats or
-    Decimals."""
+    they cost about as much as writing the CSV. The conversions (exports/columns.py) therefore
+    take each backend's raw types: datetimes naive in UTC (SQLite) or aware (PostgreSQL),
+    decimals as floats or Decimals."""
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
     with connections[queryset.db].chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(DB_CHUNK_ROWS):
-            yield from rows
-
-
-def outcome_code(number_status, call_status, *levels) -> str:
-    """The AAPOR code of an outcome, for a call submitted before codes were stored."""
-    return CallRecord(
-        status_numero=number_status,
-        call_status=call_status,
-        presentation_level=levels[0],
-        questions_libres_level=levels[1],
-        questions_orientees_level=levels[2],
-    ).outcome_disposition()
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            yield rows
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -442,124 +249,72 @@ def csv_number(value: float, decimal_comma: bool) -> str:
 
 
 def csv_chunks(export: Export, delimiter: str = ",") -> Iterator[bytes]:
-    """The export as UTF-8 CSV with a BOM (so Excel detects the encoding), in chunks of about
-    64 KB.
+    """The export as UTF-8 CSV with a BOM (so Excel detects the encoding), a chunk per
+    CHUNK_ROWS rows.
 
     Dates in ISO form, which every spreadsheet reads as dates; decimals with the separator that
     goes with the delimiter (a comma for the ";" flavour French Excel expects); typed text
-    neutralised (see CSV_NEUTRALISER). The loop is written for speed (it runs a million times):
-    cells are converted in place, and a line that needs no quoting is joined directly, which
-    gives the very bytes the csv module writes (the csv module writes the others).
+    neutralised (see CSV_NEUTRALISER). Written for speed (it runs a million times): cells are
+    rendered a column at a time, quoted where they need it exactly as the csv module quotes
+    (QUOTE_MINIMAL), and the lines are joined without a Python loop per row.
     """
     decimal_comma = delimiter == ";"
-    kinds = export.kinds
-    text_columns = [i for i, kind in enumerate(kinds) if kind == TEXT]
-    date_columns = [i for i, kind in enumerate(kinds) if kind == DATETIME]
-    number_columns = [i for i, kind in enumerate(kinds) if kind == NUMBER]
-    separators = len(kinds) - 1
-    quote, formula_chars = CSV_NEUTRALISER, FORMULA_CHARS
-    scratch = io.StringIO()
-    writer = csv.writer(scratch, delimiter=delimiter, lineterminator="\r\n")
+    kinds = list(enumerate(export.kinds))
+    header = io.StringIO()
+    csv.writer(header, delimiter=delimiter, lineterminator="\r\n").writerow(export.headers)
+    yield ("\ufeff" + header.getvalue()).encode()
+    for columns in export.chunks():
+        for i, kind in kinds:
+            cells = columns[i]
+            if kind == TEXT:
+                columns[i] = csv_quoted(neutralised_text(cells), delimiter)
+            elif kind == LABEL:
+                columns[i] = csv_quoted(cells, delimiter)
+            elif kind == DATETIME:
+                columns[i] = [moment.isoformat(" ") if moment else "" for moment in cells]
+            elif kind == NUMBER:
+                columns[i] = [
+                    csv_number(number, decimal_comma)
+                    if number.__class__ is float
+                    else ("" if number is None else str(number))
+                    for number in cells
+                ]
+        lines = "\r\n".join(map(delimiter.join, zip(*columns, strict=True)))
+        yield (lines + "\r\n").encode()
 
-    def written_by_csv(cells: list) -> str:
-        scratch.seek(0)
-        scratch.truncate()
-        writer.writerow(cells)
-        return scratch.getvalue()
 
-    lines = ["\ufeff" + written_by_csv(export.headers)]
-    size = 0
-    for row in export.rows():
-        for i in text_columns:
-            text = row[i]
-            if text and text[0] in formula_chars:
-                row[i] = quote + text
-        for i in date_columns:
-            if moment := row[i]:
-                row[i] = moment.isoformat(" ")
-        for i in number_columns:
-            number = row[i]
-            if number.__class__ is float:
-                row[i] = csv_number(number, decimal_comma)
-            elif number.__class__ is int:
-                row[i] = str(number)
-        line = delimiter.join(row)
-        if line.count(delimiter) != separators or '"' in line or "\n" in line or "\r" in line:
-            line = written_by_csv(row)
-        else:
-            line += "\r\n"
-        lines.append(line)
-        size += len(line)
-        if size >= CSV_CHUNK_BYTES:
-            yield "".join(lines).encode()
-            lines.clear()
-            size = 0
-    yield "".join(lines).encode()
+def neutralised_text(cells: Sequence[str | None]) -> Sequence[str]:
+    """Text people typed, as CSV cells: with CSV_NEUTRALISER in front when it starts like a
+    formula, None (a call's field for an uncalled company) as empty. Most batches of a column
+    hold no such text, which one search of their joined text tells."""
+    try:
+        starts = "\n" + "\n".join(cells)  # each cell's first character follows a line end
+    except TypeError:  # a None
+        cells = [text or "" for text in cells]
+        starts = "\n" + "\n".join(cells)
+    if not any("\n" + char in starts for char in FORMULA_CHARS):
+        return cells
+    quote = CSV_NEUTRALISER
+    return [quote + text if text and text[0] in FORMULA_CHARS else text for text in cells]
+
+
+def csv_quoted(cells: Sequence[str], delimiter: str) -> Sequence[str]:
+    """The cells as the csv module writes them: in double quotes, its own doubled, when they
+    hold the delimiter, a double quote or a line end. Most batches of a column have none, which
+    one search of their joined text tells."""
+    text = "".join(cells)
+    if delimiter not in text and '"' not in text and "\n" not in text and "\r" not in text:
+        return cells
+    return [
+        '"' + cell.replace('"', '""') + '"'
+        if delimiter in cell or '"' in cell or "\n" in cell or "\r" in cell
+        else cell
+        for cell in cells
+    ]
 
 
 def write_csv(export: Export, target: IO[bytes], delimiter: str = ",") -> int:
     """Write the CSV to a binary file; returns the number of data rows."""
     for chunk in csv_chunks(export, delimiter):
         target.write(chunk)
-    return export.rows_written
-
-
-# --- XLSX --------------------------------------------------------------------------------
-
-
-def write_xlsx(export: Export, target: str | IO[bytes]) -> int:
-    """Write a real workbook to a path or a binary file; returns the number of data rows.
-
-    xlsxwriter in constant-memory mode writes each row to a temporary file as soon as it is
-    complete, so memory stays flat; rows must therefore be written in order, which they are
-    (see exports/xlsx.py). Text is written as string cells (never formulas, see
-    CSV_NEUTRALISER for the quote prefix), numbers as numbers, dates as dates.
-    """
-    import xlsxwriter
-
-    from exports.xlsx import ExportWorksheet
-
-    workbook = xlsxwriter.Workbook(
-        target,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
-    header_format = workbook.add_format(
-        {"bold": True, "bg_color": "#DDE4EE", "bottom": 1, "text_wrap": True, "valign": "top"}
-    )
-    date_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
-    quoted_format = workbook.add_format({"quote_prefix": True})
-    last_column = len(export.headers) - 1
-
-    def new_sheet(number: int):
-        title = export.sheet_title if number == 1 else f"{export.sheet_title} ({number})"
-        sheet = workbook.add_worksheet(title, worksheet_class=ExportWorksheet)
-        for col, width in enumerate(export.widths):
-            sheet.set_column(col, col, width)
-        for col, header in enumerate(export.headers):
-            sheet.write_string(0, col, header, header_format)
-        sheet.freeze_panes(1, 0)
-        sheet.date_format, sheet.quoted_format = date_format, quoted_format
-        return sheet
-
-    def finish(sheet, last_row: int) -> None:
-        sheet.autofilter(0, 0, last_row, last_column)
-
-    sheets = 1
-    sheet = new_sheet(sheets)
-    row_number = 0
-    for row in export.rows():
-        row_number += 1
-        if row_number >= XLSX_MAX_ROWS:
-            finish(sheet, row_number - 1)
-            sheets += 1
-            sheet = new_sheet(sheets)
-            row_number = 1
-        sheet.write_export_row(row_number, row)
-    finish(sheet, row_number)
-    workbook.close()
     return export.rows_written

@@ -5,10 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from tests.exports.conftest import read_csv, read_xlsx
-
-pytestmark = pytest.mark.urls("tests.exports.urls_with_playback")
 
 
 def run(*args):
@@ -90,7 +89,7 @@ def test_relative_links_without_a_base_url(outcome_world, tmp_path):
     rows = read_csv(target.read_bytes())
     latest = outcome_world.recordings[8][-1]
 
-    assert rows[8][22] == f"/enregistrements/{latest.pk}/ecouter/"
+    assert rows[8][22] == reverse("calls:recording", args=[latest.pk])
     assert "--base-url" in message
 
 

@@ -5,6 +5,7 @@ import tempfile
 from datetime import UTC, datetime
 
 import pytest
+from django.core.files.base import ContentFile
 from django.http import FileResponse, StreamingHttpResponse
 from django.urls import reverse
 
@@ -12,8 +13,6 @@ from tests.exports.conftest import read_csv, read_xlsx
 
 PAGE = reverse("exports:export")
 DOWNLOAD = reverse("exports:download")
-
-pytestmark = pytest.mark.urls("tests.exports.urls_with_playback")
 
 
 def count_in(html: str) -> int:
@@ -116,15 +115,20 @@ def test_csv_download_streams_with_a_bom_and_the_campaign_in_the_filename(
     assert rows[1][7] == "1,5"
 
 
-def test_links_in_a_download_are_absolute_urls_of_the_playback_page(
+def test_links_in_a_download_are_absolute_urls_that_play_the_recording(
     client, supervisor, outcome_world
 ):
+    latest = outcome_world.recordings[8][-1]
+    audio = b"\x1a\x45\xdf\xa3" + b"opus" * 1024
+    latest.file.save("call.webm", ContentFile(audio))
     client.force_login(supervisor)
     response = client.get(DOWNLOAD, {"format": "csv", "scope": "calls"})
-    rows = read_csv(body(response))
-    latest = outcome_world.recordings[8][-1]
+    link = read_csv(body(response))[8][22]
 
-    assert rows[8][22] == f"http://testserver/enregistrements/{latest.pk}/ecouter/"
+    assert link == f"http://testserver{reverse('calls:recording', args=[latest.pk])}"
+    playback = client.get(link)
+    assert playback.status_code == 200
+    assert b"".join(playback.streaming_content) == audio
 
 
 def test_xlsx_download_is_a_real_workbook_from_a_temporary_file(

@@ -23,7 +23,6 @@ from exports.writers import (
     export_filename,
     recording_link_template,
     write_csv,
-    write_xlsx,
 )
 
 
@@ -104,7 +103,7 @@ class Command(BaseCommand):
 
         rows = self.write_file(Path(output), export, is_xlsx, options["delimiter"])
         self.stdout.write(self.style.SUCCESS(f"{rows} ligne(s) exportée(s) dans {output}."))
-        if link and not base_url:
+        if not base_url:
             self.stdout.write(
                 "Liens d'enregistrement relatifs : ajoutez --base-url pour les rendre cliquables."
             )
@@ -117,7 +116,12 @@ class Command(BaseCommand):
         handle, partial = tempfile.mkstemp(dir=directory, prefix=".naumur-export-", suffix=".part")
         try:
             with os.fdopen(handle, "wb") as file:
-                rows = write_xlsx(export, file) if is_xlsx else write_csv(export, file, delimiter)
+                if is_xlsx:
+                    from exports.xlsx import write_xlsx  # xlsxwriter takes long to import
+
+                    rows = write_xlsx(export, file)
+                else:
+                    rows = write_csv(export, file, delimiter)
             os.replace(partial, path)
         except BaseException:
             Path(partial).unlink(missing_ok=True)
