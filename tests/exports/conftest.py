@@ -35,9 +35,9 @@ class World:
 
 
 def make_call(company, operator, number_status, call_status="", levels=("", "", ""), **fields):
-    from calls.models import CallRecord
+    from tests.factories import CallFactory
 
-    call = CallRecord(
+    return CallFactory(
         company=company,
         operator=operator,
         status_numero=number_status,
@@ -47,20 +47,17 @@ def make_call(company, operator, number_status, call_status="", levels=("", "", 
         questions_orientees_level=levels[2],
         **fields,
     )
-    if call.submitted_at and "disposition" not in fields:
-        call.disposition = call.outcome_disposition()
-    call.save()
-    return call
 
 
 def make_recording(call, seconds, size_bytes=4096, created_at=None):
     from calls.models import Recording
+    from tests.factories import RecordingFactory
 
-    recording = Recording.objects.create(
-        call=call, size_bytes=size_bytes, duration_seconds=seconds, is_complete=True
+    recording = RecordingFactory(call=call, seconds=seconds, stored_file=b"")
+    Recording.objects.filter(pk=recording.pk).update(
+        size_bytes=size_bytes, **({"created_at": created_at} if created_at else {})
     )
-    if created_at:
-        Recording.objects.filter(pk=recording.pk).update(created_at=created_at)
+    recording.refresh_from_db()
     return recording
 
 
