@@ -7,6 +7,9 @@ from decimal import Decimal
 import pytest
 
 from companies import importing
+from companies.importing.columns import field_for_header
+from companies.importing.report import CONTENT_EXCERPT
+from companies.importing.rows import parse_score
 from companies.models import Campaign, Company, ImportBatch, Status
 from tests.companies.conftest import sample
 
@@ -271,7 +274,7 @@ def test_an_absurdly_long_field_rejects_its_row_only(run_import):
 
     assert [issue.line for issue in applied.errors] == [3]
     assert "trop long : 300000 caractères (255 au maximum)" in applied.errors[0].message
-    assert len(applied.errors[0].content) <= importing.CONTENT_EXCERPT
+    assert len(applied.errors[0].content) <= CONTENT_EXCERPT
     assert list(Company.objects.values_list("name", flat=True)) == ["Ets Normale"]
 
 
@@ -300,13 +303,13 @@ def test_a_file_of_only_bad_rows_changes_nothing_when_applied(db, run_import):
     ],
 )
 def test_scores_are_read_as_people_write_them(raw, expected):
-    assert importing.parse_score(raw) == expected
+    assert parse_score(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["n/a", "12,5,3", "NaN", "Infinity", "1e9", "douze"])
 def test_a_score_that_is_not_a_number_is_refused(raw):
     with pytest.raises(ValueError):
-        importing.parse_score(raw)
+        parse_score(raw)
 
 
 @pytest.mark.parametrize(
@@ -329,7 +332,7 @@ def test_a_score_that_is_not_a_number_is_refused(raw):
     ],
 )
 def test_headers_are_matched_loosely(header, field):
-    assert importing.field_for_header(header) == field
+    assert field_for_header(header) == field
 
 
 def test_imported_rows_carry_the_model_defaults(run_import):
