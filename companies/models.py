@@ -428,8 +428,15 @@ class ImportBatch(models.Model):
     rows_archived = models.PositiveIntegerField(_("archivées"), default=0)
     rows_deleted = models.PositiveIntegerField(_("supprimées"), default=0)
     rows_rejected = models.PositiveIntegerField(_("rejetées"), default=0)
+    # The first rejected lines, for the page; `rejects` lists them all, as the CSV downloaded.
     errors = models.JSONField(_("lignes rejetées"), default=list, blank=True)
+    rejects = models.FileField(
+        _("liste des lignes rejetées"), upload_to="imports/%Y/%m/", blank=True
+    )
     warnings = models.JSONField(_("avertissements"), default=list, blank=True)
+    sample = models.JSONField(_("premières lignes"), default=list, blank=True)
+    # NIU keys and phones that several rows of the file hold (companies/importing/dedup.py).
+    repeated_keys = models.JSONField(_("clés répétées"), null=True, blank=True)
     created_at = models.DateTimeField(_("téléversé le"), auto_now_add=True)
     applied_at = models.DateTimeField(_("appliqué le"), null=True, blank=True)
 

@@ -1,4 +1,3 @@
-import csv
 import io
 import logging
 
@@ -24,10 +23,10 @@ from calls.models import CallRecord, Recording
 from companies import importing
 from companies.filters import CompanyFilter
 from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
+from companies.importing.report import write_rejects
 from companies.models import Campaign, Company, ImportBatch, ImportMode
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
 from core.htmx import HtmxHttpRequest, is_fragment_request
-from core.spreadsheet import neutralised
 
 logger = logging.getLogger(__name__)
 
@@ -187,8 +186,7 @@ def import_companies(request: HtmxHttpRequest) -> HttpResponse:
         mode = form.cleaned_data["mode"]
         campaign = form.cleaned_data["campaign"]
         try:
-            data = importing.read_limited(upload)
-            report = importing.analyse(data, mode=mode, campaign=campaign)
+            report = importing.analyse(upload, mode=mode, campaign=campaign)
         except importing.ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
@@ -249,10 +247,10 @@ def batch_context(batch: ImportBatch, settings_form=None) -> dict:
         "encoding_label": importing.ENCODING_LABELS.get(batch.encoding, batch.encoding),
         "delimiter_label": importing.DELIMITER_LABELS.get(batch.delimiter, batch.delimiter),
         "columns": batch.column_mapping.get("columns", []),
-        "errors": batch.errors[: importing.MAX_WARNINGS],
-        "errors_hidden": max(0, len(batch.errors) - importing.MAX_WARNINGS),
+        "errors": batch.errors[: importing.MAX_SHOWN],
+        "errors_hidden": max(0, batch.rows_rejected - len(batch.errors[: importing.MAX_SHOWN])),
         "accepted": batch.rows_total - batch.rows_rejected,
-        "first_rows": importing.first_rows(batch),
+        "first_rows": batch.sample,
         "settings_form": settings_form or ImportSettingsForm(batch=batch),
         "is_replace": batch.mode == ImportMode.REPLACE,
     }
@@ -276,15 +274,14 @@ def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             chosen = settings_form.cleaned_data
             try:
                 with batch.file.open("rb") as handle:
-                    data = importing.read_limited(handle)
-                report = importing.analyse(
-                    data,
-                    mode=batch.mode,
-                    campaign=batch.campaign,
-                    encoding=chosen["encoding"],
-                    delimiter=chosen["delimiter"],
-                    has_header=chosen["has_header"],
-                )
+                    report = importing.analyse(
+                        handle,
+                        mode=batch.mode,
+                        campaign=batch.campaign,
+                        encoding=chosen["encoding"],
+                        delimiter=chosen["delimiter"],
+                        has_header=chosen["has_header"],
+                    )
             except importing.ImportFileError as exc:
                 settings_form.add_error(None, str(exc))
             else:
@@ -331,6 +328,7 @@ def import_discard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Un import appliqué reste dans l'historique."))
         return redirect("companies:import_preview", pk=batch.pk)
     batch.file.delete(save=False)
+    batch.rejects.delete(save=False)
     batch.delete()
     messages.success(request, _("Import abandonné : rien n'a été enregistré."))
     return redirect("companies:import")
@@ -341,14 +339,14 @@ def import_discard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def import_rejects(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Every rejected row of an import as CSV (UTF-8 with BOM, ';' for French Excel)."""
     batch = get_object_or_404(ImportBatch, pk=pk)
+    filename = f"import_{batch.pk}_rejets.csv"
+    if batch.rejects:
+        return FileResponse(batch.rejects.open("rb"), as_attachment=True, filename=filename)
+    # Imports made before the list was kept as a file hold every rejected row themselves.
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([_("ligne"), _("motif"), _("contenu")])
-    for error in batch.errors:
-        content = neutralised(error.get("content", ""))  # never a formula in a spreadsheet
-        writer.writerow([error.get("line") or "", error.get("message", ""), content])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import_{batch.pk}_rejets.csv"'
+    write_rejects(batch.errors, buffer)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

@@ -19,21 +19,19 @@ from companies.importing.pipeline import (
     analyse,
     apply_batch,
     default_campaign_name,
-    first_rows,
 )
 from companies.importing.reading import (
     DELIMITER_LABELS,
     ENCODING_LABELS,
     ImportFileError,
     check_size,
-    read_limited,
 )
-from companies.importing.report import MAX_WARNINGS, count_lines, format_report
+from companies.importing.report import MAX_SHOWN, count_lines, format_report
 
 __all__ = [
     "DELIMITER_LABELS",
     "ENCODING_LABELS",
-    "MAX_WARNINGS",
+    "MAX_SHOWN",
     "ImportApplyError",
     "ImportFileError",
     "analyse",
@@ -41,7 +39,5 @@ __all__ = [
     "check_size",
     "count_lines",
     "default_campaign_name",
-    "first_rows",
     "format_report",
-    "read_limited",
 ]

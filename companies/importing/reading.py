@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -29,7 +30,7 @@ from companies.importing.columns import (
 )
 from companies.models import normalise_phone
 
-Progress = Callable[[int, int], None]  # (done, total), in bytes or characters of the file
+Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 
 ENCODING_LABELS = {
     "utf-8-sig": gettext_lazy("UTF-8 avec BOM"),
@@ -131,6 +132,10 @@ _ASCII = bytes(range(128))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+HEAD_BYTES = 128 * 1024  # what is read first, to tell the encoding, delimiter and header
+CHUNK_BYTES = 1024 * 1024  # then the file is read this much at a time
+
+
 def check_size(size: int) -> None:
     limit = settings.IMPORT_MAX_BYTES
     if size > limit:
@@ -143,13 +148,13 @@ def check_size(size: int) -> None:
         )
 
 
-def read_limited(fileobj) -> bytes:
-    """Read a file object, refusing it beyond IMPORT_MAX_BYTES without reading it all."""
-    data = fileobj.read(settings.IMPORT_MAX_BYTES + 1)
-    if not isinstance(data, bytes):
-        data = data.encode("utf-8")
-    check_size(len(data))
-    return data
+def open_source(source: bytes | BinaryIO) -> tuple[BinaryIO, int]:
+    """A seekable binary file (an upload, a stored file, bytes) and its size, checked."""
+    fileobj = io.BytesIO(source) if isinstance(source, bytes) else source
+    size = fileobj.seek(0, io.SEEK_END)
+    fileobj.seek(0)
+    check_size(size)
+    return fileobj, size
 
 
 def check_signature(data: bytes) -> None:
@@ -166,29 +171,39 @@ def check_signature(data: bytes) -> None:
             raise ImportFileError(f"{message} {SAVE_AS_CSV}")
 
 
-def detect_encoding(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
+def detect_encoding(head: bytes, complete: bool) -> str:
+    """The encoding the head of a file reads in. UTF-8 is provisional when the file goes on:
+    a later byte that is not UTF-8 makes the pipeline guess again on the whole file."""
+    if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    head = data[:4096]
-    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+    start = head[:4096]
+    if len(start) >= 4 and start.count(0) * 3 >= len(start):
         # UTF-16 without its BOM: ASCII text leaves every other byte NUL.
-        even, odd = head[0::2], head[1::2]
+        even, odd = start[0::2], start[1::2]
         if odd.count(0) >= 0.7 * len(odd) and even.count(0) <= 0.1 * len(even):
             return "utf-16-le"
         if even.count(0) >= 0.7 * len(even) and odd.count(0) <= 0.1 * len(odd):
             return "utf-16-be"
     try:
-        data.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
     except UnicodeDecodeError:
-        return guess_single_byte(data)
+        return guess_single_byte(Counter(head.translate(None, _ASCII)))
     return "utf-8"
 
 
-def guess_single_byte(data: bytes) -> str:
+def high_bytes(fileobj: BinaryIO) -> Counter:
+    """How often each non-ASCII byte occurs in the whole file (read chunk by chunk)."""
+    counts: Counter = Counter()
+    fileobj.seek(0)
+    while chunk := fileobj.read(CHUNK_BYTES):
+        counts.update(chunk.translate(None, _ASCII))
+    return counts
+
+
+def guess_single_byte(high: Counter) -> str:
     """The single-byte encoding whose reading of the non-ASCII bytes looks most like French."""
-    high = Counter(data.translate(None, _ASCII))
     best, best_score = "latin-1", None
     for encoding in SINGLE_BYTE_CANDIDATES:
         score = 0
@@ -211,22 +226,20 @@ def guess_single_byte(data: bytes) -> str:
     return best
 
 
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Bytes to text with the given or detected encoding; refuses what is not text."""
-    if not data.strip():
-        raise ImportFileError(_("Le fichier est vide."))
-    check_signature(data)
-    encoding = encoding or detect_encoding(data)
+def unreadable(encoding: str) -> ImportFileError:
+    return ImportFileError(
+        _("Le fichier ne se lit pas en %(encoding)s : choisissez un autre encodage.")
+        % {"encoding": ENCODING_LABELS.get(encoding, encoding)}
+    )
+
+
+def decode_head(head: bytes, complete: bool, encoding: str) -> str:
+    """The head of a file as text; refuses what is not text."""
     try:
-        text = data.decode(encoding)
+        text = codecs.getincrementaldecoder(encoding)().decode(head, final=complete)
     except (UnicodeDecodeError, LookupError) as exc:
-        label = ENCODING_LABELS.get(encoding, encoding)
-        raise ImportFileError(
-            _("Le fichier ne se lit pas en %(encoding)s : choisissez un autre encodage.")
-            % {"encoding": label}
-        ) from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]
+        raise unreadable(encoding) from exc
+    text = text.removeprefix("\ufeff")
     sample = text[:65536]
     controls = len(_CONTROL.findall(sample))
     if controls > max(2, len(sample) // 100):
@@ -234,12 +247,38 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
             _("Ce fichier n'est pas un fichier texte (CSV) : il contient des données binaires.")
             + f" {SAVE_AS_CSV}"
         )
-    if _CONTROL.search(text):
-        # Stray control characters (a DOS end-of-file mark, NULs): the database refuses NULs.
-        text = _CONTROL.sub("", text)
-    if not text.strip():
-        raise ImportFileError(_("Le fichier est vide."))
-    return text, encoding
+    return _CONTROL.sub("", text)
+
+
+class Lines:
+    """The lines of a file, decoded chunk by chunk with their line ends (as the csv module wants
+    them): never the whole file in memory. `position` counts the bytes read so far."""
+
+    def __init__(self, fileobj: BinaryIO, encoding: str):
+        self.fileobj, self.encoding = fileobj, encoding
+        self.position = 0
+
+    def __iter__(self) -> Iterator[str]:
+        self.fileobj.seek(0)
+        self.position = 0
+        decoder = codecs.getincrementaldecoder(self.encoding)()
+        carry = ""
+        while True:
+            chunk = self.fileobj.read(CHUNK_BYTES)
+            text = decoder.decode(chunk, final=not chunk)
+            if not self.position:
+                text = text.removeprefix("\ufeff")
+            self.position += len(chunk)
+            if _CONTROL.search(text):
+                # Stray control characters (a DOS end-of-file mark, NULs): the database refuses
+                # NULs. None of them ends a line, so a chunk can be cleaned on its own.
+                text = _CONTROL.sub("", text)
+            lines = io.StringIO(carry + text, newline="").readlines()
+            # The last line may go on in the next chunk (a "\r" too: it may be half of "\r\n").
+            carry = lines.pop() if chunk and lines and not lines[-1].endswith("\n") else ""
+            yield from lines
+            if not chunk:
+                return
 
 
 # --- Text to records --------------------------------------------------------------------------
@@ -259,11 +298,12 @@ def is_blank(fields: list[str]) -> bool:
     return not any(cell.strip() for cell in fields)
 
 
-def head_records(text: str, delimiter: str, limit: int = 50) -> list[list[str]]:
+def head_records(
+    text: str, delimiter: str, complete: bool = True, limit: int = 50
+) -> list[list[str]]:
     """The first non-blank records of a text (complete records only when it was cut)."""
     sample = text[:65536]
-    cut = len(sample) < len(text)
-    if cut:
+    if not complete or len(sample) < len(text):
         last_newline = max(sample.rfind("\n"), sample.rfind("\r"))
         if last_newline > 0:
             sample = sample[: last_newline + 1]
@@ -280,10 +320,10 @@ def head_records(text: str, delimiter: str, limit: int = 50) -> list[list[str]]:
     return records
 
 
-def sniff_delimiter(text: str) -> str:
+def sniff_delimiter(text: str, complete: bool) -> str:
     best, best_score = ";", None
     for delimiter in DELIMITERS:
-        records = head_records(text, delimiter)
+        records = head_records(text, delimiter, complete)
         if not records:
             continue
         counts = Counter(len(fields) for fields in records)
@@ -304,20 +344,27 @@ def looks_like_header(fields: list[str]) -> bool:
 
 def make_layout(
     text: str,
+    complete: bool,
     encoding: str,
     delimiter: str | None = None,
     has_header: bool | None = None,
 ) -> Layout:
+    """The layout read from the head of a file (`complete` when the head is the whole file)."""
     skip = 0
     sep_line = _SEP_LINE.match(text)
     if sep_line:  # Excel's own "sep=;" first line names the delimiter.
         delimiter = delimiter or sep_line.group(1)
         text = text[sep_line.end() :]
         skip = 1
-    delimiter = delimiter or sniff_delimiter(text)
-    records = head_records(text, delimiter)
-    if not records:
+    delimiter = delimiter or sniff_delimiter(text, complete)
+    records = head_records(text, delimiter, complete)
+    if not records and complete:
         raise ImportFileError(_("Le fichier est vide."))
+    if not records:
+        raise ImportFileError(
+            _("Le début du fichier (%(size)s) ne contient aucune ligne lisible.")
+            % {"size": filesizeformat(HEAD_BYTES)}
+        )
     first = records[0]
     if has_header is None:
         has_header = looks_like_header(first)
@@ -331,7 +378,7 @@ def make_layout(
             columns.append(name if name and name not in columns else None)
         width = len(header)
         skip += 1
-        if len(records) < 2 and not _has_more_records(text, delimiter):
+        if len(records) < 2 and complete and not _has_more_records(text, delimiter):
             raise ImportFileError(
                 _("Le fichier ne contient que la ligne d'en-tête : aucune entreprise à importer.")
             )
@@ -381,24 +428,33 @@ def _has_more_records(text: str, delimiter: str) -> bool:
 
 
 def read_layout(
-    data: bytes,
+    fileobj: BinaryIO,
     encoding: str | None = None,
     delimiter: str | None = None,
     has_header: bool | None = None,
-) -> tuple[str, Layout]:
-    text, encoding = decode(data, encoding)
-    return text, make_layout(text, encoding, delimiter, has_header)
+) -> Layout:
+    """How to read a file, from its head alone; refuses a file that is not a company list."""
+    fileobj.seek(0)
+    head = fileobj.read(HEAD_BYTES + 1)
+    complete = len(head) <= HEAD_BYTES
+    head = head[:HEAD_BYTES]
+    if complete and not head.strip():
+        raise ImportFileError(_("Le fichier est vide."))
+    check_signature(head)
+    encoding = encoding or detect_encoding(head, complete)
+    text = decode_head(head, complete, encoding)
+    if complete and not text.strip():
+        raise ImportFileError(_("Le fichier est vide."))
+    return make_layout(text, complete, encoding, delimiter, has_header)
 
 
 def iter_records(
-    text: str, layout: Layout, progress: Progress | None = None
+    lines: Lines, layout: Layout, size: int, progress: Progress | None = None
 ) -> Iterator[tuple[int, list[str] | None]]:
     """(line number, fields) for every non-blank record after the header; fields is None when
     the csv module could not read the record."""
     allow_long_fields()
-    buffer = io.StringIO(text, newline="")
-    reader = csv.reader(buffer, delimiter=layout.delimiter)
-    total = len(text)
+    reader = csv.reader(lines, delimiter=layout.delimiter)
     to_skip = layout.skip_records
     last_line = 0
     count = 0
@@ -420,6 +476,6 @@ def iter_records(
         yield start, fields
         count += 1
         if progress is not None and count % 5000 == 0:
-            progress(buffer.tell(), total)
+            progress(lines.position, size)
     if progress is not None:
-        progress(total, total)
+        progress(size, size)

@@ -3,15 +3,24 @@ warnings, copied onto the ImportBatch for the pages and printed by the command."
 
 from __future__ import annotations
 
+import csv
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TextIO
 
+from django.core.files import File
 from django.utils.translation import gettext as _
 
 from companies.importing.reading import DELIMITER_LABELS, ENCODING_LABELS, Layout
 from companies.models import ImportBatch
+from core.spreadsheet import neutralised
 
 CONTENT_EXCERPT = 120  # characters of a rejected line kept in the report
-MAX_WARNINGS = 1000  # warnings kept on the report (rejected rows are always all kept)
+# Rejected lines and warnings kept on the ImportBatch for its page (every rejected line is in
+# the downloadable list; warnings beyond this are counted).
+MAX_SHOWN = 1000
 
 
 @dataclass
@@ -22,6 +31,45 @@ class Issue:
 
     def as_dict(self) -> dict:
         return {"line": self.line, "message": self.message, "content": self.content}
+
+
+class Rejections:
+    """Every rejected line, in a private temporary SQLite file: a million-row file may reject
+    tens of thousands, and the preview finds some of them (the duplicates) only at the end. The
+    lines come back in order whatever the order they were found in."""
+
+    def __init__(self):
+        self.db = sqlite3.connect("")  # "": a temporary database, on disk once it grows
+        self.db.execute("CREATE TABLE issue (line INTEGER PRIMARY KEY, message TEXT, content TEXT)")
+        self.count = 0
+
+    def add(self, issue: Issue) -> None:
+        self.db.execute(
+            "INSERT INTO issue VALUES (?, ?, ?)", (issue.line, issue.message, issue.content)
+        )
+        self.count += 1
+
+    def __iter__(self) -> Iterator[Issue]:
+        for row in self.db.execute("SELECT line, message, content FROM issue ORDER BY line"):
+            yield Issue(*row)
+
+    def first(self, limit: int) -> list[Issue]:
+        rows = self.db.execute(
+            "SELECT line, message, content FROM issue ORDER BY line LIMIT ?", (limit,)
+        )
+        return [Issue(*row) for row in rows]
+
+
+def write_rejects(issues: Iterable[dict | Issue], out: TextIO) -> None:
+    """The rejected lines as the CSV people download: UTF-8 with BOM and ';' for French Excel,
+    contents neutralised so that no cell is read as a formula."""
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow([_("ligne"), _("motif"), _("contenu")])
+    for issue in issues:
+        if isinstance(issue, dict):
+            issue = Issue(issue.get("line"), issue.get("message", ""), issue.get("content", ""))
+        writer.writerow([issue.line or "", issue.message, neutralised(issue.content)])
 
 
 @dataclass
@@ -35,29 +83,45 @@ class Report:
     unchanged: int = 0
     archived: int = 0
     deleted: int = 0
-    errors: list[Issue] = field(default_factory=list)
+    rejections: Rejections = field(default_factory=Rejections)
     warnings: list[Issue] = field(default_factory=list)
     warnings_total: int = 0
-    sample: list[dict] = field(default_factory=list)
+    sample: list[dict] = field(default_factory=list)  # the first rows, as the preview shows them
+    repeated_keys: dict | None = None  # NIU keys and phones held by several rows (dedup.py)
 
     @property
     def rejected(self) -> int:
-        return len(self.errors)
+        return self.rejections.count
+
+    @property
+    def errors(self) -> list[Issue]:
+        """The first rejected lines (all of them up to MAX_SHOWN)."""
+        return self.rejections.first(MAX_SHOWN)
 
     @property
     def accepted(self) -> int:
         return self.rows_total - self.rejected
 
-    def reject(self, line: int | None, message: str, fields: list[str] | None = None) -> None:
-        self.errors.append(Issue(line, message, excerpt(fields)))
+    def reject(self, line: int, message: str, fields: list[str] | None = None) -> None:
+        self.rejections.add(Issue(line, message, excerpt(fields)))
 
     def warn(self, line: int | None, message: str) -> None:
         self.warnings_total += 1
-        if len(self.warnings) < MAX_WARNINGS:
+        if len(self.warnings) < MAX_SHOWN:
             self.warnings.append(Issue(line, message))
 
-    def store_on(self, batch: ImportBatch) -> None:
-        """Copy the report onto an ImportBatch (without saving it)."""
+    def count(self, action: str) -> None:
+        """One more row created, updated or unchanged."""
+        setattr(self, action, getattr(self, action) + 1)
+
+    def hidden_warnings(self) -> str:
+        """The line that stands for the warnings not kept, if any."""
+        hidden = self.warnings_total - len(self.warnings)
+        return _("… et %(count)s autres avertissements.") % {"count": hidden} if hidden else ""
+
+    def store_on(self, batch: ImportBatch, *, rejects: bool = True) -> None:
+        """Copy the report onto an ImportBatch, without saving it; with rejects, its list of
+        rejected lines is written (through the storage API) too."""
         layout = self.layout
         if layout is not None:
             batch.encoding = layout.encoding
@@ -70,18 +134,28 @@ class Report:
         batch.rows_archived = self.archived
         batch.rows_deleted = self.deleted
         batch.rows_rejected = self.rejected
-        batch.errors = [issue.as_dict() for issue in self.errors]
-        warnings = [issue.as_dict() for issue in self.warnings]
-        if self.warnings_total > len(self.warnings):
-            hidden = self.warnings_total - len(self.warnings)
-            warnings.append(
-                {
-                    "line": None,
-                    "message": _("… et %(count)s autres avertissements.") % {"count": hidden},
-                    "content": "",
-                }
-            )
-        batch.warnings = warnings
+        batch.errors = [issue.as_dict() for issue in self.errors]  # the list has them all
+        batch.warnings = [issue.as_dict() for issue in self.warnings]
+        if hidden := self.hidden_warnings():
+            batch.warnings.append(Issue(None, hidden).as_dict())
+        batch.sample = self.sample
+        batch.repeated_keys = self.repeated_keys
+        if rejects:
+            self.save_rejects(batch)
+
+    def save_rejects(self, batch: ImportBatch) -> None:
+        """Write every rejected line to the batch's downloadable list, through the storage API,
+        in place of the one it had (the batch itself is not saved)."""
+        old = batch.rejects.name
+        if self.rejected:
+            with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as out:
+                write_rejects(self.rejections, out)
+                stem = (batch.original_name or "import").rsplit(".", 1)[0][:40]
+                batch.rejects.save(f"{stem}_rejets.csv", File(out), save=False)
+        else:
+            batch.rejects = ""
+        if old and old != batch.rejects.name:
+            batch.rejects.storage.delete(old)
 
 
 def excerpt(fields: list[str] | None) -> str:
@@ -111,9 +185,9 @@ def format_report(report: Report, *, applied: bool, filename: str = "") -> str:
             lines.append(f"  {column['index']:>2}. {header} → {column['label']}")
     for label, value in count_lines(report, applied=applied):
         lines.append(f"{label} : {value}")
-    if report.errors:
+    if report.rejected:
         lines.append(_("Lignes rejetées :"))
-        for issue in report.errors:
+        for issue in report.rejections:
             lines.append(
                 "  "
                 + _("ligne %(line)s : %(message)s") % {"line": issue.line, "message": issue.message}
@@ -123,9 +197,8 @@ def format_report(report: Report, *, applied: bool, filename: str = "") -> str:
         for issue in report.warnings:
             where = _("ligne %(line)s : ") % {"line": issue.line} if issue.line else ""
             lines.append(f"  {where}{issue.message}")
-        if report.warnings_total > len(report.warnings):
-            hidden = report.warnings_total - len(report.warnings)
-            lines.append("  " + _("… et %(count)s autres avertissements.") % {"count": hidden})
+        if hidden := report.hidden_warnings():
+            lines.append(f"  {hidden}")
     return "\n".join(lines)
 
 

@@ -2,13 +2,22 @@
 people type it, the status, the phone's E.164 form. A rejected record goes on the report."""
 
 import re
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
 from companies.importing.columns import EMPTY_VALUES, FIELD_LABELS, status_for
 from companies.importing.phones import fast_normalise_phone
-from companies.importing.reading import DELIMITER_LABELS, Layout, is_blank
+from companies.importing.reading import (
+    DELIMITER_LABELS,
+    Layout,
+    Lines,
+    Progress,
+    is_blank,
+    iter_records,
+)
 from companies.importing.report import Report
 from companies.models import Company, Status
 
@@ -39,10 +48,6 @@ def parse_score(raw: str) -> Decimal | None:
     if not value.is_finite() or abs(value) >= SCORE_LIMIT:
         raise ValueError
     return value.quantize(SCORE_QUANTUM)
-
-
-def niu_key(niu: str) -> str:
-    return "".join(niu.split()).upper()
 
 
 def clean_record(line: int, fields: list[str], layout: Layout, report: Report) -> dict | None:
@@ -142,3 +147,18 @@ def clean_status(line: int, raw: str, report: Report) -> str:
         )
         return Status.PENDING
     return status
+
+
+def read_rows(
+    fileobj: BinaryIO, layout: Layout, size: int, report: Report, progress: Progress | None
+) -> Iterator[tuple[int, dict, list[str]]]:
+    """(line, values, fields) of every record that makes a company, the file read as a stream;
+    the others are counted and rejected on the report."""
+    for line, fields in iter_records(Lines(fileobj, layout.encoding), layout, size, progress):
+        report.rows_total += 1
+        if fields is None:
+            report.reject(line, _("Ligne illisible (guillemets mal fermés ?)."))
+            continue
+        values = clean_record(line, fields, layout, report)
+        if values is not None:
+            yield line, values, fields
