@@ -3,7 +3,7 @@ digit strings that make up most of a list (phonenumbers' own validity rules, com
 
 import functools
 import re
-from collections.abc import Callable
+from typing import NamedTuple
 
 import phonenumbers
 from django.conf import settings
@@ -23,7 +23,9 @@ def fast_normalise_phone(raw: str) -> str:
     if compact.startswith("+"):
         return _international(compact[1:]) or normalise_phone(raw)
     if compact.startswith("00"):
-        return _international(compact[2:]) or normalise_phone(raw)
+        # "00" dials abroad in most regions; elsewhere ("009" in Nigeria) phonenumbers decides.
+        abroad = region_rules(settings.PHONE_REGION).international_prefix == "00"
+        return (_international(compact[2:]) if abroad else "") or normalise_phone(raw)
     national = _national(compact)
     if national is None:
         return normalise_phone(raw)
@@ -46,67 +48,80 @@ def possible_lengths(country_code: int) -> frozenset[int]:
     return frozenset(lengths)
 
 
-def _international(digits: str) -> str:
-    if digits.startswith("0"):
-        return ""  # no country code starts with 0
+@functools.lru_cache(maxsize=1024)
+def split_country_code(digits: str) -> tuple[int, int] | None:
+    """(country code, its length) at the start of at most three digits, None if none is."""
     for length in (1, 2, 3):
         code = int(digits[:length]) if digits[:length].isdigit() else 0
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            national = digits[length:]
-            if not national or national.startswith("0"):
-                return ""  # leading zeros have their own rules: the slow path decides
-            if len(national) not in possible_lengths(code):
-                return ""  # is_valid_number would say no, only slower
-            return "+" + digits if is_valid_national(code, national) else ""
-    return ""
+            return code, length
+    return None
+
+
+def _international(digits: str) -> str:
+    if digits.startswith("0"):
+        return ""  # no country code starts with 0
+    found = split_country_code(digits[:3])
+    if found is None:
+        return ""
+    code, length = found
+    national = digits[length:]
+    if not national or national.startswith("0"):
+        return ""  # leading zeros have their own rules: the slow path decides
+    if len(national) not in possible_lengths(code):
+        return ""  # is_valid_number would say no, only slower
+    return "+" + digits if is_valid_national(code, national) else ""
+
+
+class RegionRules(NamedTuple):
+    country_code: int | None  # None: its national numbers need the slow path (national prefix)
+    international_prefix: str
+
+
+@functools.lru_cache(maxsize=64)
+def region_rules(region: str) -> RegionRules:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        return RegionRules(None, "")
+    simple = not (metadata.national_prefix_for_parsing or metadata.national_prefix)
+    return RegionRules(metadata.country_code if simple else None, metadata.international_prefix)
 
 
 def _national(digits: str) -> str | None:
     """E.164 of a national number in PHONE_REGION, "" when it is not one, None when only the
     slow path can tell (a region with a national prefix, a leading zero)."""
-    region = settings.PHONE_REGION
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    if (
-        metadata is None
-        or metadata.national_prefix_for_parsing
-        or metadata.national_prefix
-        or digits.startswith("0")
-    ):
+    country_code = region_rules(settings.PHONE_REGION).country_code
+    if country_code is None or digits.startswith("0"):
         return None
-    if len(digits) not in possible_lengths(metadata.country_code):
+    if len(digits) not in possible_lengths(country_code):
         return ""
-    if is_valid_national(metadata.country_code, digits):
-        return f"+{metadata.country_code}{digits}"
+    if is_valid_national(country_code, digits):
+        return f"+{country_code}{digits}"
     return ""
 
 
 def is_valid_national(country_code: int, national: str) -> bool:
     """phonenumbers.is_valid_number() for a national number without leading zero."""
-    check = validity_check(country_code)
-    if check is not None:
-        return check(national)
+    pattern = validity_pattern(country_code)
+    if pattern is not None:
+        return pattern.fullmatch(national) is not None
     number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
     return phonenumbers.is_valid_number(number)
 
 
 @functools.lru_cache(maxsize=512)
-def validity_check(country_code: int) -> Callable[[str], bool] | None:
+def validity_pattern(country_code: int) -> re.Pattern | None:
     """For a country code that is one region (237: CM, 33: FR), the test is_valid_number() runs
-    (the general pattern, then any number type's), with its patterns compiled once and the
-    likeliest types first. None where several regions share the code: phonenumbers decides."""
+    as one regular expression: the general description's lengths and pattern, then any number
+    type's (the likeliest first). None where several regions share the code: phonenumbers
+    decides."""
     regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
     if len(regions) != 1 or regions[0] == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
         return None
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(regions[0])
     if metadata is None or metadata.general_desc is None:
         return None
-
-    def matcher(desc):
-        if desc is None or not desc.national_number_pattern:
-            return None
-        return (frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern))
-
-    general = matcher(metadata.general_desc)
+    general = described(metadata.general_desc)
     types = [
         metadata.mobile if not metadata.same_mobile_and_fixed_line_pattern else None,
         metadata.fixed_line,
@@ -119,17 +134,20 @@ def validity_check(country_code: int) -> Callable[[str], bool] | None:
         metadata.uan,
         metadata.voicemail,
     ]
-    matchers = [m for m in map(matcher, types) if m is not None]
+    alternatives = [pattern for pattern in map(described, types) if pattern is not None]
+    if general is None or not alternatives:
+        return re.compile(r"(?!)")  # matches nothing: no number of this code is valid
+    return re.compile(f"(?=(?:{general})\\Z)(?:{'|'.join(alternatives)})")
 
-    def matches(national: str, lengths_pattern) -> bool:
-        lengths, pattern = lengths_pattern
-        if lengths and len(national) not in lengths:
-            return False
-        return pattern.fullmatch(national) is not None
 
-    def check(national: str) -> bool:
-        if general is None or not matches(national, general):
-            return False
-        return any(matches(national, m) for m in matchers)
-
-    return check
+def described(desc) -> str | None:
+    """A number description (its possible lengths and pattern) as one regular expression."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    pattern = f"(?:{desc.national_number_pattern})"
+    if not desc.possible_length:
+        return pattern
+    lengths = [length for length in desc.possible_length if length > 0]
+    if not lengths:
+        return "(?!)"
+    return "(?=" + "|".join(f"[0-9]{{{length}}}\\Z" for length in lengths) + ")" + pattern
