@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
@@ -16,15 +17,16 @@ from django.views.decorators.http import (
     require_POST,
 )
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 from django_tables2 import RequestConfig
 
 from calls.models import CallRecord, Recording
 from companies import importing
 from companies.filters import CompanyFilter
 from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
-from companies.importing.report import write_rejects
-from companies.models import Campaign, Company, ImportBatch, ImportMode
+from companies.importing import jobs
+from companies.importing.report import labelled_counts, write_rejects
+from companies.models import Campaign, Company, ImportBatch, ImportJob, ImportMode
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
 from core.htmx import HtmxHttpRequest, is_fragment_request
 
@@ -176,6 +178,11 @@ def storage_name(filename: str) -> str:
     return f"{stem[:50] or 'import'}.{ext[:5]}"
 
 
+def to_preview(request: HtmxHttpRequest, batch: ImportBatch) -> HttpResponse:
+    url = reverse("companies:import_preview", kwargs={"pk": batch.pk})
+    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("companies.add_importbatch", raise_exception=True)
 @vary_on_headers("HX-Request")
@@ -183,29 +190,29 @@ def import_companies(request: HtmxHttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        mode = form.cleaned_data["mode"]
-        campaign = form.cleaned_data["campaign"]
+        batch = ImportBatch(
+            original_name=upload.name[:255],
+            uploaded_by=request.user,
+            mode=form.cleaned_data["mode"],
+            campaign=form.cleaned_data["campaign"],
+            campaign_name=form.cleaned_data["campaign_name"],
+        )
+        background = jobs.in_background(upload.size)
         try:
-            report = importing.analyse(upload, mode=mode, campaign=campaign)
+            if background:
+                importing.check_file(upload)  # what the head tells, at once; the rest in a job
+            else:
+                importing.analyse(upload, mode=batch.mode, campaign=batch.campaign).store_on(batch)
         except importing.ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
-            batch = ImportBatch(
-                original_name=upload.name[:255],
-                uploaded_by=request.user,
-                mode=mode,
-                campaign=campaign,
-                campaign_name=form.cleaned_data["campaign_name"],
-            )
-            report.store_on(batch)
             upload.seek(0)
             upload.name = storage_name(upload.name)
             batch.file = upload
             batch.save()
-            url = reverse("companies:import_preview", kwargs={"pk": batch.pk})
-            if request.htmx:
-                return HttpResponseClientRedirect(url)
-            return HttpResponseRedirect(url)
+            if background:
+                jobs.start(batch, ImportJob.ANALYSE)
+            return to_preview(request, batch)
     if request.method == "POST" and is_fragment_request(request):
         return render(request, "companies/import.html#upload-form", {"form": form})
     history = ImportBatchTable(
@@ -220,48 +227,55 @@ def import_companies(request: HtmxHttpRequest) -> HttpResponse:
 
 def batch_context(batch: ImportBatch, settings_form=None) -> dict:
     applied = batch.applied_at is not None
-    counts = [
-        (_("Lignes lues"), batch.rows_total, ""),
-        (_("Créées") if applied else _("À créer"), batch.rows_created, "success"),
-        (_("Mises à jour") if applied else _("À mettre à jour"), batch.rows_updated, "info"),
-        (
-            _("Inchangées"),
-            batch.rows_total - batch.rows_rejected - batch.rows_created - batch.rows_updated,
-            "",
-        ),
-    ]
-    if batch.mode == ImportMode.REPLACE:
-        counts += [
-            (_("Archivées") if applied else _("À archiver"), batch.rows_archived, "warning"),
-            (
-                _("Supprimées (sans appel)") if applied else _("À supprimer (sans appel)"),
-                batch.rows_deleted,
-                "warning",
-            ),
-        ]
-    counts.append((_("Rejetées"), batch.rows_rejected, "danger"))
+    figures = {
+        "total": batch.rows_total,
+        "created": batch.rows_created,
+        "updated": batch.rows_updated,
+        "unchanged": batch.rows_total
+        - batch.rows_rejected
+        - batch.rows_created
+        - batch.rows_updated,
+        "archived": batch.rows_archived,
+        "deleted": batch.rows_deleted,
+        "rejected": batch.rows_rejected,
+    }
+    shown = batch.errors[: importing.MAX_SHOWN]
     return {
         "batch": batch,
         "applied": applied,
-        "counts": counts,
+        # An upload whose analysis has not ended well yet has no figures to show.
+        "analysed": applied or batch.rows_total > 0,
+        "counts": labelled_counts(
+            figures, applied=applied, replace=batch.mode == ImportMode.REPLACE
+        ),
         "encoding_label": importing.ENCODING_LABELS.get(batch.encoding, batch.encoding),
         "delimiter_label": importing.DELIMITER_LABELS.get(batch.delimiter, batch.delimiter),
         "columns": batch.column_mapping.get("columns", []),
-        "errors": batch.errors[: importing.MAX_SHOWN],
-        "errors_hidden": max(0, batch.rows_rejected - len(batch.errors[: importing.MAX_SHOWN])),
+        "errors": shown,
+        "errors_hidden": max(0, batch.rows_rejected - len(shown)),
         "accepted": batch.rows_total - batch.rows_rejected,
         "first_rows": batch.sample,
         "settings_form": settings_form or ImportSettingsForm(batch=batch),
         "is_replace": batch.mode == ImportMode.REPLACE,
+        "job_stalled": jobs.is_stalled(batch),
+        "job_seconds": int((timezone.now() - batch.job_started_at).total_seconds())
+        if batch.job and batch.job_started_at
+        else 0,
     }
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required("companies.view_importbatch", raise_exception=True)
+@vary_on_headers("HX-Request")
 def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The preview of an upload (or, once applied, its result). POST reads the kept file
-    again with the encoding, delimiter and header the supervisor chose."""
+    """The preview of an upload (or, once applied, its result). While a job runs on it, the
+    page shows its progress, polled as the #job fragment. POST reads the kept file again with
+    the encoding, delimiter and header the supervisor chose (or runs a stopped analysis again)."""
     batch = get_object_or_404(ImportBatch.objects.select_related("campaign", "uploaded_by"), pk=pk)
+    if request.method == "GET" and is_fragment_request(request):
+        if batch.job:
+            return render(request, "companies/import_preview.html#job", batch_context(batch))
+        return HttpResponseClientRefresh()  # the job ended: the whole page shows its outcome
     settings_form = None
     if request.method == "POST":
         if not request.user.has_perm("companies.add_importbatch"):
@@ -269,9 +283,18 @@ def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if batch.applied_at is not None:
             messages.error(request, _("Cet import a déjà été appliqué."))
             return redirect("companies:import_preview", pk=batch.pk)
+        if batch.job and not jobs.is_stalled(batch):
+            messages.error(request, _("Un traitement est en cours : attendez sa fin."))
+            return redirect("companies:import_preview", pk=batch.pk)
+        if "restart" in request.POST:
+            jobs.start(batch, ImportJob.ANALYSE, batch.job_options)
+            return redirect("companies:import_preview", pk=batch.pk)
         settings_form = ImportSettingsForm(request.POST, batch=batch)
         if settings_form.is_valid():
             chosen = settings_form.cleaned_data
+            if jobs.in_background(batch.file.size):
+                jobs.start(batch, ImportJob.ANALYSE, chosen)
+                return redirect("companies:import_preview", pk=batch.pk)
             try:
                 with batch.file.open("rb") as handle:
                     report = importing.analyse(
@@ -286,8 +309,8 @@ def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 settings_form.add_error(None, str(exc))
             else:
                 report.store_on(batch)
-                if "campaign_name" in chosen:
-                    batch.campaign_name = chosen["campaign_name"]
+                batch.campaign_name = chosen.get("campaign_name", batch.campaign_name)
+                batch.job_error = ""
                 batch.save()
                 messages.success(request, _("Fichier relu avec ces réglages."))
                 return redirect("companies:import_preview", pk=batch.pk)
@@ -297,26 +320,38 @@ def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("companies.add_importbatch", raise_exception=True)
 def import_apply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """« Enregistrer »: at once for a small file, as a job for a large one (and again for a job
+    that stopped)."""
     batch = get_object_or_404(ImportBatch, pk=pk)
-    try:
-        report = importing.apply_batch(batch)
-    except (importing.ImportFileError, importing.ImportApplyError) as exc:
-        messages.error(request, str(exc))
+    if batch.applied_at is not None:
+        messages.error(request, _("Cet import a déjà été appliqué."))
+    elif batch.job == ImportJob.ANALYSE and not jobs.is_stalled(batch):
+        messages.error(request, _("L'analyse du fichier n'est pas finie : attendez sa fin."))
+    elif batch.job == ImportJob.APPLY and not jobs.is_stalled(batch):
+        messages.error(request, _("L'enregistrement est déjà en cours : attendez sa fin."))
+    elif batch.job or jobs.in_background(batch.file.size):
+        if not jobs.start(batch, ImportJob.APPLY):
+            messages.error(request, _("L'enregistrement est déjà en cours : attendez sa fin."))
     else:
-        messages.success(
-            request,
-            _(
-                "Import enregistré : %(created)s créées, %(updated)s mises à jour, "
-                "%(archived)s archivées, %(deleted)s supprimées, %(rejected)s rejetées."
+        try:
+            report = importing.apply_batch(batch)
+        except (importing.ImportFileError, importing.ImportApplyError) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Import enregistré : %(created)s créées, %(updated)s mises à jour, "
+                    "%(archived)s archivées, %(deleted)s supprimées, %(rejected)s rejetées."
+                )
+                % {
+                    "created": report.created,
+                    "updated": report.updated,
+                    "archived": report.archived,
+                    "deleted": report.deleted,
+                    "rejected": report.rejected,
+                },
             )
-            % {
-                "created": report.created,
-                "updated": report.updated,
-                "archived": report.archived,
-                "deleted": report.deleted,
-                "rejected": report.rejected,
-            },
-        )
     return redirect("companies:import_preview", pk=batch.pk)
 
 
@@ -327,6 +362,10 @@ def import_discard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if batch.applied_at is not None:
         messages.error(request, _("Un import appliqué reste dans l'historique."))
         return redirect("companies:import_preview", pk=batch.pk)
+    if batch.job == ImportJob.APPLY and not jobs.is_stalled(batch):
+        messages.error(request, _("L'enregistrement est en cours : attendez sa fin."))
+        return redirect("companies:import_preview", pk=batch.pk)
+    # An analysis running on it stops at its next report, finding the batch gone.
     batch.file.delete(save=False)
     batch.rejects.delete(save=False)
     batch.delete()

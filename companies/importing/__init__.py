@@ -18,6 +18,7 @@ from companies.importing.pipeline import (
     ImportApplyError,
     analyse,
     apply_batch,
+    check_file,
     default_campaign_name,
 )
 from companies.importing.reading import (
@@ -36,6 +37,7 @@ __all__ = [
     "ImportFileError",
     "analyse",
     "apply_batch",
+    "check_file",
     "check_size",
     "count_lines",
     "default_campaign_name",

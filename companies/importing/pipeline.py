@@ -50,6 +50,13 @@ from companies.models import Campaign, ImportBatch, ImportMode, Status
 SAMPLE_ROWS = 10  # first rows shown on the preview
 
 
+def check_file(source: bytes | BinaryIO) -> Layout:
+    """What the head of a file tells at once (size, kind, encoding, delimiter, columns): raises
+    ImportFileError for a file that is no company list, before any long analysis."""
+    fileobj, _size = open_source(source)
+    return read_layout(fileobj)
+
+
 def analyse(
     source: bytes | BinaryIO,
     *,

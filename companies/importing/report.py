@@ -12,6 +12,7 @@ from typing import TextIO
 
 from django.core.files import File
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from companies.importing.reading import DELIMITER_LABELS, ENCODING_LABELS, Layout
 from companies.models import ImportBatch
@@ -202,34 +203,43 @@ def format_report(report: Report, *, applied: bool, filename: str = "") -> str:
     return "\n".join(lines)
 
 
-def count_lines(report: Report, *, applied: bool) -> list[tuple[str, int]]:
-    if applied:
-        labels = [
-            _("Lignes lues"),
-            _("Créées"),
-            _("Mises à jour"),
-            _("Inchangées"),
-            _("Archivées"),
-            _("Supprimées (sans appel)"),
-            _("Rejetées"),
-        ]
-    else:
-        labels = [
-            _("Lignes lues"),
-            _("À créer"),
-            _("À mettre à jour"),
-            _("Inchangées"),
-            _("À archiver"),
-            _("À supprimer (sans appel)"),
-            _("Rejetées"),
-        ]
-    values = [
-        report.rows_total,
-        report.created,
-        report.updated,
-        report.unchanged,
-        report.archived,
-        report.deleted,
-        report.rejected,
+# The counts of an import: (key, label before it is applied, label after, tone on the page).
+COUNTS = [
+    ("total", gettext_lazy("Lignes lues"), gettext_lazy("Lignes lues"), ""),
+    ("created", gettext_lazy("À créer"), gettext_lazy("Créées"), "success"),
+    ("updated", gettext_lazy("À mettre à jour"), gettext_lazy("Mises à jour"), "info"),
+    ("unchanged", gettext_lazy("Inchangées"), gettext_lazy("Inchangées"), ""),
+    ("archived", gettext_lazy("À archiver"), gettext_lazy("Archivées"), "warning"),
+    (
+        "deleted",
+        gettext_lazy("À supprimer (sans appel)"),
+        gettext_lazy("Supprimées (sans appel)"),
+        "warning",
+    ),
+    ("rejected", gettext_lazy("Rejetées"), gettext_lazy("Rejetées"), "danger"),
+]
+REPLACE_ONLY = {"archived", "deleted"}
+
+
+def labelled_counts(
+    figures: dict[str, int], *, applied: bool, replace: bool = True
+) -> list[tuple[str, int, str]]:
+    """(label, value, tone) of each count; archived and deleted only for a replace."""
+    return [
+        (str(after if applied else before), figures[key], tone)
+        for key, before, after, tone in COUNTS
+        if replace or key not in REPLACE_ONLY
     ]
-    return list(zip(labels, values, strict=True))
+
+
+def count_lines(report: Report, *, applied: bool) -> list[tuple[str, int]]:
+    figures = {
+        "total": report.rows_total,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "archived": report.archived,
+        "deleted": report.deleted,
+        "rejected": report.rejected,
+    }
+    return [(label, value) for label, value, _tone in labelled_counts(figures, applied=applied)]
