@@ -24,6 +24,13 @@ def company_list(rows: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
 
 
+def upload_list(page, live_server, path, campaign_name: str) -> None:
+    page.goto(f"{live_server.url}/import-entreprises/")
+    page.get_by_label("Fichier CSV").set_input_files(str(path))
+    page.get_by_label("Nom de la nouvelle campagne").fill(campaign_name)
+    page.get_by_role("button", name="Téléverser et prévisualiser").click()
+
+
 def test_upload_preview_apply(page, live_server, login, supervisor, tmp_path):
     path = tmp_path / "liste_partenaire.csv"
     path.write_bytes(company_list(8_000))  # about 400 KB: the upload takes a moment
@@ -38,10 +45,7 @@ def test_upload_preview_apply(page, live_server, login, supervisor, tmp_path):
     )
     login(page, supervisor)
 
-    page.goto(f"{live_server.url}/import-entreprises/")
-    page.get_by_label("Fichier CSV").set_input_files(str(path))
-    page.get_by_label("Nom de la nouvelle campagne").fill("Partenaires du Littoral")
-    page.get_by_role("button", name="Téléverser et prévisualiser").click()
+    upload_list(page, live_server, path, "Partenaires du Littoral")
 
     expect(page.get_by_role("heading", name="Aperçu de l'import")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('upload-progress')") == "100"
@@ -76,10 +80,7 @@ def test_a_large_list_shows_the_progress_of_its_analysis_and_of_its_apply(
     path.write_bytes(company_list(30_000))  # about 1.5 MB
     login(page, supervisor)
 
-    page.goto(f"{live_server.url}/import-entreprises/")
-    page.get_by_label("Fichier CSV").set_input_files(str(path))
-    page.get_by_label("Nom de la nouvelle campagne").fill("Grande liste")
-    page.get_by_role("button", name="Téléverser et prévisualiser").click()
+    upload_list(page, live_server, path, "Grande liste")
 
     expect(page.get_by_role("heading", name="Analyse du fichier en cours")).to_be_visible()
     progress = page.get_by_role("progressbar", name="Analyse du fichier")

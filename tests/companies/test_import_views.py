@@ -328,3 +328,16 @@ def test_the_preview_shows_scores_with_a_decimal_comma(as_supervisor):
     page = text(as_supervisor.get(response["Location"]))
 
     assert "<td>50,50</td>" in page and "50.50" not in page
+
+
+def test_the_admin_shows_what_the_pipeline_wrote_without_letting_it_be_edited(
+    client, admin_user, run_import
+):
+    _preview, _applied, batch = run_import(sample("mixed_bad.csv"))
+    client.force_login(admin_user)
+
+    page = text(client.get(reverse("admin:companies_importbatch_change", args=[batch.pk])))
+
+    assert "Jeton du traitement" in page and "Clés répétées" in page
+    for name in ("job", "job_token", "job_progress", "repeated_keys", "sample", "rejects"):
+        assert f'name="{name}"' not in page, name
