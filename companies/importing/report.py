@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from django.core.files import File
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,7 +42,7 @@ class Rejections:
 
     def __init__(self):
         self.db = sqlite3.connect("")  # "": a temporary database, on disk once it grows
-        self.db.execute("CREATE TABLE issue (line INTEGER PRIMARY KEY, message TEXT, content TEXT)")
+        self.db.execute("CREATE TABLE issue (line INTEGER, message TEXT, content TEXT)")
         self.count = 0
 
     def add(self, issue: Issue) -> None:
@@ -51,12 +52,12 @@ class Rejections:
         self.count += 1
 
     def __iter__(self) -> Iterator[Issue]:
-        for row in self.db.execute("SELECT line, message, content FROM issue ORDER BY line"):
+        for row in self.db.execute("SELECT line, message, content FROM issue ORDER BY line, rowid"):
             yield Issue(*row)
 
     def first(self, limit: int) -> list[Issue]:
         rows = self.db.execute(
-            "SELECT line, message, content FROM issue ORDER BY line LIMIT ?", (limit,)
+            "SELECT line, message, content FROM issue ORDER BY line, rowid LIMIT ?", (limit,)
         )
         return [Issue(*row) for row in rows]
 
@@ -106,10 +107,12 @@ class Report:
     def reject(self, line: int, message: str, fields: list[str] | None = None) -> None:
         self.rejections.add(Issue(line, message, excerpt(fields)))
 
-    def warn(self, line: int | None, message: str) -> None:
+    def warn(self, line: int | None, message: Promise, **params) -> None:
+        """A warning, its message formatted only when kept (a million-row file may warn on
+        tens of thousands of rows)."""
         self.warnings_total += 1
         if len(self.warnings) < MAX_SHOWN:
-            self.warnings.append(Issue(line, message))
+            self.warnings.append(Issue(line, str(message) % params if params else str(message)))
 
     def count(self, action: str) -> None:
         """One more row created, updated or unchanged."""

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from companies.importing.columns import EMPTY_VALUES, FIELD_LABELS, status_for
 from companies.importing.phones import fast_normalise_phone
@@ -26,6 +27,14 @@ SCORE_LIMIT = Decimal(10) ** (SCORE_FIELD.max_digits - SCORE_FIELD.decimal_place
 SCORE_QUANTUM = Decimal(1).scaleb(-SCORE_FIELD.decimal_places)
 _SPACES = re.compile(r"[\s\u202f\xa0']+")
 _INNER_BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
+
+UNKNOWN_PHONE = gettext_lazy(
+    "Téléphone « %(phone)s » non reconnu : importé tel quel, sans numéro normalisé."
+)
+NOBODY_HOLDS_IT = gettext_lazy(
+    "Statut « %(value)s » : aucun opérateur ne tient cette entreprise, importée « À appeler »."
+)
+UNKNOWN_STATUS = gettext_lazy("Statut « %(value)s » inconnu : importée « À appeler ».")
 
 
 def parse_score(raw: str) -> Decimal | None:
@@ -117,11 +126,7 @@ def clean_record(line: int, fields: list[str], layout: Layout, report: Report) -
 
     values["phone_e164"] = e164 = fast_normalise_phone(values["phone"])
     if not e164:
-        report.warn(
-            line,
-            _("Téléphone « %(phone)s » non reconnu : importé tel quel, sans numéro normalisé.")
-            % {"phone": values["phone"][:40]},
-        )
+        report.warn(line, UNKNOWN_PHONE, phone=values["phone"][:40])
     values["status"] = clean_status(line, raw_status, report)
     return values
 
@@ -131,20 +136,10 @@ def clean_status(line: int, raw: str, report: Report) -> str:
         return Status.PENDING
     status = status_for(raw)
     if status == Status.IN_PROGRESS:
-        report.warn(
-            line,
-            _(
-                "Statut « %(value)s » : aucun opérateur ne tient cette entreprise, "
-                "importée « À appeler »."
-            )
-            % {"value": raw[:40]},
-        )
+        report.warn(line, NOBODY_HOLDS_IT, value=raw[:40])
         return Status.PENDING
     if status is None:
-        report.warn(
-            line,
-            _("Statut « %(value)s » inconnu : importée « À appeler ».") % {"value": raw[:40]},
-        )
+        report.warn(line, UNKNOWN_STATUS, value=raw[:40])
         return Status.PENDING
     return status
 
