@@ -258,6 +258,9 @@ def test_an_unexpected_error_is_logged_and_shown_plainly(
     assert batch.job == "" and batch.job_error.startswith("Erreur inattendue")
     assert "disque plein" in caplog.text
     assert "Échec" in text(as_supervisor.get(reverse("companies:import")))
+    content = page(as_supervisor, batch)
+    assert "Erreur inattendue" in content and "Abandonner cet import" in content
+    assert "Relire le fichier" in content and "Enregistrer</button>" not in content
 
 
 def test_an_analysis_whose_server_stopped_can_be_run_again(as_supervisor, supervisor, settings):
