@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -271,7 +271,11 @@ def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The preview of an upload (or, once applied, its result). While a job runs on it, the
     page shows its progress, polled as the #job fragment. POST reads the kept file again with
     the encoding, delimiter and header the supervisor chose (or runs a stopped analysis again)."""
-    batch = get_object_or_404(ImportBatch.objects.select_related("campaign", "uploaded_by"), pk=pk)
+    batch = ImportBatch.objects.select_related("campaign", "uploaded_by").filter(pk=pk).first()
+    if batch is None:
+        if is_fragment_request(request):  # discarded from another tab while this one polled
+            return HttpResponseClientRedirect(reverse("companies:import"))
+        raise Http404
     if request.method == "GET" and is_fragment_request(request):
         if batch.job:
             return render(request, "companies/import_preview.html#job", batch_context(batch))

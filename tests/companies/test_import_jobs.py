@@ -178,6 +178,19 @@ def test_discarding_during_the_analysis_stops_it_and_keeps_nothing(
     assert not ImportBatch.objects.exists() and not Campaign.objects.exists()
 
 
+def test_a_page_still_polling_an_import_discarded_elsewhere_goes_back_to_the_list(
+    as_supervisor, supervisor
+):
+    batch = ImportBatch.objects.create(uploaded_by=supervisor, campaign_name="Jetée")
+    url = preview_url(batch)
+    batch.delete()
+
+    poll = as_supervisor.get(url, headers={"HX-Request": "true"})
+
+    assert poll["HX-Redirect"] == reverse("companies:import")
+    assert as_supervisor.get(url).status_code == 404
+
+
 def test_apply_runs_as_a_job_and_a_second_click_starts_nothing(
     background, as_supervisor, monkeypatch
 ):
