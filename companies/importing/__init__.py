@@ -9,7 +9,11 @@ The modules, in the order a file goes through them:
 - dedup.py: each accepted row against the rows above it and the campaign's companies;
 - writer.py: batched writes, and what a replace does to the companies it leaves out;
 - report.py: what happened to every line, for the pages and the command;
-- pipeline.py: `analyse()` (the preview) and `apply_batch()` (the « Enregistrer » button).
+- pipeline.py: `analyse()` (the preview) and `apply_batch()` (the « Enregistrer » button);
+- jobs.py: both, for a large file, outside the request, their progress kept on the ImportBatch.
+
+Each step reads the file as a stream and keeps what grows with it on disk: memory stays flat
+from a hundred rows to a million (docs/PERFORMANCE.md).
 
 The pages, `manage.py import_companies` and the benchmark use the names below.
 """
