@@ -123,4 +123,18 @@ class ImportBatchAdmin(admin.ModelAdmin):
     search_fields = ["original_name", "campaign__name"]
     date_hierarchy = "created_at"
     raw_id_fields = ["campaign", "uploaded_by"]
-    readonly_fields = ["created_at", "applied_at"]
+    # What the import pipeline and its jobs write: shown, never edited by hand.
+    readonly_fields = [
+        "created_at",
+        "applied_at",
+        "sample",
+        "repeated_keys",
+        "rejects",
+        "job",
+        "job_token",
+        "job_options",
+        "job_started_at",
+        "job_heartbeat_at",
+        "job_progress",
+        "job_error",
+    ]

@@ -465,6 +465,13 @@ class ImportMode(models.TextChoices):
     REPLACE = "replace", _("Remplacer la liste d'une campagne")
 
 
+class ImportJob(models.TextChoices):
+    """Work on an import that runs outside the request (companies/importing/jobs.py)."""
+
+    ANALYSE = "analyse", _("analyse du fichier")
+    APPLY = "apply", _("enregistrement")
+
+
 class ImportBatch(models.Model):
     campaign = models.ForeignKey(
         Campaign,
@@ -496,10 +503,26 @@ class ImportBatch(models.Model):
     rows_archived = models.PositiveIntegerField(_("archivées"), default=0)
     rows_deleted = models.PositiveIntegerField(_("supprimées"), default=0)
     rows_rejected = models.PositiveIntegerField(_("rejetées"), default=0)
+    # The first rejected lines, for the page; `rejects` lists them all, as the CSV downloaded.
     errors = models.JSONField(_("lignes rejetées"), default=list, blank=True)
+    rejects = models.FileField(
+        _("liste des lignes rejetées"), upload_to="imports/%Y/%m/", blank=True
+    )
     warnings = models.JSONField(_("avertissements"), default=list, blank=True)
+    sample = models.JSONField(_("premières lignes"), default=list, blank=True)
+    # NIU keys and phones that several rows of the file hold (companies/importing/dedup.py).
+    repeated_keys = models.JSONField(_("clés répétées"), null=True, blank=True)
     created_at = models.DateTimeField(_("téléversé le"), auto_now_add=True)
     applied_at = models.DateTimeField(_("appliqué le"), null=True, blank=True)
+    # The analysis or apply running outside the request, if any: whoever holds job_token does
+    # the work and reports here, so any server shows its progress.
+    job = models.CharField(_("traitement en cours"), max_length=10, choices=ImportJob, blank=True)
+    job_token = models.CharField(_("jeton du traitement"), max_length=32, blank=True)
+    job_options = models.JSONField(_("réglages de lecture demandés"), default=dict, blank=True)
+    job_started_at = models.DateTimeField(_("traitement commencé le"), null=True, blank=True)
+    job_heartbeat_at = models.DateTimeField(_("dernier signe du traitement"), null=True, blank=True)
+    job_progress = models.PositiveSmallIntegerField(_("avancement (%)"), default=0)
+    job_error = models.TextField(_("échec du dernier traitement"), blank=True)
 
     class Meta:
         verbose_name = _("import")

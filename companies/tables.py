@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import Campaign, Company, ImportBatch, Status
+from companies.models import Campaign, Company, ImportBatch, ImportJob, Status
 
 STATUS_BADGES = {
     Status.PENDING: "text-bg-secondary",
@@ -161,4 +161,12 @@ class ImportBatchTable(tables.Table):
     def render_applied_at(self, record):
         if record.applied_at:
             return format_html('<span class="badge text-bg-success">{}</span>', _("Appliqué"))
+        if record.job == ImportJob.ANALYSE:
+            label = _("Analyse en cours (%(percent)s %%)") % {"percent": record.job_progress}
+            return format_html('<span class="badge text-bg-info">{}</span>', label)
+        if record.job == ImportJob.APPLY:
+            label = _("Enregistrement en cours")
+            return format_html('<span class="badge text-bg-info">{}</span>', label)
+        if record.job_error and not record.rows_total:
+            return format_html('<span class="badge text-bg-danger">{}</span>', _("Échec"))
         return format_html('<span class="badge text-bg-secondary">{}</span>', _("Aperçu"))

@@ -1,4 +1,3 @@
-import csv
 import io
 import logging
 
@@ -6,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +16,11 @@ from django.views.decorators.http import (
     require_POST,
 )
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import (
+    HttpResponseClientRedirect,
+    HttpResponseClientRefresh,
+    trigger_client_event,
+)
 
 from companies import importing
 from companies.filters import CompanyFilter
@@ -29,12 +32,21 @@ from companies.forms import (
     PersonForm,
     PinnedNoteForm,
 )
-from companies.models import Campaign, Company, ContactPerson, ImportBatch, ImportMode, PinnedNote
+from companies.importing import jobs
+from companies.importing.report import labelled_counts, write_rejects
+from companies.models import (
+    Campaign,
+    Company,
+    ContactPerson,
+    ImportBatch,
+    ImportJob,
+    ImportMode,
+    PinnedNote,
+)
 from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
 from core import audit
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 from core.redirects import safe_target
-from core.spreadsheet import neutralised
 from core.tables import paginate
 
 logger = logging.getLogger(__name__)
@@ -326,6 +338,11 @@ def storage_name(filename: str) -> str:
     return f"{stem[:50] or 'import'}.{ext[:5]}"
 
 
+def to_preview(request: HtmxHttpRequest, batch: ImportBatch) -> HttpResponse:
+    url = reverse("companies:import_preview", kwargs={"pk": batch.pk})
+    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("companies.add_importbatch", raise_exception=True)
 @vary_on_headers("HX-Request")
@@ -333,86 +350,95 @@ def import_companies(request: HtmxHttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        mode = form.cleaned_data["mode"]
-        campaign = form.cleaned_data["campaign"]
+        batch = ImportBatch(
+            original_name=upload.name[:255],
+            uploaded_by=request.user,
+            mode=form.cleaned_data["mode"],
+            campaign=form.cleaned_data["campaign"],
+            campaign_name=form.cleaned_data["campaign_name"],
+        )
+        background = jobs.in_background(upload.size)
         try:
-            data = importing.read_limited(upload)
-            report = importing.analyse(data, mode=mode, campaign=campaign)
+            if background:
+                importing.check_file(upload)  # what the head tells, at once; the rest in a job
+            else:
+                importing.analyse(upload, mode=batch.mode, campaign=batch.campaign).store_on(batch)
         except importing.ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
-            batch = ImportBatch(
-                original_name=upload.name[:255],
-                uploaded_by=request.user,
-                mode=mode,
-                campaign=campaign,
-                campaign_name=form.cleaned_data["campaign_name"],
-            )
-            report.store_on(batch)
             upload.seek(0)
             upload.name = storage_name(upload.name)
             batch.file = upload
             batch.save()
-            url = reverse("companies:import_preview", kwargs={"pk": batch.pk})
-            if request.htmx:
-                return HttpResponseClientRedirect(url)
-            return HttpResponseRedirect(url)
+            if background:
+                jobs.start(batch, ImportJob.ANALYSE)
+            return to_preview(request, batch)
     if request.method == "POST" and is_fragment_request(request):
         return render(request, "companies/import.html#upload-form", {"form": form})
     history = ImportBatchTable(
         ImportBatch.objects.select_related("campaign", "uploaded_by"), order_by="-created_at"
     )
     paginate(request, history, per_page=20)
-    template = "companies/import.html"
-    if request.method == "GET" and is_fragment_request(request):
-        template += "#results"
-    return render(request, template, {"form": form, "table": history})
+    return render_page(
+        request, "companies/import.html", {"form": form, "table": history}, "results"
+    )
 
 
 def batch_context(batch: ImportBatch, settings_form=None) -> dict:
     applied = batch.applied_at is not None
-    counts = [
-        (_("Lignes lues"), batch.rows_total, ""),
-        (_("Créées") if applied else _("À créer"), batch.rows_created, "success"),
-        (_("Mises à jour") if applied else _("À mettre à jour"), batch.rows_updated, "info"),
-        (
-            _("Inchangées"),
-            batch.rows_total - batch.rows_rejected - batch.rows_created - batch.rows_updated,
-            "",
-        ),
-    ]
-    if batch.mode == ImportMode.REPLACE:
-        counts += [
-            (_("Archivées") if applied else _("À archiver"), batch.rows_archived, "warning"),
-            (
-                _("Supprimées (sans appel)") if applied else _("À supprimer (sans appel)"),
-                batch.rows_deleted,
-                "warning",
-            ),
-        ]
-    counts.append((_("Rejetées"), batch.rows_rejected, "danger"))
+    figures = {
+        "total": batch.rows_total,
+        "created": batch.rows_created,
+        "updated": batch.rows_updated,
+        "unchanged": batch.rows_total
+        - batch.rows_rejected
+        - batch.rows_created
+        - batch.rows_updated,
+        "archived": batch.rows_archived,
+        "deleted": batch.rows_deleted,
+        "rejected": batch.rows_rejected,
+    }
+    shown = batch.errors[: importing.MAX_SHOWN]
     return {
         "batch": batch,
         "applied": applied,
-        "counts": counts,
+        # An upload whose analysis has not ended well yet has no figures to show.
+        "analysed": applied or batch.rows_total > 0,
+        "counts": labelled_counts(
+            figures, applied=applied, replace=batch.mode == ImportMode.REPLACE
+        ),
         "encoding_label": importing.ENCODING_LABELS.get(batch.encoding, batch.encoding),
         "delimiter_label": importing.DELIMITER_LABELS.get(batch.delimiter, batch.delimiter),
         "columns": batch.column_mapping.get("columns", []),
-        "errors": batch.errors[: importing.MAX_WARNINGS],
-        "errors_hidden": max(0, len(batch.errors) - importing.MAX_WARNINGS),
+        "errors": shown,
+        "errors_hidden": max(0, batch.rows_rejected - len(shown)),
         "accepted": batch.rows_total - batch.rows_rejected,
-        "first_rows": importing.first_rows(batch),
+        "first_rows": batch.sample,
         "settings_form": settings_form or ImportSettingsForm(batch=batch),
         "is_replace": batch.mode == ImportMode.REPLACE,
+        "job_stalled": jobs.is_stalled(batch),
+        "job_seconds": int((timezone.now() - batch.job_started_at).total_seconds())
+        if batch.job and batch.job_started_at
+        else 0,
     }
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required("companies.view_importbatch", raise_exception=True)
+@vary_on_headers("HX-Request")
 def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The preview of an upload (or, once applied, its result). POST reads the kept file
-    again with the encoding, delimiter and header the supervisor chose."""
-    batch = get_object_or_404(ImportBatch.objects.select_related("campaign", "uploaded_by"), pk=pk)
+    """The preview of an upload (or, once applied, its result). While a job runs on it, the
+    page shows its progress, polled as the #job fragment. POST reads the kept file again with
+    the encoding, delimiter and header the supervisor chose (or runs a stopped analysis again)."""
+    batch = ImportBatch.objects.select_related("campaign", "uploaded_by").filter(pk=pk).first()
+    if batch is None:
+        if is_fragment_request(request):  # discarded from another tab while this one polled
+            return HttpResponseClientRedirect(reverse("companies:import"))
+        raise Http404
+    if request.method == "GET" and is_fragment_request(request):
+        if batch.job:
+            return render(request, "companies/import_preview.html#job", batch_context(batch))
+        return HttpResponseClientRefresh()  # the job ended: the whole page shows its outcome
     settings_form = None
     if request.method == "POST":
         if not request.user.has_perm("companies.add_importbatch"):
@@ -420,26 +446,34 @@ def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if batch.applied_at is not None:
             messages.error(request, _("Cet import a déjà été appliqué."))
             return redirect("companies:import_preview", pk=batch.pk)
+        if batch.job and not jobs.is_stalled(batch):
+            messages.error(request, _("Un traitement est en cours : attendez sa fin."))
+            return redirect("companies:import_preview", pk=batch.pk)
+        if "restart" in request.POST:
+            jobs.start(batch, ImportJob.ANALYSE, batch.job_options)
+            return redirect("companies:import_preview", pk=batch.pk)
         settings_form = ImportSettingsForm(request.POST, batch=batch)
         if settings_form.is_valid():
             chosen = settings_form.cleaned_data
+            if jobs.in_background(batch.file.size):
+                jobs.start(batch, ImportJob.ANALYSE, chosen)
+                return redirect("companies:import_preview", pk=batch.pk)
             try:
                 with batch.file.open("rb") as handle:
-                    data = importing.read_limited(handle)
-                report = importing.analyse(
-                    data,
-                    mode=batch.mode,
-                    campaign=batch.campaign,
-                    encoding=chosen["encoding"],
-                    delimiter=chosen["delimiter"],
-                    has_header=chosen["has_header"],
-                )
+                    report = importing.analyse(
+                        handle,
+                        mode=batch.mode,
+                        campaign=batch.campaign,
+                        encoding=chosen["encoding"],
+                        delimiter=chosen["delimiter"],
+                        has_header=chosen["has_header"],
+                    )
             except importing.ImportFileError as exc:
                 settings_form.add_error(None, str(exc))
             else:
                 report.store_on(batch)
-                if "campaign_name" in chosen:
-                    batch.campaign_name = chosen["campaign_name"]
+                batch.campaign_name = chosen.get("campaign_name", batch.campaign_name)
+                batch.job_error = ""
                 batch.save()
                 messages.success(request, _("Fichier relu avec ces réglages."))
                 return redirect("companies:import_preview", pk=batch.pk)
@@ -449,26 +483,38 @@ def import_preview(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("companies.add_importbatch", raise_exception=True)
 def import_apply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """« Enregistrer »: at once for a small file, as a job for a large one (and again for a job
+    that stopped)."""
     batch = get_object_or_404(ImportBatch, pk=pk)
-    try:
-        report = importing.apply_batch(batch)
-    except (importing.ImportFileError, importing.ImportApplyError) as exc:
-        messages.error(request, str(exc))
+    if batch.applied_at is not None:
+        messages.error(request, _("Cet import a déjà été appliqué."))
+    elif batch.job == ImportJob.ANALYSE and not jobs.is_stalled(batch):
+        messages.error(request, _("L'analyse du fichier n'est pas finie : attendez sa fin."))
+    elif batch.job == ImportJob.APPLY and not jobs.is_stalled(batch):
+        messages.error(request, _("L'enregistrement est déjà en cours : attendez sa fin."))
+    elif batch.job or jobs.in_background(batch.file.size):
+        if not jobs.start(batch, ImportJob.APPLY):
+            messages.error(request, _("L'enregistrement est déjà en cours : attendez sa fin."))
     else:
-        messages.success(
-            request,
-            _(
-                "Import enregistré : %(created)s créées, %(updated)s mises à jour, "
-                "%(archived)s archivées, %(deleted)s supprimées, %(rejected)s rejetées."
+        try:
+            report = importing.apply_batch(batch)
+        except (importing.ImportFileError, importing.ImportApplyError) as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Import enregistré : %(created)s créées, %(updated)s mises à jour, "
+                    "%(archived)s archivées, %(deleted)s supprimées, %(rejected)s rejetées."
+                )
+                % {
+                    "created": report.created,
+                    "updated": report.updated,
+                    "archived": report.archived,
+                    "deleted": report.deleted,
+                    "rejected": report.rejected,
+                },
             )
-            % {
-                "created": report.created,
-                "updated": report.updated,
-                "archived": report.archived,
-                "deleted": report.deleted,
-                "rejected": report.rejected,
-            },
-        )
     return redirect("companies:import_preview", pk=batch.pk)
 
 
@@ -479,7 +525,12 @@ def import_discard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if batch.applied_at is not None:
         messages.error(request, _("Un import appliqué reste dans l'historique."))
         return redirect("companies:import_preview", pk=batch.pk)
+    if batch.job == ImportJob.APPLY and not jobs.is_stalled(batch):
+        messages.error(request, _("L'enregistrement est en cours : attendez sa fin."))
+        return redirect("companies:import_preview", pk=batch.pk)
+    # An analysis running on it stops at its next report, finding the batch gone.
     batch.file.delete(save=False)
+    batch.rejects.delete(save=False)
     batch.delete()
     messages.success(request, _("Import abandonné : rien n'a été enregistré."))
     return redirect("companies:import")
@@ -490,14 +541,14 @@ def import_discard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def import_rejects(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Every rejected row of an import as CSV (UTF-8 with BOM, ';' for French Excel)."""
     batch = get_object_or_404(ImportBatch, pk=pk)
+    filename = f"import_{batch.pk}_rejets.csv"
+    if batch.rejects:
+        return FileResponse(batch.rejects.open("rb"), as_attachment=True, filename=filename)
+    # Imports made before the list was kept as a file hold every rejected row themselves.
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow([_("ligne"), _("motif"), _("contenu")])
-    for error in batch.errors:
-        content = neutralised(error.get("content", ""))  # never a formula in a spreadsheet
-        writer.writerow([error.get("line") or "", error.get("message", ""), content])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import_{batch.pk}_rejets.csv"'
+    write_rejects(batch.errors, buffer)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

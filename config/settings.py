@@ -319,7 +319,10 @@ PHONE_REGION = env.str("PHONE_REGION", default="CM")
 DIAL_LINK_TEMPLATE = checked_template(env.str("DIAL_LINK_TEMPLATE", default=DEFAULT_TEMPLATE))
 CALL_LOCK_SECONDS = env.int("CALL_LOCK_SECONDS", default=120)
 CALLBACK_GRACE = timedelta(minutes=env.int("CALLBACK_GRACE_MINUTES", default=15))
-IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# A million companies make a file of about 100 MB; from IMPORT_BACKGROUND_BYTES on, a file is
+# analysed and applied outside the request while the page shows the progress.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=2 * 1024 * 1024)
 RECORDING_MAX_BYTES = env.int("RECORDING_MAX_BYTES", default=200 * 1024 * 1024)
 RECORDING_CHUNK_MAX_BYTES = env.int("RECORDING_CHUNK_MAX_BYTES", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(RECORDING_CHUNK_MAX_BYTES + 1024 * 1024, 2621440)

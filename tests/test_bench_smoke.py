@@ -114,3 +114,16 @@ def test_the_cluster_data_build_gives_the_dashboard_closed_days(cluster, roles):
     shown = figures(Filters(campaign=history, period=PeriodChoice.CAMPAIGN))
     assert shown["calls"]["calls"] == 20
     assert shown["calls_today"] == 0  # closed days only: what the servers cache
+
+
+def test_the_import_benchmark_builds_its_lists_and_reports():
+    result = run_bench("bench/import.py", "--rows", "300", "--large", "3000", "--skip-peer")
+    assert result.returncode == 0, result.stderr[-3000:]
+    # Both lists imported through the page's jobs: every row is created or rejected.
+    for label, rows in (("Naumur (SQLite)", 300), ("Naumur (SQLite), grand fichier", 3000)):
+        line = next(li for li in result.stdout.splitlines() if li.startswith(f"| {label} |"))
+        cells = [cell.strip().replace(",", "") for cell in line.split("|")[1:-1]]
+        assert int(cells[1]) == rows
+        assert int(cells[6]) + int(cells[7]) == rows and int(cells[7]) > 0, line
+    assert "| Plancher : sqlite3 executemany | 300 |" in result.stdout
+    assert "pic mémoire 3,000 / 300 lignes" in result.stdout

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from calls.models import CallRecord, NumberStatus, Recording
 from companies import importing
+from companies.importing import pipeline
 from companies.models import Campaign, Company, ImportMode, Status
 
 
@@ -179,7 +180,7 @@ def test_apply_is_all_or_nothing(supervisor, campaign, make_company, monkeypatch
     def fail(pks, now):
         raise importing.ImportApplyError("panne simulée")
 
-    monkeypatch.setattr(importing, "archive_companies", fail)
+    monkeypatch.setattr(pipeline, "archive_companies", fail)
     with pytest.raises(importing.ImportApplyError):
         importing.apply_batch(batch)
 

@@ -7,6 +7,9 @@ from decimal import Decimal
 import pytest
 
 from companies import importing
+from companies.importing.columns import field_for_header
+from companies.importing.report import CONTENT_EXCERPT
+from companies.importing.rows import parse_score
 from companies.models import Campaign, Company, ImportBatch, Status
 from tests.companies.conftest import sample
 
@@ -23,6 +26,12 @@ class Case:
     companies: dict[str, dict] = field(default_factory=dict)  # name -> expected values
     mapping: list[str] | None = None  # field per column, "" when ignored
 
+
+# The columns of a company list, in the order a file without header row is read.
+EVERY_COLUMN = [
+    "name", "phone", "product", "activity", "location", "legal_form", "niu", "validity_score",
+    "status",
+]  # fmt: skip
 
 CASES = [
     Case(
@@ -41,17 +50,7 @@ CASES = [
             },
             "Coopérative Bénoué": {"validity_score": Decimal("8.25"), "niu": "P112233445566B"},
         },
-        mapping=[
-            "name",
-            "phone",
-            "product",
-            "activity",
-            "location",
-            "legal_form",
-            "niu",
-            "validity_score",
-            "status",
-        ],
+        mapping=EVERY_COLUMN,
     ),
     Case(
         "windows1252_accents.csv",
@@ -74,17 +73,7 @@ CASES = [
             "Ets Soleil Sanaga": {"product": "manioc", "validity_score": Decimal("40.50")},
             "Atelier Lobé": {"status": Status.CALLBACK, "phone_e164": "+237699223344"},
         },
-        mapping=[
-            "name",
-            "phone",
-            "product",
-            "activity",
-            "location",
-            "legal_form",
-            "niu",
-            "validity_score",
-            "status",
-        ],
+        mapping=EVERY_COLUMN,
     ),
     Case(
         "quoted_newlines.csv",
@@ -271,7 +260,7 @@ def test_an_absurdly_long_field_rejects_its_row_only(run_import):
 
     assert [issue.line for issue in applied.errors] == [3]
     assert "trop long : 300000 caractères (255 au maximum)" in applied.errors[0].message
-    assert len(applied.errors[0].content) <= importing.CONTENT_EXCERPT
+    assert len(applied.errors[0].content) <= CONTENT_EXCERPT
     assert list(Company.objects.values_list("name", flat=True)) == ["Ets Normale"]
 
 
@@ -300,13 +289,13 @@ def test_a_file_of_only_bad_rows_changes_nothing_when_applied(db, run_import):
     ],
 )
 def test_scores_are_read_as_people_write_them(raw, expected):
-    assert importing.parse_score(raw) == expected
+    assert parse_score(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["n/a", "12,5,3", "NaN", "Infinity", "1e9", "douze"])
 def test_a_score_that_is_not_a_number_is_refused(raw):
     with pytest.raises(ValueError):
-        importing.parse_score(raw)
+        parse_score(raw)
 
 
 @pytest.mark.parametrize(
@@ -329,7 +318,7 @@ def test_a_score_that_is_not_a_number_is_refused(raw):
     ],
 )
 def test_headers_are_matched_loosely(header, field):
-    assert importing.field_for_header(header) == field
+    assert field_for_header(header) == field
 
 
 def test_imported_rows_carry_the_model_defaults(run_import):

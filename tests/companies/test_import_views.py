@@ -26,6 +26,10 @@ def upload(client, name="liste.csv", data=None, headers=None, **fields):
     return client.post(IMPORT_URL, payload, headers=headers or {})
 
 
+def downloaded(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
 @pytest.fixture
 def as_supervisor(client, supervisor):
     client.force_login(supervisor)
@@ -235,7 +239,7 @@ def test_rejected_rows_download_as_csv(as_supervisor):
 
     response = as_supervisor.get(reverse("companies:import_rejects", kwargs={"pk": batch.pk}))
 
-    text = response.content.decode("utf-8-sig")
+    text = downloaded(response).decode("utf-8-sig")
     assert response["Content-Type"].startswith("text/csv")
     assert text.splitlines()[0] == "ligne;motif;contenu"
     assert "3;Nom de l'entreprise manquant.;" in text
@@ -248,7 +252,7 @@ def test_the_original_file_can_be_downloaded(as_supervisor):
 
     response = as_supervisor.get(reverse("companies:import_file", kwargs={"pk": batch.pk}))
 
-    assert b"".join(response.streaming_content) == sample("mixed_bad.csv")
+    assert downloaded(response) == sample("mixed_bad.csv")
     assert 'filename="partenaires.csv"' in response["Content-Disposition"]
 
 
@@ -283,19 +287,38 @@ def test_mode_choices_are_the_three_of_design():
 
 
 def test_rejected_rows_that_look_like_formulas_download_as_text(as_supervisor):
+    data = b'"=HYPERLINK(""http://x"")";\n+237 6 99;\nEts Kola;\nEts Bon;677000001\n'
+    upload(as_supervisor, data=b"name;phone\n" + data)
+    batch = ImportBatch.objects.get()
+
+    response = as_supervisor.get(reverse("companies:import_rejects", kwargs={"pk": batch.pk}))
+
+    rows = list(csv.reader(io.StringIO(downloaded(response).decode("utf-8-sig")), delimiter=";"))
+    assert [row[2] for row in rows[1:]] == [
+        '\'=HYPERLINK("http://x") | ',
+        "'+237 6 99 | ",
+        "Ets Kola | ",
+    ]
+
+
+def test_an_import_kept_before_the_list_was_a_file_downloads_its_errors(as_supervisor):
     upload(as_supervisor)
     batch = ImportBatch.objects.get()
+    batch.rejects.delete(save=False)
     batch.errors = [
         {"line": 2, "message": "Téléphone invalide.", "content": '=HYPERLINK("http://x")'},
-        {"line": 3, "message": "Téléphone invalide.", "content": "+237 6 99"},
         {"line": 4, "message": "Nom manquant.", "content": "Ets Kola"},
     ]
-    batch.save(update_fields=["errors"])
+    batch.save()
 
     response = as_supervisor.get(reverse("companies:import_rejects", kwargs={"pk": batch.pk}))
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert [row[2] for row in rows[1:]] == ['\'=HYPERLINK("http://x")', "'+237 6 99", "Ets Kola"]
+    assert rows == [
+        ["ligne", "motif", "contenu"],
+        ["2", "Téléphone invalide.", '\'=HYPERLINK("http://x")'],
+        ["4", "Nom manquant.", "Ets Kola"],
+    ]
 
 
 def test_the_preview_shows_scores_with_a_decimal_comma(as_supervisor):
@@ -305,3 +328,16 @@ def test_the_preview_shows_scores_with_a_decimal_comma(as_supervisor):
     page = text(as_supervisor.get(response["Location"]))
 
     assert "<td>50,50</td>" in page and "50.50" not in page
+
+
+def test_the_admin_shows_what_the_pipeline_wrote_without_letting_it_be_edited(
+    client, admin_user, run_import
+):
+    _preview, _applied, batch = run_import(sample("mixed_bad.csv"))
+    client.force_login(admin_user)
+
+    page = text(client.get(reverse("admin:companies_importbatch_change", args=[batch.pk])))
+
+    assert "Jeton du traitement" in page and "Clés répétées" in page
+    for name in ("job", "job_token", "job_progress", "repeated_keys", "sample", "rejects"):
+        assert f'name="{name}"' not in page, name

@@ -9,7 +9,7 @@ the /import-entreprises/ page.
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from companies import importing
@@ -71,25 +71,28 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         path = Path(options["file"])
-        mode = options["mode"]
         try:
             size = path.stat().st_size
         except OSError as exc:
             raise CommandError(f"Fichier introuvable ou illisible : {path} ({exc}).") from exc
         try:
             importing.check_size(size)
-            data = path.read_bytes()
+            handle = path.open("rb")
         except importing.ImportFileError as exc:
             raise CommandError(str(exc)) from exc
         except OSError as exc:
             raise CommandError(f"Fichier illisible : {path} ({exc}).") from exc
-        show_progress = size >= self.progress_min_bytes
+        with handle:
+            self.import_file(handle, path, size, options)
 
+    def import_file(self, handle, path: Path, size: int, options) -> None:
+        mode = options["mode"]
+        show_progress = size >= self.progress_min_bytes
         campaign, campaign_name = self.campaign(mode, options["campaign"], path.name)
         delimiter = {"tab": "\t"}.get(options["delimiter"], options["delimiter"])
         try:
             report = importing.analyse(
-                data,
+                handle,
                 mode=mode,
                 campaign=campaign,
                 encoding=options["encoding"],
@@ -117,7 +120,7 @@ class Command(BaseCommand):
             campaign_name=campaign_name,
         )
         report.store_on(batch)
-        batch.file.save(path.name[-60:], ContentFile(data), save=False)
+        batch.file.save(path.name[-60:], File(handle), save=False)
         batch.save()
         try:
             applied = importing.apply_batch(
