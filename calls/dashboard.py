@@ -1,20 +1,22 @@
-"""The supervisor dashboard's figures (DESIGN.md section 6).
+"""The supervisor dashboard's figures: typed objects the template only displays.
 
 Every figure comes from a fixed handful of aggregate queries with conditional aggregation
 (``Count(filter=Q(...))``), whatever the amount of data:
 
-- companies grouped by campaign, archived, status and AAPOR code (status breakdown, queue
-  health, the rates' classes), plus the list of inactive campaigns;
+- companies grouped by campaign, archived, status and AAPOR code, each group counted by the
+  status the queue sees and by queue state (companies.lifecycle's predicates), plus the list of
+  inactive campaigns;
 - the period's submitted calls grouped by operator (every count in one query, the recorded
   seconds in another); the totals are the sum of the operators' rows. Days before today are
   closed and cached (see ``closed_part``): a poll counts today's calls only,
   per operator and per hour in the same two queries;
 - the list of operators.
 
-Python only adds up aggregated rows (one per operator, at most 72 company groups per campaign),
-never data rows. Only submitted calls count (``submitted_at`` set); drafts never do.
+Python only adds up aggregated rows (one per operator, a few dozen company groups per
+campaign), never data rows. Only submitted calls count (``submitted_at`` set); drafts never do.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -28,8 +30,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
-from companies.aapor import DISPOSITION_CLASS, UNANSWERED, Disposition
-from companies.lifecycle import CLAIMABLE_STATUSES, Status, claimable_condition
+from companies.aapor import DISPOSITION_CLASS, Disposition
+from companies.lifecycle import (
+    QueueState,
+    Status,
+    queue_state_conditions,
+    waiting_condition,
+)
 from companies.models import Campaign, Company
 from core.dates import local_midnight
 from core.roles import OPERATORS
@@ -106,7 +113,7 @@ def percent(part: int | float, whole: int | float) -> float | None:
     return None if not whole else 100.0 * part / whole
 
 
-# --- Companies: status, queue health, AAPOR codes (one grouped query) ---
+# --- What the template shows: breakdowns and key figures ---
 
 
 @dataclass
@@ -120,12 +127,46 @@ class Line:
 
 
 @dataclass
-class Queue:
-    lines: list[Line]  # callable first, then each reason the rest is not; they sum to total
-    total: int
-    callable: int
-    next_due: datetime | None
-    explanation: list[str] = field(default_factory=list)  # why the queue is empty
+class Breakdown:
+    """A table of lines (a card when it has a title): the template's breakdown partials."""
+
+    id: str  # the id of its title, which labels the table
+    head: str | Promise  # the first column's header
+    lines: list[Line]
+    title: str | Promise = ""
+    note: str | Promise = ""
+    total: int | None = None  # a footer row when set
+    highlight_first: bool = False
+
+
+def breakdown_lines(counts: Counter, choices, whole: int) -> list[Line]:
+    """One line per choice, in the choices' order: its count and its share of whole."""
+    return [Line(c.value, c.label, counts[c], percent(counts[c], whole)) for c in choices]
+
+
+@dataclass
+class KeyFigure:
+    """One counter card at the top of the page."""
+
+    name: str  # its DOM id is counter-<name>
+    label: str | Promise
+    value: int
+    note: str = ""
+    highlight: bool = False
+
+
+# --- Companies: status, queue health, AAPOR codes (one grouped query) ---
+
+
+@dataclass
+class CompanyFigures:
+    total: int = 0  # archived included
+    live: int = 0  # not archived
+    archived: int = 0
+    statuses: Counter = field(default_factory=Counter)  # live companies by current Status
+    dispositions: Counter = field(default_factory=Counter)  # every company with a code
+    states: Counter = field(default_factory=Counter)  # every company by QueueState
+    next_due: datetime | None = None  # when the next waiting company becomes due
 
 
 def _companies(campaign: Campaign | None):
@@ -133,39 +174,28 @@ def _companies(campaign: Campaign | None):
     return rows if campaign is None else rows.filter(campaign=campaign)
 
 
-QUEUE_LINES = [
-    ("callable", gettext_lazy("Appelables maintenant")),
-    ("locked", gettext_lazy("Verrouillées : appel en cours")),
-    ("callback_later", gettext_lazy("Rappel pas encore dû")),
-    ("retry_later", gettext_lazy("Délai avant nouvel essai en cours")),
-    ("exhausted", gettext_lazy("Tentatives épuisées (sans réponse)")),
-    ("finished", gettext_lazy("Terminées (issue définitive)")),
-    ("archived", gettext_lazy("Archivées")),
-    ("inactive", gettext_lazy("Campagne inactive")),
-]
-
-
 COMPANY_GROUP = ["campaign_id", "is_archived", "status", "disposition"]
 
 
 def company_groups(campaign: Campaign | None, now: datetime):
-    """One query: companies counted per (campaign, archived, status, AAPOR code), with the
-    time-dependent counts inside each group. It reads only the covering index
-    company_dashboard_idx, in its order, so it stays fast on hundreds of thousands of rows;
-    it returns at most 72 rows per campaign (2 x 4 statuses x 9 codes). Count("campaign")
-    counts rows like COUNT(*) (never null) where Django refuses a filtered COUNT(*)."""
+    """One query: companies counted per (campaign, archived, status, AAPOR code), and within
+    each group by queue state (the life cycle's predicates).
+    It reads only the covering index company_dashboard_idx, in its order, so it stays fast on
+    hundreds of thousands of rows; it returns at most 72 rows per campaign (2 x 4 statuses x 9
+    codes). Count("campaign") counts rows like COUNT(*) (never null) where Django refuses a
+    filtered COUNT(*)."""
+    states = {
+        f"state_{state.value}": Count("campaign", filter=condition)
+        for state, condition in queue_state_conditions(now).items()
+    }
     return (
         _companies(campaign)
         .order_by()
         .values(*COMPANY_GROUP)
         .annotate(
             n=Count("*"),
-            callable=Count("campaign", filter=claimable_condition(now)),
-            locked=Count("campaign", filter=Q(status=Status.IN_PROGRESS, lock_expires_at__gte=now)),
-            waiting=Count(
-                "campaign", filter=Q(status__in=CLAIMABLE_STATUSES, next_call_at__gt=now)
-            ),
-            next_due=Min("next_call_at", filter=Q(next_call_at__gt=now)),
+            **states,
+            next_due=Min("next_call_at", filter=waiting_condition(now)),
         )
         .order_by(*COMPANY_GROUP)
     )
@@ -175,50 +205,68 @@ def inactive_campaign_ids() -> set[int]:
     return set(Campaign.objects.filter(is_active=False).values_list("pk", flat=True))
 
 
-def company_aggregates(campaign: Campaign | None, now: datetime) -> dict:
-    """Status counts, the queue's partition and the count of each AAPOR code (two queries: the
-    grouped companies and the inactive campaigns), summed from the groups."""
-    agg = dict.fromkeys(
-        ["total", "live", "archived", "inactive", "next_due"]
-        + [key for key, _label in QUEUE_LINES]
-        + [f"status_{s.value}" for s in Status]
-        + [f"code_{code.value}" for code in Disposition],
-        0,
-    )
+def company_figures(campaign: Campaign | None, now: datetime) -> CompanyFigures:
+    """Two queries: the grouped companies and the inactive campaigns, summed in Python."""
+    figures = CompanyFigures()
     next_dues = []
     inactive = inactive_campaign_ids()
+    conditions = queue_state_conditions(now)
     for group in company_groups(campaign, now):
-        n, status = group["n"], group["status"]
-        agg["total"] += n
-        if f"code_{group['disposition']}" in agg:  # blank (never called) has no code
-            agg[f"code_{group['disposition']}"] += n
+        n = group["n"]
+        figures.total += n
+        if group["disposition"]:  # blank (never called) has no code
+            figures.dispositions[Disposition(group["disposition"])] += n
         if group["is_archived"]:
-            agg["archived"] += n
+            figures.archived += n
+            figures.states[QueueState.ARCHIVED] += n
             continue
-        agg["live"] += n
-        agg[f"status_{status}"] = agg.get(f"status_{status}", 0) + n
+        figures.live += n
+        figures.statuses[Status(group["status"])] += n
         if group["campaign_id"] in inactive:
-            agg["inactive"] += n
+            figures.states[QueueState.INACTIVE] += n
             continue
-        # In the queue: callable now, or exactly one reason why not.
-        agg["callable"] += group["callable"]
-        agg["locked"] += group["locked"]
-        if status == Status.PENDING:
-            agg["retry_later"] += group["waiting"]
-        elif status == Status.CALLBACK:
-            agg["callback_later"] += group["waiting"]
-        elif status == Status.DONE:
-            agg["exhausted" if group["disposition"] in UNANSWERED else "finished"] += n
-        if status in CLAIMABLE_STATUSES and group["next_due"] is not None:
+        for state in conditions:
+            figures.states[state] += group[f"state_{state.value}"]
+        if group["next_due"] is not None:
             next_dues.append(group["next_due"])
-    agg["next_due"] = min(next_dues, default=None)
-    return agg
+    figures.next_due = min(next_dues, default=None)
+    return figures
 
 
-def queue_health(agg: dict) -> Queue:
-    total = agg["total"]
-    lines = [Line(key, label, agg[key], percent(agg[key], total)) for key, label in QUEUE_LINES]
-    queue = Queue(lines, total, agg["callable"], agg["next_due"])
+@dataclass
+class Queue:
+    """The queue's health: callable now, or why not, with what to do when nothing is."""
+
+    breakdown: Breakdown  # callable first, then each reason the rest is not; they sum to total
+    callable: int
+    next_due: datetime | None
+    explanation: list[str] = field(default_factory=list)  # why the queue is empty
+
+    @property
+    def lines(self) -> list[Line]:
+        return self.breakdown.lines
+
+    @property
+    def total(self) -> int:
+        return self.breakdown.total
+
+
+def queue_health(companies: CompanyFigures) -> Queue:
+    total = companies.total
+    breakdown = Breakdown(
+        id="queue-title",
+        title=gettext_lazy("Santé de la file d'appels"),
+        head=gettext_lazy("Entreprises"),
+        lines=breakdown_lines(companies.states, QueueState, total),
+        note=gettext_lazy(
+            "Appelable : à appeler ou rappel, dont l'heure est venue (ou verrou expiré), non "
+            "archivée, campagne active. Un rappel personnel reste réservé à son opérateur "
+            "pendant le délai de grâce."
+        ),
+        total=total,
+        highlight_first=True,
+    )
+    queue = Queue(breakdown, companies.states[QueueState.CALLABLE], companies.next_due)
     if queue.callable:
         return queue
     if not total:
@@ -227,7 +275,9 @@ def queue_health(agg: dict) -> Queue:
         )
         return queue
     queue.explanation.append(_("Aucune entreprise n'est appelable maintenant :"))
-    queue.explanation.extend(f"{line.label} : {line.count}" for line in lines[1:] if line.count)
+    queue.explanation.extend(
+        f"{line.label} : {line.count}" for line in breakdown.lines[1:] if line.count
+    )
     if queue.next_due:
         queue.explanation.append(
             _("Prochaine entreprise appelable le %(when)s.")
@@ -241,19 +291,6 @@ def queue_health(agg: dict) -> Queue:
             )
         )
     return queue
-
-
-def choice_lines(agg: dict, choices, prefix: str, whole: str) -> list[Line]:
-    """One line per choice: its count (agg["<prefix>_<value>"]) and its share of agg[whole]."""
-    return [
-        Line(
-            c.value,
-            c.label,
-            agg[f"{prefix}_{c.value}"],
-            percent(agg[f"{prefix}_{c.value}"], agg[whole]),
-        )
-        for c in choices
-    ]
 
 
 # --- Rates (AAPOR Standard Definitions, from each company's latest code) ---
@@ -274,11 +311,11 @@ class Rate:
         return percent(self.numerator, self.denominator)
 
 
-def class_counts(agg: dict) -> dict[str, int]:
+def class_counts(dispositions: Counter) -> dict[str, int]:
     """Companies per AAPOR class (O and UO have none of our codes: they stay 0)."""
     counts = dict.fromkeys(RATE_CLASSES, 0)
     for code, klass in DISPOSITION_CLASS.items():
-        counts[klass] += agg[f"code_{code.value}"]
+        counts[klass] += dispositions[code]
     return counts
 
 
@@ -338,20 +375,54 @@ def rates(counts: dict[str, int]) -> list[Rate]:
     ]
 
 
-def disposition_lines(agg: dict) -> list[Line]:
-    coded = sum(agg[f"code_{code.value}"] for code in Disposition)
-    return [
-        Line(
-            f"{code.value} ({DISPOSITION_CLASS[code]})",
-            code.label,
-            agg[f"code_{code.value}"],
-            percent(agg[f"code_{code.value}"], coded),
+def disposition_breakdown(dispositions: Counter) -> Breakdown:
+    coded = sum(dispositions.values())
+    return Breakdown(
+        id="dispositions-title",
+        head=gettext_lazy("Code (classe)"),
+        lines=[
+            Line(
+                f"{code.value} ({DISPOSITION_CLASS[code]})",
+                code.label,
+                dispositions[code],
+                percent(dispositions[code], coded),
+            )
+            for code in Disposition
+        ],
+    )
+
+
+# --- Calls of the period (two queries) and of today by hour (in the same two) ---
+
+
+@dataclass
+class CallFigures:
+    """Submitted calls counted (of one operator, or all, over some time): they add up."""
+
+    calls: int = 0
+    answered: int = 0
+    accepted: int = 0
+    complete: int = 0  # accepted, with all three levels complete (AAPOR 1.1)
+    numbers: Counter = field(default_factory=Counter)  # by NumberStatus
+    outcomes: Counter = field(default_factory=Counter)  # by CallStatus (answered calls)
+    recorded_seconds: float = 0.0
+    recorded_calls: int = 0  # calls with at least one recording
+    last_activity: datetime | None = None  # the latest submission
+
+    def __add__(self, other: "CallFigures") -> "CallFigures":
+        return CallFigures(
+            calls=self.calls + other.calls,
+            answered=self.answered + other.answered,
+            accepted=self.accepted + other.accepted,
+            complete=self.complete + other.complete,
+            numbers=self.numbers + other.numbers,
+            outcomes=self.outcomes + other.outcomes,
+            recorded_seconds=self.recorded_seconds + other.recorded_seconds,
+            recorded_calls=self.recorded_calls + other.recorded_calls,
+            last_activity=max(
+                filter(None, [self.last_activity, other.last_activity]), default=None
+            ),
         )
-        for code in Disposition
-    ]
-
-
-# --- Calls of the period (three queries) and of today by hour (one query) ---
 
 
 def submitted_condition(campaign: Campaign | None, start=None, end=None, prefix="") -> Q:
@@ -380,21 +451,18 @@ COMPLETE = Q(
     questions_orientees_level=Level.COMPLETE,
 )
 
-
-CALL_COUNTS = (
-    ["calls", "answered", "accepted", "complete"]
-    + [f"number_{s.value}" for s in NumberStatus]
-    + [f"outcome_{s.value}" for s in CallStatus]
-    + ["recorded_calls"]
-)
+Part = dict[int, CallFigures]  # {operator id: that operator's figures}
 
 
-def call_part(campaign: Campaign | None, start, end, hours: list[datetime] = ()) -> dict:
+def call_part(
+    campaign: Campaign | None, start, end, hours: list[datetime] = ()
+) -> tuple[Part, list[int]]:
     """The submitted calls of [start, end) per operator: every count the page shows and the
     last activity (one grouped query), the recorded seconds and recorded calls (one grouped
-    query over their recordings; a call with two recordings counts once). {operator id: row}
+    query over their recordings; a call with two recordings counts once).
 
-    With hours (boundaries), the first query also counts the calls of each hour: "h00"..."""
+    With hours (boundaries), the first query also counts the calls of each hour: the second
+    value returned, one count per hour (empty without hours)."""
     per_hour = {
         f"h{h:02d}": Count(
             "pk", filter=Q(submitted_at__gte=hours[h], submitted_at__lt=hours[h + 1])
@@ -403,9 +471,10 @@ def call_part(campaign: Campaign | None, start, end, hours: list[datetime] = ())
     }
     numbers = {f"number_{s.value}": Count("pk", filter=Q(status_numero=s)) for s in NumberStatus}
     outcomes = {f"outcome_{s.value}": Count("pk", filter=Q(call_status=s)) for s in CallStatus}
-    rows = {
-        row.pop("operator"): {**row, "recorded_seconds": 0.0, "recorded_calls": 0}
-        for row in submitted_calls(campaign, start, end)
+    part: Part = {}
+    hour_counts = [0] * (len(hours) - 1 if hours else 0)
+    rows = (
+        submitted_calls(campaign, start, end)
         .order_by()
         .values("operator")
         .annotate(
@@ -418,7 +487,19 @@ def call_part(campaign: Campaign | None, start, end, hours: list[datetime] = ())
             **per_hour,
             last_activity=Max("submitted_at"),
         )
-    }
+    )
+    for row in rows:
+        part[row["operator"]] = CallFigures(
+            calls=row["calls"],
+            answered=row["answered"],
+            accepted=row["accepted"],
+            complete=row["complete"],
+            numbers=Counter({s: row[f"number_{s.value}"] for s in NumberStatus}),
+            outcomes=Counter({s: row[f"outcome_{s.value}"] for s in CallStatus}),
+            last_activity=row["last_activity"],
+        )
+        for h in range(len(hour_counts)):
+            hour_counts[h] += row[f"h{h:02d}"]
     recorded = (
         Recording.objects.filter(submitted_condition(campaign, start, end, "call__"))
         .order_by()
@@ -426,10 +507,23 @@ def call_part(campaign: Campaign | None, start, end, hours: list[datetime] = ())
         .annotate(seconds=Sum("duration_seconds"), calls=Count("call", distinct=True))
     )
     for row in recorded:
-        if figures := rows.get(row["call__operator"]):  # recordings of a submitted call
-            figures["recorded_seconds"] = row["seconds"] or 0.0
-            figures["recorded_calls"] = row["calls"]
-    return rows
+        if figures := part.get(row["call__operator"]):  # recordings of a submitted call
+            figures.recorded_seconds = row["seconds"] or 0.0
+            figures.recorded_calls = row["calls"]
+    return part, hour_counts
+
+
+def combine(parts: list[Part]) -> Part:
+    """Add up the parts of disjoint time ranges, operator by operator."""
+    operators: Part = {}
+    for part in parts:
+        for operator, figures in part.items():
+            operators[operator] = operators.get(operator, CallFigures()) + figures
+    return operators
+
+
+def total(part: Part) -> CallFigures:
+    return sum(part.values(), CallFigures())
 
 
 # Days before today are closed: a call's submitted_at never changes once set, so their figures
@@ -445,7 +539,7 @@ SETTLING = timedelta(minutes=5)
 
 def closed_part(
     campaign: Campaign | None, start, end: datetime, now: datetime, open_ended: bool
-) -> dict:
+) -> Part:
     """The calls of [start, end), whole closed days, as call_part() gives them."""
     settled_end = end
     if now - end < SETTLING:
@@ -454,12 +548,12 @@ def closed_part(
     if start is None or settled_end > start:
         parts.append(settled_part(campaign, start, settled_end, open_ended))
     if settled_end < end:
-        parts.append(call_part(campaign, max(start or settled_end, settled_end), end))
-    return parts[0] if len(parts) == 1 else combine(parts)["operators"]
+        parts.append(call_part(campaign, max(start or settled_end, settled_end), end)[0])
+    return combine(parts)
 
 
-def settled_part(campaign: Campaign | None, start, end: datetime, open_ended: bool) -> dict:
-    key = "naumur:dashboard:closed:v2:{}:{}:{}".format(
+def settled_part(campaign: Campaign | None, start, end: datetime, open_ended: bool) -> Part:
+    key = "naumur:dashboard:closed:v3:{}:{}:{}".format(
         campaign.pk if campaign else "all",
         start.isoformat() if start else "-",
         "open" if open_ended else end.isoformat(),
@@ -468,17 +562,17 @@ def settled_part(campaign: Campaign | None, start, end: datetime, open_ended: bo
     if cached is not None and cached[0] == end:
         return cached[1]
     if cached is not None and cached[0] < end:
-        part = combine([cached[1], call_part(campaign, cached[0], end)])["operators"]
+        part = combine([cached[1], call_part(campaign, cached[0], end)[0]])
     else:
-        part = call_part(campaign, start, end)
+        part = call_part(campaign, start, end)[0]
     cache.set(key, (end, part), CLOSED_PART_SECONDS)
     return part
 
 
-def period_calls(campaign: Campaign | None, period: Period, today: dict, now: datetime) -> dict:
-    """The period's call figures: closed days (cached) + today's part (already counted for the
-    chart), combined. Periods start and end at local midnights; no call is submitted after now,
-    so the part of a period from today's midnight on holds today's calls only."""
+def period_calls(campaign: Campaign | None, period: Period, today: Part, now: datetime) -> Part:
+    """The period's call figures per operator: closed days (cached) + today's part (already
+    counted for the chart). Periods start and end at local midnights; no call is submitted
+    after now, so the part of a period from today's midnight on holds today's calls only."""
     midnight = local_midnight(timezone.localdate(now))
     tomorrow = local_midnight(timezone.localdate(now) + timedelta(days=1))
     parts = []
@@ -493,24 +587,23 @@ def period_calls(campaign: Campaign | None, period: Period, today: dict, now: da
     return combine(parts)
 
 
-def combine(parts: list[dict]) -> dict:
-    """Add up call parts of disjoint time ranges: {operator id: row} (rows already aggregated,
-    one per operator), plus the period's totals over all operators."""
-    operators: dict = {}
-    for part in parts:
-        for operator, row in part.items():
-            merged = operators.setdefault(
-                operator,
-                {**dict.fromkeys(CALL_COUNTS, 0), "recorded_seconds": 0.0, "last_activity": None},
-            )
-            for key in CALL_COUNTS:
-                merged[key] += row[key]
-            merged["recorded_seconds"] += row["recorded_seconds"] or 0.0
-            merged["last_activity"] = max(
-                filter(None, [merged["last_activity"], row["last_activity"]]), default=None
-            )
-    totals = {key: sum(row[key] for row in operators.values()) for key in CALL_COUNTS}
-    return {"totals": totals, "operators": operators}
+def call_breakdowns(calls: CallFigures) -> tuple[Breakdown, Breakdown]:
+    """Calls by number status (of all calls), answered ones by outcome."""
+    numbers = Breakdown(
+        id="numbers-title",
+        title=gettext_lazy("Statut numéros (appels de la période)"),
+        head=gettext_lazy("Statut numéros"),
+        lines=breakdown_lines(calls.numbers, NumberStatus, calls.calls),
+        note=gettext_lazy("Pourcentages des appels validés de la période."),
+    )
+    outcomes = Breakdown(
+        id="outcomes-title",
+        title=gettext_lazy("Statut appel (appels décrochés de la période)"),
+        head=gettext_lazy("Statut appel"),
+        lines=breakdown_lines(calls.outcomes, CallStatus, calls.answered),
+        note=gettext_lazy("Pourcentages des appels décrochés de la période."),
+    )
+    return numbers, outcomes
 
 
 @dataclass
@@ -559,13 +652,11 @@ def hour_starts(day: date) -> list[datetime]:
     ]
 
 
-def today_part(campaign: Campaign | None, now: datetime) -> tuple[dict, list[int]]:
+def today_part(campaign: Campaign | None, now: datetime) -> tuple[Part, list[int]]:
     """Today's calls per operator, and per local hour (one conditional count per hour: plain
     comparisons, the same SQL and cost on SQLite and PostgreSQL)."""
     bounds = hour_starts(timezone.localdate(now))
-    part = call_part(campaign, bounds[0], bounds[-1], hours=bounds)
-    per_hour = [sum(row[f"h{h:02d}"] for row in part.values()) for h in range(24)]
-    return part, per_hour
+    return call_part(campaign, bounds[0], bounds[-1], hours=bounds)
 
 
 def hour_chart(counts: list[int]) -> HourChart:
@@ -601,23 +692,45 @@ def hour_chart(counts: list[int]) -> HourChart:
 @dataclass
 class OperatorRow:
     name: str
-    calls: int = 0
-    answered: int = 0
-    accepted: int = 0
-    refused: int = 0
-    callbacks: int = 0
-    recorded_seconds: float = 0.0
-    recorded_calls: int = 0
-    last_activity: datetime | None = None
+    figures: CallFigures
+
+    @property
+    def calls(self) -> int:
+        return self.figures.calls
+
+    @property
+    def answered(self) -> int:
+        return self.figures.answered
+
+    @property
+    def accepted(self) -> int:
+        return self.figures.accepted
+
+    @property
+    def refused(self) -> int:
+        return self.figures.outcomes[CallStatus.REFUSED]
+
+    @property
+    def callbacks(self) -> int:
+        return self.figures.outcomes[CallStatus.CALLBACK]
+
+    @property
+    def recorded_seconds(self) -> float:
+        return self.figures.recorded_seconds
+
+    @property
+    def last_activity(self) -> datetime | None:
+        return self.figures.last_activity
 
     @property
     def recorded_minutes(self) -> float:
-        return self.recorded_seconds / 60
+        return self.figures.recorded_seconds / 60
 
     @property
     def mean_call_seconds(self) -> float | None:
         """Mean recorded length of the calls that have a recording (None without any)."""
-        return self.recorded_seconds / self.recorded_calls if self.recorded_calls else None
+        recorded = self.figures.recorded_calls
+        return self.figures.recorded_seconds / recorded if recorded else None
 
     @property
     def mean_call_display(self) -> str:
@@ -630,78 +743,97 @@ def minutes_seconds(seconds: float) -> str:
     return _("%(minutes)d min %(seconds)02d s") % {"minutes": minutes, "seconds": rest}
 
 
-def operator_row(name: str, figures: dict | None) -> OperatorRow:
-    if not figures:
-        return OperatorRow(name=name)
-    return OperatorRow(
-        name=name,
-        calls=figures["calls"],
-        answered=figures["answered"],
-        accepted=figures["accepted"],
-        refused=figures[f"outcome_{CallStatus.REFUSED.value}"],
-        callbacks=figures[f"outcome_{CallStatus.CALLBACK.value}"],
-        recorded_seconds=figures.get("recorded_seconds") or 0.0,
-        recorded_calls=figures["recorded_calls"],
-        last_activity=figures.get("last_activity"),
-    )
-
-
-def operator_rows(calls: dict) -> tuple[list[OperatorRow], OperatorRow]:
+def operator_rows(calls: Part) -> list[OperatorRow]:
     """Per-operator figures for the period, every active operator listed (zeros included),
-    busiest first; and the totals row. One query: the operators."""
-    by_operator = calls["operators"]
+    busiest first. One query: the operators."""
     users = (
         get_user_model()
-        .objects.filter(Q(groups__name=OPERATORS, is_active=True) | Q(pk__in=list(by_operator)))
+        .objects.filter(Q(groups__name=OPERATORS, is_active=True) | Q(pk__in=list(calls)))
         .distinct()
         .only("pk", "username", "first_name", "last_name")
     )
     rows = [
-        operator_row(user.get_full_name() or user.get_username(), by_operator.get(user.pk))
+        OperatorRow(user.get_full_name() or user.get_username(), calls.get(user.pk, CallFigures()))
         for user in users
     ]
     rows.sort(key=lambda r: (-r.calls, r.name.casefold()))
-    total = operator_row(
-        _("Total"),
-        {
-            **calls["totals"],
-            "recorded_seconds": sum(row["recorded_seconds"] for row in by_operator.values()),
-            "last_activity": max(
-                filter(None, (row["last_activity"] for row in by_operator.values())), default=None
-            ),
-        },
-    )
-    return rows, total
+    return rows
 
 
 # --- Everything the page shows ---
 
 
-def figures(filters: Filters, now: datetime | None = None) -> dict:
+@dataclass
+class Dashboard:
+    now: datetime
+    period: Period
+    companies: CompanyFigures
+    calls: CallFigures  # the period's, all operators
+    calls_today: int
+    key_figures: list[KeyFigure]
+    queue: Queue
+    statuses: Breakdown  # companies (not archived) by the status the queue sees
+    numbers: Breakdown
+    outcomes: Breakdown
+    dispositions: Breakdown
+    classes: dict[str, int]
+    coded: int  # companies with an AAPOR code
+    rates: list[Rate]
+    chart: HourChart
+    operators: list[OperatorRow]
+    operators_total: OperatorRow
+
+
+def key_figures(companies: CompanyFigures, calls: CallFigures, today: int) -> list[KeyFigure]:
+    archived = (
+        ngettext("+ %(n)s archivée", "+ %(n)s archivées", companies.archived)
+        % {"n": companies.archived}
+        if companies.archived
+        else ""
+    )
+    complete = ngettext("dont %(n)s complet", "dont %(n)s complets", calls.complete) % {
+        "n": calls.complete
+    }
+    return [
+        KeyFigure("companies", _("Entreprises"), companies.live, note=archived),
+        KeyFigure("calls", _("Appels de la période"), calls.calls),
+        KeyFigure("answered", _("Décroché"), calls.answered),
+        KeyFigure("accepted", _("Questionnaires acceptés"), calls.accepted, note=complete),
+        KeyFigure("today", _("Appels aujourd'hui"), today, highlight=True),
+    ]
+
+
+def figures(filters: Filters, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     period = period_for(filters, now)
-    companies = company_aggregates(filters.campaign, now)
+    companies = company_figures(filters.campaign, now)
     today, per_hour = today_part(filters.campaign, now)
-    period_figures = period_calls(filters.campaign, period, today, now)
-    calls = period_figures["totals"]
-    operators, operators_total = operator_rows(period_figures)
-    counts = class_counts(companies)
-    return {
-        "now": timezone.localtime(now),
-        "period": period,
-        "companies": companies,
-        "calls": calls,
-        "calls_today": sum(per_hour),
-        # Companies (not archived) by status; calls by number status, answered ones by outcome.
-        "statuses": choice_lines(companies, Status, "status", whole="live"),
-        "queue": queue_health(companies),
-        "numbers": choice_lines(calls, NumberStatus, "number", whole="calls"),
-        "outcomes": choice_lines(calls, CallStatus, "outcome", whole="answered"),
-        "dispositions": disposition_lines(companies),
-        "classes": counts,
-        "coded": sum(counts.values()),
-        "rates": rates(counts),
-        "chart": hour_chart(per_hour),
-        "operators": operators,
-        "operators_total": operators_total,
-    }
+    by_operator = period_calls(filters.campaign, period, today, now)
+    calls = total(by_operator)
+    counts = class_counts(companies.dispositions)
+    numbers, outcomes = call_breakdowns(calls)
+    return Dashboard(
+        now=timezone.localtime(now),
+        period=period,
+        companies=companies,
+        calls=calls,
+        calls_today=sum(per_hour),
+        key_figures=key_figures(companies, calls, sum(per_hour)),
+        queue=queue_health(companies),
+        statuses=Breakdown(
+            id="statuses-title",
+            title=gettext_lazy("Statut des entreprises"),
+            head=gettext_lazy("Statut"),
+            lines=breakdown_lines(companies.statuses, Status, companies.live),
+            note=gettext_lazy("Entreprises non archivées ; pourcentages de leur total."),
+        ),
+        numbers=numbers,
+        outcomes=outcomes,
+        dispositions=disposition_breakdown(companies.dispositions),
+        classes=counts,
+        coded=sum(counts.values()),
+        rates=rates(counts),
+        chart=hour_chart(per_hour),
+        operators=operator_rows(by_operator),
+        operators_total=OperatorRow(_("Total"), calls),
+    )

@@ -371,5 +371,5 @@ def recording(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     """The live supervisor dashboard; htmx requests (polling, filter changes) get #figures."""
     form = DashboardFilterForm(request.GET)
-    context = {"form": form, **dashboard_figures(form.filters())}
+    context = {"form": form, "dashboard": dashboard_figures(form.filters())}
     return render_page(request, "calls/dashboard.html", context, "figures")

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from calls.dashboard import Filters, PeriodChoice, figures
-from calls.models import CallRecord, Recording
+from calls.models import CallRecord, CallStatus, Recording
 from companies.models import Campaign, Company
 
 DOUALA = ZoneInfo("Africa/Douala")  # UTC+1, the project's TIME_ZONE
@@ -143,16 +143,16 @@ def counts(lines):
 
 def test_company_counters_and_status_breakdown_of_one_campaign(world):
     f = get_figures(world.a)
-    assert f["companies"]["live"] == 24
-    assert f["companies"]["archived"] == 1
+    assert f.companies.live == 24
+    assert f.companies.archived == 1
     # pending: 2 no-answer + 1 voicemail waiting, 3 never called; done: 3+2+4+1+1+1+1+1.
-    assert counts(f["statuses"]) == {"pending": 6, "in_progress": 2, "callback": 2, "done": 14}
-    pending = next(line for line in f["statuses"] if line.key == "pending")
+    assert counts(f.statuses.lines) == {"pending": 6, "in_progress": 2, "callback": 2, "done": 14}
+    pending = next(line for line in f.statuses.lines if line.key == "pending")
     assert pending.percent == pytest.approx(100 * 6 / 24)
 
 
 def test_queue_health_splits_every_company_into_callable_or_one_reason(world):
-    queue = get_figures(world.a)["queue"]
+    queue = get_figures(world.a).queue
     assert counts(queue.lines) == {
         "callable": 1 + 1 + 3 + 1,  # callback due, retry due, never called, expired lease
         "locked": 1,
@@ -169,7 +169,7 @@ def test_queue_health_splits_every_company_into_callable_or_one_reason(world):
 
 
 def test_queue_health_counts_companies_of_inactive_campaigns(world):
-    queue = get_figures()["queue"]
+    queue = get_figures().queue
     assert counts(queue.lines)["inactive"] == 2
     assert queue.total == 27 == sum(line.count for line in queue.lines)
 
@@ -180,7 +180,7 @@ def test_an_empty_queue_says_why_and_when_it_refills(world):
     )
     Company.objects.filter(pk__in=[c.pk for c in world.new]).update(status="done")
     Company.objects.filter(pk=world.expired.pk).update(lock_expires_at=NOW + timedelta(minutes=1))
-    queue = get_figures(world.a)["queue"]
+    queue = get_figures(world.a).queue
     assert queue.callable == 0
     assert queue.explanation[0] == "Aucune entreprise n'est appelable maintenant :"
     assert "Verrouillées : appel en cours : 2" in queue.explanation
@@ -209,13 +209,13 @@ def test_an_empty_database_explains_the_empty_queue(client, supervisor):
 
 
 def rate_values(f):
-    return {rate.code: (rate.numerator, rate.denominator) for rate in f["rates"]}
+    return {rate.code: (rate.numerator, rate.denominator) for rate in f.rates}
 
 
 def test_rates_of_one_campaign_match_the_hand_count(world):
     f = get_figures(world.a)
     # Campaign A by class: I=3, P=2, R=4+1 (archived refusal)=5, NC=2, O=0, UH=3+2=5, UO=0, NE=3.
-    assert f["classes"] == {"I": 3, "P": 2, "R": 5, "NC": 2, "O": 0, "UH": 5, "UO": 0, "NE": 3}
+    assert f.classes == {"I": 3, "P": 2, "R": 5, "NC": 2, "O": 0, "UH": 5, "UO": 0, "NE": 3}
     denominator = 3 + 2 + 5 + 2 + 0 + 5 + 0  # (I+P)+(R+NC+O)+(UH+UO) = 17
     assert rate_values(f) == {
         "RR1": (3, denominator),
@@ -224,7 +224,7 @@ def test_rates_of_one_campaign_match_the_hand_count(world):
         "REF1": (5, denominator),
         "CON1": (3 + 2 + 5 + 0, denominator),
     }
-    values = {rate.code: rate.value for rate in f["rates"]}
+    values = {rate.code: rate.value for rate in f.rates}
     assert values["RR1"] == pytest.approx(100 * 3 / 17)  # 17.6 %
     assert values["RR2"] == pytest.approx(100 * 5 / 17)  # 29.4 %
     assert values["COOP1"] == pytest.approx(100 * 3 / 10)  # 30.0 %
@@ -261,7 +261,7 @@ def test_the_page_shows_each_rate_its_fraction_and_its_definition(client, world)
 def test_rates_with_a_zero_denominator_show_a_dash(client, supervisor, make_company):
     make_company(status="done", disposition="4.30")  # ineligible only: every denominator is 0
     f = get_figures()
-    assert all(rate.value is None for rate in f["rates"])
+    assert all(rate.value is None for rate in f.rates)
     client.force_login(supervisor)
     page = client.get(URL).content.decode()
     rates_table = page[page.index('id="rates-title"') : page.index('id="dispositions-title"')]
@@ -272,26 +272,26 @@ def test_rates_with_a_zero_denominator_show_a_dash(client, supervisor, make_comp
 
 
 def test_calls_of_today_across_campaigns(world):
-    calls = get_figures()["calls"]
+    calls = get_figures().calls
     # Calls 1-6, 11 (campaign B) and 12 (00:30 local, still today); drafts excluded.
-    assert calls["calls"] == 8
-    assert calls["answered"] == 5  # 1, 2, 4, 5, 11
-    assert calls["accepted"] == 3  # 1, 5, 11
-    assert calls["complete"] == 2  # 1, 11
+    assert calls.calls == 8
+    assert calls.answered == 5  # 1, 2, 4, 5, 11
+    assert calls.accepted == 3  # 1, 5, 11
+    assert calls.complete == 2  # 1, 11
     f = get_figures()
-    assert counts(f["numbers"]) == {"invalid": 1, "no_answer": 2, "voicemail": 0, "answered": 5}
-    assert counts(f["outcomes"]) == {
+    assert counts(f.numbers.lines) == {"invalid": 1, "no_answer": 2, "voicemail": 0, "answered": 5}
+    assert counts(f.outcomes.lines) == {
         "bad_number": 0,
         "not_transformer": 0,
         "callback": 1,
         "refused": 1,
         "accepted": 3,
     }
-    answered = next(line for line in f["numbers"] if line.key == "answered")
+    answered = next(line for line in f.numbers.lines if line.key == "answered")
     assert answered.percent == pytest.approx(100 * 5 / 8)
-    accepted = next(line for line in f["outcomes"] if line.key == "accepted")
+    accepted = next(line for line in f.outcomes.lines if line.key == "accepted")
     assert accepted.percent == pytest.approx(100 * 3 / 5)
-    assert f["calls_today"] == 8
+    assert f.calls_today == 8
 
 
 @pytest.mark.parametrize(
@@ -306,13 +306,13 @@ def test_calls_of_today_across_campaigns(world):
 )
 def test_period_filter_bounds_the_calls(world, period, dates, expected):
     f = get_figures(world.a, period, *dates)
-    assert f["calls"]["calls"] == expected
-    assert f["operators_total"].calls == expected
-    assert f["calls_today"] == 7  # « today » does not depend on the period
+    assert f.calls.calls == expected
+    assert f.operators_total.calls == expected
+    assert f.calls_today == 7  # « today » does not depend on the period
 
 
 def test_calls_per_hour_today_in_local_time(world):
-    chart = get_figures()["chart"]
+    chart = get_figures().chart
     per_hour = {bar.hour: bar.count for bar in chart.bars if bar.count}
     assert per_hour == {0: 1, 9: 2, 10: 2, 12: 1, 14: 1, 15: 1}
     assert len(chart.bars) == 24
@@ -327,8 +327,8 @@ def test_calls_per_hour_today_in_local_time(world):
 
 def test_operator_table_of_today(world):
     f = get_figures()
-    rows = {row.name: row for row in f["operators"]}
-    assert [row.name for row in f["operators"]] == ["Awa Ngo", "Paul Eto"]  # 4 calls each
+    rows = {row.name: row for row in f.operators}
+    assert [row.name for row in f.operators] == ["Awa Ngo", "Paul Eto"]  # 4 calls each
     awa, paul = rows["Awa Ngo"], rows["Paul Eto"]
     # Awa: calls 1, 2, 3, 11.
     assert (awa.calls, awa.answered, awa.accepted, awa.refused, awa.callbacks) == (4, 3, 2, 1, 0)
@@ -347,7 +347,7 @@ def test_operator_table_of_today(world):
     assert paul.recorded_seconds == 45 + 201
     assert paul.mean_call_display == "2 min 03 s"  # 246 / 2 = 123 s
     assert paul.last_activity == at(12, 15, 10)
-    total = f["operators_total"]
+    total = f.operators_total
     assert (total.calls, total.answered, total.accepted, total.refused, total.callbacks) == (
         8,
         5,
@@ -361,19 +361,19 @@ def test_operator_table_of_today(world):
 
 def test_operator_table_of_one_campaign_lists_idle_operators_too(world):
     f = get_figures(world.a, PeriodChoice.CUSTOM, date(2026, 3, 2), date(2026, 3, 7))
-    rows = {row.name: row for row in f["operators"]}
+    rows = {row.name: row for row in f.operators}
     assert set(rows) == {"Awa Ngo", "Paul Eto"}
     assert rows["Awa Ngo"].calls == rows["Paul Eto"].calls == 0
     assert rows["Awa Ngo"].mean_call_display == "—"
     f = get_figures(world.a)
-    awa = next(row for row in f["operators"] if row.name == "Awa Ngo")
+    awa = next(row for row in f.operators if row.name == "Awa Ngo")
     assert awa.calls == 3  # call 11 belongs to campaign B
     assert awa.mean_call_display == "3 min 15 s"  # (300 + 60 + 30) / 2 recorded calls
 
 
 def test_a_supervisor_who_calls_appears_in_the_table(world):
     submit(world.new[1], world.supervisor, at(12, 11), "no_answer")
-    names = [row.name for row in get_figures()["operators"]]
+    names = [row.name for row in get_figures().operators]
     assert "Marie Fouda" in names
 
 
@@ -480,6 +480,10 @@ def test_the_operator_table_is_rendered(client, world):
     row = re.search(r"<th scope=\"row\" class=\"fw-normal\">Awa Ngo</th>(.*?)</tr>", page, re.S)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
     assert cells == ["4", "3", "2", "1", "0", "8,2", "2 min 43 s", "12/03/2026 12:30"]
+    operators = page[page.index('id="operators-title"') :]
+    footer = re.search(r"<tfoot[^>]*>\s*<tr>\s*<th[^>]*>Total</th>(.*?)</tr>", operators, re.S)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", footer.group(1))
+    assert cells == ["8", "5", "3", "1", "1", "12,3", "2 min 27 s", "12/03/2026 15:10"]
     assert "Durée moyenne d'appel : cette durée enregistrée ÷ le nombre" in page
 
 
@@ -577,69 +581,69 @@ def test_figures_use_a_handful_of_aggregate_queries(django_assert_num_queries, w
     # Closed days are now cached: only today's calls are counted again.
     with django_assert_num_queries(2 + 2 + 1):
         again = get_figures(world.a, PeriodChoice.CAMPAIGN)
-    assert again["calls"]["calls"] == 11
+    assert again.calls.calls == 11
     # Today only: nothing closed to count.
     with django_assert_num_queries(2 + 2 + 1):
         get_figures(world.a)
     # A range of past days only: today is still counted, for the chart and « today ».
     with django_assert_num_queries(2 + 2 + 2 + 1):
         past = get_figures(world.a, PeriodChoice.CUSTOM, date(2026, 3, 1), date(2026, 3, 11))
-    assert (past["calls"]["calls"], past["calls_today"]) == (4, 7)
+    assert (past.calls.calls, past.calls_today) == (4, 7)
 
 
 def test_closed_days_come_from_the_cache_and_today_stays_live(world):
     week = get_figures(world.a, PeriodChoice.WEEK)
-    assert week["calls"]["calls"] == 10
+    assert week.calls.calls == 10
     submit(world.new[1], world.op2, NOW - timedelta(minutes=1), "answered", "refused")
     again = get_figures(world.a, PeriodChoice.WEEK)
-    assert again["calls"]["calls"] == 11  # today's new call, counted at once
-    assert again["calls"]["outcome_refused"] == week["calls"]["outcome_refused"] + 1
-    paul = next(row for row in again["operators"] if row.name == "Paul Eto")
+    assert again.calls.calls == 11  # today's new call, counted at once
+    assert again.calls.outcomes[CallStatus.REFUSED] == week.calls.outcomes[CallStatus.REFUSED] + 1
+    paul = next(row for row in again.operators if row.name == "Paul Eto")
     # Paul: calls 4, 5, 6, 12 today, 8 yesterday, and the new one.
     assert (paul.calls, paul.refused, paul.last_activity) == (6, 1, NOW - timedelta(minutes=1))
     cache.clear()
-    assert get_figures(world.a, PeriodChoice.WEEK)["calls"] == again["calls"]
+    assert get_figures(world.a, PeriodChoice.WEEK).calls == again.calls
 
 
 def test_closed_and_live_parts_add_up_to_the_whole_period(world):
     by_parts = get_figures(None, PeriodChoice.CAMPAIGN)
-    from calls.dashboard import call_part, combine
+    from calls.dashboard import call_part, total
 
-    whole = combine([call_part(None, None, None)])
-    assert by_parts["calls"] == whole["totals"]
-    rows = {row.name: row for row in by_parts["operators"]}
+    whole, _hours = call_part(None, None, None)
+    assert by_parts.calls == total(whole)
+    rows = {row.name: row for row in by_parts.operators}
     # Awa: calls 1, 2, 3, 11 today, 7 (yesterday) and 9; Paul: 4, 5, 6, 12, 8 and 10.
     assert rows["Awa Ngo"].calls == 6
     assert rows["Awa Ngo"].recorded_seconds == 300 + 60 + 30 + 100 + 20
     assert rows["Paul Eto"].calls == 6
-    assert by_parts["operators_total"].calls == whole["totals"]["calls"] == 12
+    assert by_parts.operators_total.calls == total(whole).calls == 12
 
 
 def test_a_growing_period_counts_only_the_days_after_its_cached_part(world):
     """« Since the campaign began », the next morning: yesterday's calls are added to the cached
     history, which is not counted again."""
-    assert get_figures(world.a, PeriodChoice.CAMPAIGN)["calls"]["calls"] == 11
+    assert get_figures(world.a, PeriodChoice.CAMPAIGN).calls.calls == 11
     with time_machine.travel(at(13, 9), tick=False):
         submit(world.new[1], world.op1, at(13, 8, 30), "answered", "refused")
         with CaptureQueriesContext(connection) as queries:
             next_morning = get_figures(world.a, PeriodChoice.CAMPAIGN)
         calls_queries = [q["sql"] for q in queries if '"calls_callrecord"' in q["sql"]]
         assert calls_queries and all('"submitted_at" >=' in sql for sql in calls_queries)
-        assert next_morning["calls"]["calls"] == 12
-        assert next_morning["calls_today"] == 1
+        assert next_morning.calls.calls == 12
+        assert next_morning.calls_today == 1
         cache.clear()
         counted_afresh = get_figures(world.a, PeriodChoice.CAMPAIGN)
-    assert next_morning["calls"] == counted_afresh["calls"]
-    assert next_morning["operators"] == counted_afresh["operators"]
+    assert next_morning.calls == counted_afresh.calls
+    assert next_morning.operators == counted_afresh.operators
 
 
 def test_just_after_midnight_the_day_that_closed_is_counted_live(world):
     with time_machine.travel(datetime(2026, 3, 13, 0, 2, tzinfo=DOUALA), tick=False):
-        assert get_figures(world.a, PeriodChoice.WEEK)["calls"]["calls"] == 10
+        assert get_figures(world.a, PeriodChoice.WEEK).calls.calls == 10
         # A call submitted at 23:59:59 that committed after midnight.
         submit(world.new[1], world.op1, at(12, 23, 59), "no_answer")
     with time_machine.travel(datetime(2026, 3, 13, 0, 4, tzinfo=DOUALA), tick=False):
-        assert get_figures(world.a, PeriodChoice.WEEK)["calls"]["calls"] == 11
+        assert get_figures(world.a, PeriodChoice.WEEK).calls.calls == 11
 
 
 def test_numbers_are_formatted_the_french_way():
