@@ -3,9 +3,9 @@
 Every figure comes from a fixed handful of aggregate queries with conditional aggregation
 (``Count(filter=Q(...))``), whatever the amount of data:
 
-- companies grouped by campaign, archived, status and AAPOR code, each group counted by the
-  status the queue sees and by queue state (companies.lifecycle's predicates), plus the list of
-  inactive campaigns;
+- companies grouped by campaign, archived, status and AAPOR code, each group counted by queue
+  state (companies.lifecycle's predicates) and lapsed leases, plus the list of inactive
+  campaigns;
 - the period's submitted calls grouped by operator (every count in one query, the recorded
   seconds in another); the totals are the sum of the operators' rows. Days before today are
   closed and cached (see ``closed_part``): a poll counts today's calls only,
@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Case, Count, Max, Min, Q, Sum, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -34,7 +34,9 @@ from companies.aapor import DISPOSITION_CLASS, Disposition
 from companies.lifecycle import (
     QueueState,
     Status,
+    lease_lapsed_condition,
     queue_state_conditions,
+    released_status,
     waiting_condition,
 )
 from companies.models import Campaign, Company
@@ -174,18 +176,27 @@ def _companies(campaign: Campaign | None):
     return rows if campaign is None else rows.filter(campaign=campaign)
 
 
-COMPANY_GROUP = ["campaign_id", "is_archived", "status", "disposition"]
+# The grouping columns, in the order of the covering index company_dashboard_idx.
+COMPANY_GROUP = ["campaign", "is_archived", "status", "status_before_claim", "disposition"]
+
+
+def count_where(condition: Q) -> Case | Count:
+    """Count a group's rows that meet condition: once per group when the condition reads only
+    the grouping columns (a group meets it whole or not at all), row by row otherwise."""
+    if condition.referenced_base_fields <= set(COMPANY_GROUP):
+        return Case(When(condition, then=Count("*")), default=0)
+    return Count("campaign", filter=condition)
 
 
 def company_groups(campaign: Campaign | None, now: datetime):
-    """One query: companies counted per (campaign, archived, status, AAPOR code), and within
-    each group by queue state (the life cycle's predicates).
-    It reads only the covering index company_dashboard_idx, in its order, so it stays fast on
-    hundreds of thousands of rows; it returns at most 72 rows per campaign (2 x 4 statuses x 9
-    codes). Count("campaign") counts rows like COUNT(*) (never null) where Django refuses a
+    """One query: companies counted per (campaign, archived, status, status before the claim,
+    AAPOR code), and within each group by queue state (the life cycle's predicates) and how
+    many hold a lapsed lease. It reads only the covering index company_dashboard_idx, in its
+    order, so it stays fast on hundreds of thousands of rows; it returns a few dozen rows per
+    campaign. Count("campaign") counts rows like COUNT(*) (never null) where Django refuses a
     filtered COUNT(*)."""
     states = {
-        f"state_{state.value}": Count("campaign", filter=condition)
+        f"state_{state.value}": count_where(condition)
         for state, condition in queue_state_conditions(now).items()
     }
     return (
@@ -194,6 +205,7 @@ def company_groups(campaign: Campaign | None, now: datetime):
         .values(*COMPANY_GROUP)
         .annotate(
             n=Count("*"),
+            lapsed=count_where(lease_lapsed_condition(now)),
             **states,
             next_due=Min("next_call_at", filter=waiting_condition(now)),
         )
@@ -221,8 +233,11 @@ def company_figures(campaign: Campaign | None, now: datetime) -> CompanyFigures:
             figures.states[QueueState.ARCHIVED] += n
             continue
         figures.live += n
-        figures.statuses[Status(group["status"])] += n
-        if group["campaign_id"] in inactive:
+        # The status the queue sees (lifecycle.current_status): a lapsed lease is no longer
+        # « En cours » but what the company goes back to.
+        figures.statuses[Status(group["status"])] += n - group["lapsed"]
+        figures.statuses[released_status(group["status_before_claim"])] += group["lapsed"]
+        if group["campaign"] in inactive:
             figures.states[QueueState.INACTIVE] += n
             continue
         for state in conditions:

@@ -83,6 +83,12 @@ def status_after_release() -> Case:
     )
 
 
+def released_status(status_before_claim: str) -> Status:
+    """status_after_release() for one value: what a company claimed from this status goes back
+    to (the dashboard counts groups of companies, not rows)."""
+    return Status.CALLBACK if status_before_claim == Status.CALLBACK else Status.PENDING
+
+
 def current_status(now: datetime) -> Case:
     """The status as the queue sees it: a lapsed lease is no longer « En cours »."""
     return Case(

@@ -2,6 +2,7 @@
 
 import html
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -12,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from calls.dashboard import Filters, PeriodChoice, figures
 from calls.models import CallRecord, CallStatus, Recording
@@ -145,10 +148,106 @@ def test_company_counters_and_status_breakdown_of_one_campaign(world):
     f = get_figures(world.a)
     assert f.companies.live == 24
     assert f.companies.archived == 1
-    # pending: 2 no-answer + 1 voicemail waiting, 3 never called; done: 3+2+4+1+1+1+1+1.
-    assert counts(f.statuses.lines) == {"pending": 6, "in_progress": 2, "callback": 2, "done": 14}
+    # pending: 2 no-answer + 1 voicemail waiting, 3 never called, and the lapsed lease (the queue
+    # sees it as pending again); done: 3+2+4+1+1+1+1+1; in progress: the live lease only.
+    assert counts(f.statuses.lines) == {"pending": 7, "in_progress": 1, "callback": 2, "done": 14}
     pending = next(line for line in f.statuses.lines if line.key == "pending")
-    assert pending.percent == pytest.approx(100 * 6 / 24)
+    assert pending.percent == pytest.approx(100 * 7 / 24)
+
+
+def test_a_lapsed_lease_counts_under_the_status_the_queue_sees(world):
+    """« En cours » only while the lease is live: a lapsed one counts as the status the company
+    goes back to, as the queue sees it (lifecycle.current_status)."""
+    Company.objects.filter(pk=world.nc_due.pk).update(
+        status="in_progress",
+        status_before_claim="callback",
+        locked_by=world.supervisor,
+        lock_expires_at=NOW - timedelta(seconds=1),
+    )
+    Company.objects.filter(pk=world.locked.pk).update(lock_expires_at=NOW)  # live to the end
+    statuses = counts(get_figures(world.a).statuses.lines)
+    assert statuses == {"pending": 7, "in_progress": 1, "callback": 2, "done": 14}
+    with time_machine.travel(NOW + timedelta(seconds=1), tick=False):
+        statuses = counts(get_figures(world.a).statuses.lines)
+    assert statuses == {"pending": 8, "in_progress": 0, "callback": 2, "done": 14}
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "status": st.sampled_from(["pending", "in_progress", "callback", "done"]),
+                "before": st.sampled_from(["", "pending", "callback"]),
+                "disposition": st.sampled_from(["", "1.1", "2.11", "2.21", "3.13", "3.14"]),
+                "next_call_at": st.one_of(st.none(), st.integers(-90, 90)),
+                "lock_expires_at": st.integers(-90, 90),
+                "archived": st.booleans(),
+                "inactive": st.booleans(),
+            }
+        ),
+        max_size=12,
+    )
+)
+def test_company_figures_count_each_company_as_the_queue_sees_it(campaign, make_company, rows):
+    """Counted by groups, the figures say what each company's own row says: its status as the
+    queue sees it (lifecycle.current_status) and its queue state (the life cycle's conditions)."""
+    from calls.dashboard import company_figures
+    from companies.lifecycle import QueueState, queue_state_conditions
+
+    Company.objects.all().delete()
+    inactive = Campaign.objects.get_or_create(name="Inactive", defaults={"is_active": False})[0]
+    for row in rows:
+        in_progress = row["status"] == "in_progress"
+        make_company(
+            campaign=inactive if row["inactive"] else campaign,
+            status=row["status"],
+            status_before_claim=row["before"] if in_progress else "",
+            disposition=row["disposition"],
+            next_call_at=NOW + timedelta(minutes=row["next_call_at"])
+            if row["next_call_at"] is not None
+            else None,
+            lock_expires_at=NOW + timedelta(minutes=row["lock_expires_at"])
+            if in_progress
+            else None,
+            is_archived=row["archived"],
+        )
+    figures = company_figures(None, NOW)
+    live = Company.objects.filter(is_archived=False).with_current_status(NOW)
+    expected = Counter(live.values_list("current_status", flat=True))
+    assert {s: n for s, n in figures.statuses.items() if n} == expected
+    queue = Company.objects.in_queue()
+    states = Counter(
+        {state: queue.filter(q).count() for state, q in queue_state_conditions(NOW).items()}
+    )
+    states[QueueState.ARCHIVED] = Company.objects.filter(is_archived=True).count()
+    states[QueueState.INACTIVE] = Company.objects.filter(
+        is_archived=False, campaign=inactive
+    ).count()
+    assert +figures.states == +states
+    assert figures.total == len(rows) == sum(figures.states.values())
+
+
+def test_the_company_figures_read_only_their_covering_index(world):
+    from calls.dashboard import company_groups
+    from tests.query_plans import main_plan
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # tiny tables: leave the planner no other way
+            cursor.execute("SET LOCAL enable_incremental_sort = off")
+            cursor.execute("SET LOCAL enable_hashagg = off")
+    for campaign in (None, world.a):
+        query = company_groups(campaign, NOW).query
+        main, plan = main_plan(*query.get_compiler(using="default").as_sql())
+        if connection.vendor == "sqlite":
+            assert "USING COVERING INDEX company_dashboard_idx" in main, plan
+        else:
+            assert "Index Only Scan using company_dashboard_idx" in main, plan
+        assert "TEMP B-TREE" not in main and "Sort Key" not in main, plan
 
 
 def test_queue_health_splits_every_company_into_callable_or_one_reason(world):
