@@ -1,19 +1,17 @@
 """The supervisor dashboard's figures: typed objects the template only displays.
 
-Every figure comes from a fixed handful of aggregate queries with conditional aggregation
-(``Count(filter=Q(...))``), whatever the amount of data:
+Every figure comes from a fixed handful of aggregate queries, whatever the amount of data:
 
 - companies grouped by campaign, archived, status and AAPOR code, each group counted by queue
   state (companies.lifecycle's predicates) and lapsed leases, plus the list of inactive
   campaigns;
-- the period's submitted calls grouped by operator (every count in one query, the recorded
-  seconds in another); the totals are the sum of the operators' rows. Days before today are
-  closed and cached (see ``closed_part``): a poll counts today's calls only,
-  per operator and per hour in the same two queries;
+- the period's submitted calls: the kept daily figures (calls/daily.py: one row per operator,
+  day and campaign, recounted as calls are submitted) summed per operator, and today's rows
+  for the calls per hour; the calls table itself is never read;
 - the list of operators.
 
 Python only adds up aggregated rows (one per operator, a few dozen company groups per
-campaign), never data rows. Only submitted calls count (``submitted_at`` set); drafts never do.
+campaign), never data rows. Only submitted calls count; drafts never do.
 """
 
 from collections import Counter
@@ -21,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import Case, Count, Max, Min, Q, Sum, When
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -29,7 +26,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
+from calls import daily
+from calls.daily import CallFigures
+from calls.models import CallStatus, DailyFigures, NumberStatus
 from companies.aapor import DISPOSITION_CLASS, Disposition
 from companies.lifecycle import (
     QueueState,
@@ -407,199 +406,37 @@ def disposition_breakdown(dispositions: Counter) -> Breakdown:
     )
 
 
-# --- Calls of the period (two queries) and of today by hour (in the same two) ---
+# --- Calls of the period (one query over the kept daily figures) and of today by hour ---
 
 
-@dataclass
-class CallFigures:
-    """Submitted calls counted (of one operator, or all, over some time): they add up."""
-
-    calls: int = 0
-    answered: int = 0
-    accepted: int = 0
-    complete: int = 0  # accepted, with all three levels complete (AAPOR 1.1)
-    numbers: Counter = field(default_factory=Counter)  # by NumberStatus
-    outcomes: Counter = field(default_factory=Counter)  # by CallStatus (answered calls)
-    recorded_seconds: float = 0.0
-    recorded_calls: int = 0  # calls with at least one recording
-    last_activity: datetime | None = None  # the latest submission
-
-    def __add__(self, other: "CallFigures") -> "CallFigures":
-        return CallFigures(
-            calls=self.calls + other.calls,
-            answered=self.answered + other.answered,
-            accepted=self.accepted + other.accepted,
-            complete=self.complete + other.complete,
-            numbers=self.numbers + other.numbers,
-            outcomes=self.outcomes + other.outcomes,
-            recorded_seconds=self.recorded_seconds + other.recorded_seconds,
-            recorded_calls=self.recorded_calls + other.recorded_calls,
-            last_activity=max(
-                filter(None, [self.last_activity, other.last_activity]), default=None
-            ),
-        )
-
-
-def submitted_condition(campaign: Campaign | None, start=None, end=None, prefix="") -> Q:
-    """Submitted calls of a campaign (or all) within [start, end); prefix reaches the call
-    from another model ("call__")."""
-    condition = Q(**{f"{prefix}submitted_at__isnull": False})
-    if campaign is not None:
-        condition &= Q(**{f"{prefix}company__campaign": campaign})
-    if start is not None:
-        condition &= Q(**{f"{prefix}submitted_at__gte": start})
-    if end is not None:
-        condition &= Q(**{f"{prefix}submitted_at__lt": end})
+def period_days(period: Period) -> Q:
+    """The DailyFigures rows of the period: periods start and end at local midnights."""
+    condition = Q()
+    if period.start is not None:
+        condition &= Q(day__gte=timezone.localdate(period.start))
+    if period.end is not None:
+        condition &= Q(day__lt=timezone.localdate(period.end))
     return condition
 
-
-def submitted_calls(campaign: Campaign | None, start=None, end=None):
-    return CallRecord.objects.filter(submitted_condition(campaign, start, end))
-
-
-ANSWERED = Q(status_numero=NumberStatus.ANSWERED)
-ACCEPTED = Q(call_status=CallStatus.ACCEPTED)
-COMPLETE = Q(
-    call_status=CallStatus.ACCEPTED,
-    presentation_level=Level.COMPLETE,
-    questions_libres_level=Level.COMPLETE,
-    questions_orientees_level=Level.COMPLETE,
-)
 
 Part = dict[int, CallFigures]  # {operator id: that operator's figures}
 
 
-def call_part(
-    campaign: Campaign | None, start, end, hours: list[datetime] = ()
-) -> tuple[Part, list[int]]:
-    """The submitted calls of [start, end) per operator: every count the page shows and the
-    last activity (one grouped query), the recorded seconds and recorded calls (one grouped
-    query over their recordings; a call with two recordings counts once).
-
-    With hours (boundaries), the first query also counts the calls of each hour: the second
-    value returned, one count per hour (empty without hours)."""
-    per_hour = {
-        f"h{h:02d}": Count(
-            "pk", filter=Q(submitted_at__gte=hours[h], submitted_at__lt=hours[h + 1])
-        )
-        for h in range(len(hours) - 1)
-    }
-    numbers = {f"number_{s.value}": Count("pk", filter=Q(status_numero=s)) for s in NumberStatus}
-    outcomes = {f"outcome_{s.value}": Count("pk", filter=Q(call_status=s)) for s in CallStatus}
-    part: Part = {}
-    hour_counts = [0] * (len(hours) - 1 if hours else 0)
-    rows = (
-        submitted_calls(campaign, start, end)
-        .order_by()
-        .values("operator")
-        .annotate(
-            calls=Count("pk"),
-            answered=Count("pk", filter=ANSWERED),
-            accepted=Count("pk", filter=ACCEPTED),
-            complete=Count("pk", filter=COMPLETE),
-            **numbers,
-            **outcomes,
-            **per_hour,
-            last_activity=Max("submitted_at"),
-        )
+def period_calls(campaign: Campaign | None, period: Period) -> Part:
+    """The period's submitted calls per operator: the sums of their kept daily figures (one
+    grouped query over a few hundred rows a day, whatever the number of calls)."""
+    rows = DailyFigures.objects.filter(period_days(period))
+    if campaign is not None:
+        rows = rows.filter(campaign=campaign)
+    sums = {name: Sum(name) for name in daily.SUMMED}
+    grouped = (
+        rows.order_by().values("operator").annotate(**sums, **{daily.LATEST: Max(daily.LATEST)})
     )
-    for row in rows:
-        part[row["operator"]] = CallFigures(
-            calls=row["calls"],
-            answered=row["answered"],
-            accepted=row["accepted"],
-            complete=row["complete"],
-            numbers=Counter({s: row[f"number_{s.value}"] for s in NumberStatus}),
-            outcomes=Counter({s: row[f"outcome_{s.value}"] for s in CallStatus}),
-            last_activity=row["last_activity"],
-        )
-        for h in range(len(hour_counts)):
-            hour_counts[h] += row[f"h{h:02d}"]
-    recorded = (
-        Recording.objects.filter(submitted_condition(campaign, start, end, "call__"))
-        .order_by()
-        .values("call__operator")
-        .annotate(seconds=Sum("duration_seconds"), calls=Count("call", distinct=True))
-    )
-    for row in recorded:
-        if figures := part.get(row["call__operator"]):  # recordings of a submitted call
-            figures.recorded_seconds = row["seconds"] or 0.0
-            figures.recorded_calls = row["calls"]
-    return part, hour_counts
-
-
-def combine(parts: list[Part]) -> Part:
-    """Add up the parts of disjoint time ranges, operator by operator."""
-    operators: Part = {}
-    for part in parts:
-        for operator, figures in part.items():
-            operators[operator] = operators.get(operator, CallFigures()) + figures
-    return operators
+    return {row["operator"]: daily.from_stored(row) for row in grouped}
 
 
 def total(part: Part) -> CallFigures:
     return sum(part.values(), CallFigures())
-
-
-# Days before today are closed: a call's submitted_at never changes once set, so their figures
-# are cached and only today's calls are counted on every poll. A closed range is cached by where
-# it starts (and where it ends, when the period has a fixed end); when a later request reaches
-# further, only the days after the cached end are counted and added: « since the campaign
-# began » counts a campaign's history once (6 s on SQLite for a million calls), then one day a
-# day. A call submitted at 23:59:59 may commit just after midnight: for SETTLING after
-# midnight, the day that just closed is counted live and not cached.
-CLOSED_PART_SECONDS = 8 * 24 * 3600
-SETTLING = timedelta(minutes=5)
-
-
-def closed_part(
-    campaign: Campaign | None, start, end: datetime, now: datetime, open_ended: bool
-) -> Part:
-    """The calls of [start, end), whole closed days, as call_part() gives them."""
-    settled_end = end
-    if now - end < SETTLING:
-        settled_end = local_midnight(timezone.localdate(end) - timedelta(days=1))
-    parts = []
-    if start is None or settled_end > start:
-        parts.append(settled_part(campaign, start, settled_end, open_ended))
-    if settled_end < end:
-        parts.append(call_part(campaign, max(start or settled_end, settled_end), end)[0])
-    return combine(parts)
-
-
-def settled_part(campaign: Campaign | None, start, end: datetime, open_ended: bool) -> Part:
-    key = "naumur:dashboard:closed:v3:{}:{}:{}".format(
-        campaign.pk if campaign else "all",
-        start.isoformat() if start else "-",
-        "open" if open_ended else end.isoformat(),
-    )
-    cached = cache.get(key)  # (where the cached range ends, its part)
-    if cached is not None and cached[0] == end:
-        return cached[1]
-    if cached is not None and cached[0] < end:
-        part = combine([cached[1], call_part(campaign, cached[0], end)[0]])
-    else:
-        part = call_part(campaign, start, end)[0]
-    cache.set(key, (end, part), CLOSED_PART_SECONDS)
-    return part
-
-
-def period_calls(campaign: Campaign | None, period: Period, today: Part, now: datetime) -> Part:
-    """The period's call figures per operator: closed days (cached) + today's part (already
-    counted for the chart). Periods start and end at local midnights; no call is submitted
-    after now, so the part of a period from today's midnight on holds today's calls only."""
-    midnight = local_midnight(timezone.localdate(now))
-    tomorrow = local_midnight(timezone.localdate(now) + timedelta(days=1))
-    parts = []
-    if period.start is None or period.start < midnight:
-        open_ended = period.end is None or period.end > midnight  # it grows day by day
-        end = midnight if open_ended else period.end
-        parts.append(closed_part(campaign, period.start, end, now, open_ended))
-    if (period.end is None or period.end > midnight) and (
-        period.start is None or period.start < tomorrow
-    ):
-        parts.append(today)
-    return combine(parts)
 
 
 def call_breakdowns(calls: CallFigures) -> tuple[Breakdown, Breakdown]:
@@ -660,18 +497,15 @@ class HourChart:
         return [bar for bar in self.bars if bar.hour % 3 == 0]
 
 
-def hour_starts(day: date) -> list[datetime]:
-    """The 25 boundaries of the day's wall-clock hours in TIME_ZONE (aware datetimes)."""
-    return [local_midnight(day) + timedelta(hours=h) for h in range(24)] + [
-        local_midnight(day + timedelta(days=1))
-    ]
-
-
-def today_part(campaign: Campaign | None, now: datetime) -> tuple[Part, list[int]]:
-    """Today's calls per operator, and per local hour (one conditional count per hour: plain
-    comparisons, the same SQL and cost on SQLite and PostgreSQL)."""
-    bounds = hour_starts(timezone.localdate(now))
-    return call_part(campaign, bounds[0], bounds[-1], hours=bounds)
+def today_per_hour(campaign: Campaign | None, now: datetime) -> list[int]:
+    """Today's submitted calls per hour since local midnight, from today's kept figures."""
+    rows = DailyFigures.objects.filter(day=timezone.localdate(now))
+    if campaign is not None:
+        rows = rows.filter(campaign=campaign)
+    counts = [0] * 24
+    for per_hour in rows.values_list("calls_per_hour", flat=True):
+        counts = [a + b for a, b in zip(counts, per_hour, strict=True)]
+    return counts
 
 
 def hour_chart(counts: list[int]) -> HourChart:
@@ -822,8 +656,8 @@ def figures(filters: Filters, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     period = period_for(filters, now)
     companies = company_figures(filters.campaign, now)
-    today, per_hour = today_part(filters.campaign, now)
-    by_operator = period_calls(filters.campaign, period, today, now)
+    per_hour = today_per_hour(filters.campaign, now)
+    by_operator = period_calls(filters.campaign, period)
     calls = total(by_operator)
     counts = class_counts(companies.dispositions)
     numbers, outcomes = call_breakdowns(calls)

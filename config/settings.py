@@ -125,8 +125,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"naumur-test-{os.getpid()}.sqlite3")
     }
 
-# The default cache (the dashboard keeps the counts of closed days there) lives in each
-# process. With several gunicorn workers or servers, share one through CACHE_URL:
+# The default cache lives in each process. With several gunicorn workers or servers, share one
+# through CACHE_URL:
 # dbcache://naumur_cache (a table `make serve-prod` creates) or filecache:///var/cache/naumur.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 

@@ -38,4 +38,5 @@ def test_the_dashboard_benchmark_builds_its_database_and_reports():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "lignes : 100 entreprises" in result.stdout
+    assert "chiffres par jour recomptés" in result.stdout
     assert "Objectif p50 < 200 ms pour la vue par défaut : atteint" in result.stdout

@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from calls.daily import rebuild, refresh_for_calls
 from calls.dashboard import Filters, PeriodChoice, figures
-from calls.models import CallRecord, CallStatus, Recording
+from calls.models import CallRecord, CallStatus, DailyFigures, Recording
 from companies.models import Campaign, Company
 
 DOUALA = ZoneInfo("Africa/Douala")  # UTC+1, the project's TIME_ZONE
@@ -29,14 +29,6 @@ HTMX = {"HX-Request": "true"}
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     """A local time in March 2026."""
     return datetime(2026, 3, day, hour, minute, tzinfo=DOUALA)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Closed days are cached: every test starts without them."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -67,6 +59,7 @@ def submit(company, operator, when, numero, outcome="", levels="", recordings=()
     call.save(update_fields=["disposition"])
     for seconds in recordings:
         Recording.objects.create(call=call, duration_seconds=seconds, is_complete=True)
+    refresh_for_calls(call)  # what CallRecord.submit does in its transaction
     return call
 
 
@@ -632,7 +625,6 @@ def grow(campaign, make_company, operators, n_companies, calls_each):
 def count_queries(client, **params):
     counts = []
     for headers in (HTMX, {}):
-        cache.clear()  # the same cache state for both sizes: closed days not cached yet
         with CaptureQueriesContext(connection) as queries:
             assert client.get(URL, params, headers=headers).status_code == 200
         counts.append(len(queries))
@@ -673,67 +665,74 @@ def test_the_empty_dashboard_runs_the_same_queries(
 
 
 def test_figures_use_a_handful_of_aggregate_queries(django_assert_num_queries, world):
-    # Inactive campaigns and companies (grouped); today's calls per operator (and per hour)
-    # and their recordings; the same two for the closed days; the operators.
-    with django_assert_num_queries(2 + 2 + 2 + 1):
-        get_figures(world.a, PeriodChoice.CAMPAIGN)
-    # Closed days are now cached: only today's calls are counted again.
-    with django_assert_num_queries(2 + 2 + 1):
-        again = get_figures(world.a, PeriodChoice.CAMPAIGN)
-    assert again.calls.calls == 11
-    # Today only: nothing closed to count.
-    with django_assert_num_queries(2 + 2 + 1):
-        get_figures(world.a)
-    # A range of past days only: today is still counted, for the chart and « today ».
-    with django_assert_num_queries(2 + 2 + 2 + 1):
-        past = get_figures(world.a, PeriodChoice.CUSTOM, date(2026, 3, 1), date(2026, 3, 11))
+    # Inactive campaigns, companies (grouped), today's kept figures (per hour), the period's
+    # kept figures per operator, the operators: whatever the period, the first request as the
+    # next.
+    for period, dates in [
+        (PeriodChoice.CAMPAIGN, (None, None)),
+        (PeriodChoice.TODAY, (None, None)),
+        (PeriodChoice.CUSTOM, (date(2026, 3, 1), date(2026, 3, 11))),
+    ]:
+        with django_assert_num_queries(5):
+            get_figures(world.a, period, *dates)
+    past = get_figures(world.a, PeriodChoice.CUSTOM, date(2026, 3, 1), date(2026, 3, 11))
     assert (past.calls.calls, past.calls_today) == (4, 7)
 
 
-def test_closed_days_come_from_the_cache_and_today_stays_live(world):
+def test_the_figures_are_read_from_the_kept_figures_not_the_calls(world):
+    """« Since the campaign began » on a million calls: the calls and their recordings are not
+    read at all, for the period as for today's chart."""
+    with CaptureQueriesContext(connection) as queries:
+        f = get_figures(world.a, PeriodChoice.CAMPAIGN)
+    assert (f.calls.calls, f.calls_today) == (11, 7)
+    sql = " ".join(q["sql"] for q in queries)
+    assert '"calls_callrecord"' not in sql and '"calls_recording"' not in sql
+    assert sum('FROM "calls_dailyfigures"' in q["sql"] for q in queries) == 2
+
+
+def test_a_new_call_counts_at_once_in_every_period(world):
     week = get_figures(world.a, PeriodChoice.WEEK)
     assert week.calls.calls == 10
     submit(world.new[1], world.op2, NOW - timedelta(minutes=1), "answered", "refused")
     again = get_figures(world.a, PeriodChoice.WEEK)
-    assert again.calls.calls == 11  # today's new call, counted at once
+    assert again.calls.calls == 11
     assert again.calls.outcomes[CallStatus.REFUSED] == week.calls.outcomes[CallStatus.REFUSED] + 1
     paul = next(row for row in again.operators if row.name == "Paul Eto")
     # Paul: calls 4, 5, 6, 12 today, 8 yesterday, and the new one.
     assert (paul.calls, paul.refused, paul.last_activity) == (6, 1, NOW - timedelta(minutes=1))
-    cache.clear()
-    assert get_figures(world.a, PeriodChoice.WEEK).calls == again.calls
+    assert get_figures(world.a, PeriodChoice.CAMPAIGN).calls.calls == 12
+    assert get_figures(world.a).calls_today == 8
 
 
-def test_closed_and_live_parts_add_up_to_the_whole_period(world):
-    by_parts = get_figures(None, PeriodChoice.CAMPAIGN)
-    from calls.dashboard import call_part, total
-
-    whole, _hours = call_part(None, None, None)
-    assert by_parts.calls == total(whole)
-    rows = {row.name: row for row in by_parts.operators}
+def test_the_kept_figures_add_up_to_every_call_of_the_period(world):
+    f = get_figures(None, PeriodChoice.CAMPAIGN)
+    rows = {row.name: row for row in f.operators}
     # Awa: calls 1, 2, 3, 11 today, 7 (yesterday) and 9; Paul: 4, 5, 6, 12, 8 and 10.
     assert rows["Awa Ngo"].calls == 6
     assert rows["Awa Ngo"].recorded_seconds == 300 + 60 + 30 + 100 + 20
     assert rows["Paul Eto"].calls == 6
-    assert by_parts.operators_total.calls == total(whole).calls == 12
+    assert f.operators_total.calls == CallRecord.objects.submitted().count() == 12
+    # One row per operator, day and campaign: Awa has calls in both campaigns today.
+    assert DailyFigures.objects.count() == len(
+        {
+            (
+                call.operator_id,
+                call.submitted_at.astimezone(DOUALA).date(),
+                call.company.campaign_id,
+            )
+            for call in CallRecord.objects.submitted().select_related("company")
+        }
+    )
 
 
-def test_a_growing_period_counts_only_the_days_after_its_cached_part(world):
-    """« Since the campaign began », the next morning: yesterday's calls are added to the cached
-    history, which is not counted again."""
-    assert get_figures(world.a, PeriodChoice.CAMPAIGN).calls.calls == 11
-    with time_machine.travel(at(13, 9), tick=False):
-        submit(world.new[1], world.op1, at(13, 8, 30), "answered", "refused")
-        with CaptureQueriesContext(connection) as queries:
-            next_morning = get_figures(world.a, PeriodChoice.CAMPAIGN)
-        calls_queries = [q["sql"] for q in queries if '"calls_callrecord"' in q["sql"]]
-        assert calls_queries and all('"submitted_at" >=' in sql for sql in calls_queries)
-        assert next_morning.calls.calls == 12
-        assert next_morning.calls_today == 1
-        cache.clear()
-        counted_afresh = get_figures(world.a, PeriodChoice.CAMPAIGN)
-    assert next_morning.calls == counted_afresh.calls
-    assert next_morning.operators == counted_afresh.operators
+def test_rebuilding_gives_the_figures_kept_as_calls_were_submitted(world):
+    kept = list(DailyFigures.objects.order_by("day", "operator", "campaign").values())
+    # Awa: today in A and in B, the 11th, the 8th; Paul: today, the 11th, the 1st.
+    assert rebuild() == len(kept) == 7
+    rebuilt = list(DailyFigures.objects.order_by("day", "operator", "campaign").values())
+    assert [{k: v for k, v in row.items() if k != "id"} for row in rebuilt] == [
+        {k: v for k, v in row.items() if k != "id"} for row in kept
+    ]
 
 
 def test_just_after_midnight_the_day_that_closed_is_counted_live(world):
