@@ -1,4 +1,5 @@
-"""Kept figures: each operator's submitted calls of each day, counted per campaign.
+"""Kept figures: each operator's submitted calls of each day, counted per campaign, with what
+the productivity table needs (time logged in, time between calls, calls by class of length).
 
 The dashboard adds up these rows (calls.models.DailyFigures, a few hundred a day) over its period
 instead of counting every call: « since the campaign began » on a million calls reads some
@@ -19,6 +20,7 @@ This module imports no model: the functions look them up in `apps`, which a migr
 as its historical registry.
 """
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,6 +40,38 @@ CALL_STATUSES = ["bad_number", "not_transformer", "callback", "refused", "accept
 ANSWERED, ACCEPTED, COMPLETE_LEVEL = "answered", "accepted", "complete"
 
 
+# Productivity: a gap of more than PAUSE between two things an operator did is a pause, not time
+# logged in. Recorded calls are counted by class of length, in seconds: [0, 30), [30, 60)...,
+# [900, 1800), [1800, ∞); their median is estimated from these counts (grouped_median). Each
+# class is a column that the dashboard sums over its period: few enough to keep that cheap.
+PAUSE = timedelta(minutes=15)
+LENGTH_BOUNDS = [30, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1800]
+LENGTH_COLUMNS = [f"lengths_under_{bound}" for bound in LENGTH_BOUNDS] + ["lengths_over_1800"]
+
+
+def length_class(seconds: float) -> int:
+    return bisect_right(LENGTH_BOUNDS, seconds)
+
+
+def grouped_median(counts: list[int]) -> float | None:
+    """The median of values counted by class (LENGTH_BOUNDS), the classic way for grouped data:
+    find the class holding the middle value, then interpolate linearly inside it as if its
+    values were spread evenly: lower + (n/2 - before) / in_class x width. In the last, open
+    class, its lower bound. None without any value."""
+    total = sum(counts)
+    if not total:
+        return None
+    before = 0
+    for index, count in enumerate(counts):
+        if before + count >= total / 2 and count:
+            lower = LENGTH_BOUNDS[index - 1] if index else 0
+            if index == len(LENGTH_BOUNDS):
+                return float(lower)
+            return lower + (total / 2 - before) / count * (LENGTH_BOUNDS[index] - lower)
+        before += count
+    return None  # unreachable: the counts add up to total
+
+
 @dataclass
 class CallFigures:
     """Submitted calls counted (of one operator, or all, over some time): they add up."""
@@ -52,6 +86,11 @@ class CallFigures:
     recorded_calls: int = 0  # calls with at least one recording
     last_activity: datetime | None = None  # the latest submission
     per_hour: list[int] = field(default_factory=lambda: [0] * 24)  # by hour of the day
+    # Productivity (see time_logged_in): time logged in, the part of it between two calls, and
+    # the recorded calls counted by class of length (LENGTH_BOUNDS).
+    logged_seconds: float = 0.0
+    idle_seconds: float = 0.0
+    lengths: list[int] = field(default_factory=lambda: [0] * len(LENGTH_COLUMNS))
 
     def __add__(self, other: "CallFigures") -> "CallFigures":
         return CallFigures(
@@ -67,7 +106,15 @@ class CallFigures:
                 filter(None, [self.last_activity, other.last_activity]), default=None
             ),
             per_hour=[a + b for a, b in zip(self.per_hour, other.per_hour, strict=True)],
+            logged_seconds=self.logged_seconds + other.logged_seconds,
+            idle_seconds=self.idle_seconds + other.idle_seconds,
+            lengths=[a + b for a, b in zip(self.lengths, other.lengths, strict=True)],
         )
+
+    @property
+    def median_length(self) -> float | None:
+        """The median length of the recorded calls, estimated from their classes of length."""
+        return grouped_median(self.lengths)
 
 
 # --- From calls to figures -----------------------------------------------------------------
@@ -85,6 +132,9 @@ class Call:
     levels: tuple[str, str, str]
     recordings: int = 0  # how many recordings it has
     recorded_seconds: float = 0.0  # their durations, added up
+    opened_at: datetime | None = None  # its form was first opened (the draft's creation)
+    marked_at: datetime | None = None  # its last answer was picked
+    recording_started_at: datetime | None = None  # its first recording started
 
 
 def count_call(figures: CallFigures, call: Call) -> None:
@@ -101,16 +151,63 @@ def count_call(figures: CallFigures, call: Call) -> None:
     if call.recordings:
         figures.recorded_calls += 1
         figures.recorded_seconds += call.recorded_seconds
+        figures.lengths[length_class(call.recorded_seconds)] += 1
     if figures.last_activity is None or call.submitted_at > figures.last_activity:
         figures.last_activity = call.submitted_at
 
 
 def day_figures(calls: Iterable[Call]) -> dict[int, CallFigures]:
     """One operator's calls of one day: their figures per campaign."""
+    calls = list(calls)
     by_campaign: dict[int, CallFigures] = {}
     for call in calls:
         count_call(by_campaign.setdefault(call.campaign_id, CallFigures()), call)
+    time_logged_in(calls, by_campaign)
     return by_campaign
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Something the server saw an operator do for a call: an instant, or the span of its
+    recording (from its start, for the recorded seconds)."""
+
+    start: datetime
+    end: datetime
+    call: int  # the call's position in its day
+    campaign_id: int
+
+
+def activities(calls: list[Call]) -> list[Activity]:
+    items = []
+    for position, call in enumerate(calls):
+        for instant in (call.opened_at, call.marked_at, call.submitted_at):
+            if instant is not None:
+                items.append(Activity(instant, instant, position, call.campaign_id))
+        if call.recording_started_at is not None and call.recorded_seconds > 0:
+            end = call.recording_started_at + timedelta(seconds=call.recorded_seconds)
+            items.append(Activity(call.recording_started_at, end, position, call.campaign_id))
+    return sorted(items, key=lambda item: (item.start, item.end))
+
+
+def time_logged_in(calls: list[Call], by_campaign: dict[int, CallFigures]) -> None:
+    """One operator's day: time logged in is what their activities cover, from the first to the
+    last, with each gap between two of them counted unless it is longer than PAUSE. A gap that
+    separates two different calls is also idle time (between calls). Each part of the time
+    counts for the campaign of the activity that ends it, so that the campaigns' times add up
+    to the day's."""
+    reach = owner = None  # how far the activities reach so far, and whose call reaches there
+    for item in activities(calls):
+        figures = by_campaign[item.campaign_id]
+        if reach is None or item.start > reach:
+            if reach is not None and item.start - reach <= PAUSE:
+                gap = (item.start - reach).total_seconds()
+                figures.logged_seconds += gap
+                if item.call != owner:
+                    figures.idle_seconds += gap
+            reach, owner = item.start, item.call  # (after a pause, a new session starts here)
+        if item.end > reach:
+            figures.logged_seconds += (item.end - reach).total_seconds()
+            reach, owner = item.end, item.call
 
 
 # --- Figures as stored (calls.models.DailyFigures) -----------------------------------------
@@ -122,6 +219,7 @@ SUMMED = (
     + [f"outcome_{value}" for value in CALL_STATUSES]
     + ["recorded_calls", "recorded_seconds"]
 )
+PRODUCTIVITY_SUMMED = ["logged_seconds", "idle_seconds", *LENGTH_COLUMNS]
 LATEST = "last_submitted_at"
 
 
@@ -138,6 +236,9 @@ def stored_values(figures: CallFigures) -> dict:
         "recorded_seconds": figures.recorded_seconds,
         LATEST: figures.last_activity,
         "calls_per_hour": figures.per_hour,
+        "logged_seconds": figures.logged_seconds,
+        "idle_seconds": figures.idle_seconds,
+        **dict(zip(LENGTH_COLUMNS, figures.lengths, strict=True)),
     }
 
 
@@ -153,6 +254,10 @@ def from_stored(values: dict) -> CallFigures:
         recorded_calls=values["recorded_calls"],
         recorded_seconds=values["recorded_seconds"] or 0.0,
         last_activity=values[LATEST],
+        # Productivity columns, when they were summed too.
+        logged_seconds=values.get("logged_seconds") or 0.0,
+        idle_seconds=values.get("idle_seconds") or 0.0,
+        lengths=[values.get(column) or 0 for column in LENGTH_COLUMNS],
     )
 
 
@@ -169,6 +274,9 @@ CALL_COLUMNS = [
     "questions_orientees_level",
     "recording_count",
     "recorded_seconds",
+    "created_at",
+    "status_marked_at",
+    "recording_started_at",
 ]
 
 
@@ -188,20 +296,27 @@ def read_calls(calls, apps=django_apps) -> Iterator[tuple[int, date, Call]]:
         .values_list(*CALL_COLUMNS)
     )
     midnights: dict[date, datetime] = {}
-    for operator, campaign, submitted, numero, status, *levels, count, seconds in rows.iterator(
-        5000
-    ):
+    for row in rows.iterator(5000):
+        operator, campaign, submitted, numero, status, *levels = row[:8]
+        count, seconds, opened, marked, recording_started = row[8:]
         day = timezone.localdate(submitted)
         if day not in midnights:
             midnights[day] = local_midnight(day)
         hour = min(23, int((submitted - midnights[day]).total_seconds() // 3600))
-        yield (
-            operator,
-            day,
-            Call(
-                campaign, submitted, hour, numero, status, tuple(levels), count or 0, seconds or 0.0
-            ),
+        call = Call(
+            campaign,
+            submitted,
+            hour,
+            numero,
+            status,
+            tuple(levels),
+            count or 0,
+            seconds or 0.0,
+            opened,
+            marked,
+            recording_started,
         )
+        yield operator, day, call
 
 
 def write_rows(model, operator_id: int, day: date, by_campaign: dict[int, CallFigures]):

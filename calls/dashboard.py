@@ -14,9 +14,12 @@ Python only adds up aggregated rows (one per operator, a few dozen company group
 campaign), never data rows. Only submitted calls count; drafts never do.
 """
 
+import csv
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, Max, Min, Q, Sum, When
@@ -41,6 +44,7 @@ from companies.lifecycle import (
 from companies.models import Campaign, Company
 from core.dates import local_midnight
 from core.roles import OPERATORS
+from core.spreadsheet import neutralised
 
 
 class PeriodChoice:
@@ -63,6 +67,13 @@ class Filters:
     period: str = PeriodChoice.TODAY
     date_from: date | None = None
     date_to: date | None = None
+
+    def query(self) -> str:
+        """These filters as the dashboard form sends them (a query string)."""
+        values = {"campaign": self.campaign.pk if self.campaign else "", "period": self.period}
+        if self.date_from and self.date_to:
+            values.update(date_from=self.date_from.isoformat(), date_to=self.date_to.isoformat())
+        return urlencode(values)
 
 
 @dataclass(frozen=True)
@@ -422,13 +433,14 @@ def period_days(period: Period) -> Q:
 Part = dict[int, CallFigures]  # {operator id: that operator's figures}
 
 
-def period_calls(campaign: Campaign | None, period: Period) -> Part:
+def period_calls(campaign: Campaign | None, period: Period, with_productivity=True) -> Part:
     """The period's submitted calls per operator: the sums of their kept daily figures (one
     grouped query over a few hundred rows a day, whatever the number of calls)."""
     rows = DailyFigures.objects.filter(period_days(period))
     if campaign is not None:
         rows = rows.filter(campaign=campaign)
-    sums = {name: Sum(name) for name in daily.SUMMED}
+    columns = daily.SUMMED + (daily.PRODUCTIVITY_SUMMED if with_productivity else [])
+    sums = {name: Sum(name) for name in columns}
     grouped = (
         rows.order_by().values("operator").annotate(**sums, **{daily.LATEST: Max(daily.LATEST)})
     )
@@ -542,6 +554,7 @@ def hour_chart(counts: list[int]) -> HourChart:
 class OperatorRow:
     name: str
     figures: CallFigures
+    operator_id: int | None = None  # None for the total
 
     @property
     def calls(self) -> int:
@@ -602,11 +615,197 @@ def operator_rows(calls: Part) -> list[OperatorRow]:
         .only("pk", "username", "first_name", "last_name")
     )
     rows = [
-        OperatorRow(user.get_full_name() or user.get_username(), calls.get(user.pk, CallFigures()))
+        OperatorRow(
+            user.get_full_name() or user.get_username(), calls.get(user.pk, CallFigures()), user.pk
+        )
         for user in users
     ]
     rows.sort(key=lambda r: (-r.calls, r.name.casefold()))
     return rows
+
+
+# --- Productivity per operator (the same kept figures: time logged in, lengths of calls) ---
+
+
+def validated_shares(operator_ids: list[int], filters: Filters, period: Period) -> dict[int, float]:
+    """HOOK for the review queue (issue 15, points 1 and 2, built in another branch): each
+    operator's share, in percent, of their reviewed calls of the period whose verdict is
+    « Validé ». No review exists yet: it knows none, and the column shows « — »."""
+    return {}
+
+
+@dataclass
+class Segment:
+    """One part of an operator's bar: where it starts, how wide, what it stands for."""
+
+    colour: str
+    x: str  # SVG coordinates, in pixels: "59.3" whatever the language
+    width: str
+    label: str
+
+
+# The three parts of time logged in, as the bars and their legend show them.
+TALK = (gettext_lazy("parole (enregistrée)"), "var(--bs-primary)")
+REST_OF_CALLS = (gettext_lazy("reste des appels"), "var(--bs-info)")
+IDLE = (gettext_lazy("entre deux appels"), "var(--bs-warning)")
+TIME_PARTS = [TALK, REST_OF_CALLS, IDLE]
+
+
+@dataclass
+class TimeBar:
+    """The small SVG bar of one operator: their time logged in, scaled to the longest of the
+    table, split into talk (recorded), the rest of their calls, and time between calls."""
+
+    segments: list[Segment]
+    label: str  # what the bar says, for screen readers
+    width: int = 160
+    height: int = 14
+
+
+@dataclass
+class ProductivityRow:
+    name: str
+    figures: CallFigures
+    validated_share: float | None = None  # see validated_shares()
+    bar: TimeBar | None = None  # the total row has none
+
+    @property
+    def logged_hours(self) -> float:
+        return self.figures.logged_seconds / 3600
+
+    def per_hour(self, count: int) -> float | None:
+        return count / self.logged_hours if self.figures.logged_seconds else None
+
+    @property
+    def calls_per_hour(self) -> float | None:
+        return self.per_hour(self.figures.calls)
+
+    @property
+    def completes_per_hour(self) -> float | None:
+        return self.per_hour(self.figures.complete)
+
+    @property
+    def talk_share(self) -> float | None:
+        """Recorded minutes over time logged in, in percent."""
+        return percent(self.figures.recorded_seconds, self.figures.logged_seconds)
+
+    @property
+    def median_length(self) -> float | None:
+        return self.figures.median_length
+
+    @property
+    def logged_display(self) -> str:
+        return duration(self.figures.logged_seconds)
+
+    @property
+    def idle_display(self) -> str:
+        return duration(self.figures.idle_seconds)
+
+    @property
+    def median_display(self) -> str:
+        return "—" if self.median_length is None else minutes_seconds(self.median_length)
+
+    def time_bar(self, longest: float) -> TimeBar:
+        logged = self.figures.logged_seconds
+        talk = min(self.figures.recorded_seconds, logged)
+        idle = min(self.figures.idle_seconds, logged - talk)
+        parts = [(talk, *TALK), (logged - talk - idle, *REST_OF_CALLS), (idle, *IDLE)]
+        bar = TimeBar(segments=[], label="")
+        x = 0.0
+        for seconds, name, colour in parts:
+            width = bar.width * seconds / longest if longest else 0
+            label = f"{name} : {duration(seconds)}"
+            bar.segments.append(Segment(colour, f"{x:.1f}", f"{width:.1f}", label))
+            x += width
+        bar.label = _("Temps connecté %(total)s : %(parts)s") % {
+            "total": duration(logged),
+            "parts": ", ".join(segment.label for segment in bar.segments),
+        }
+        return bar
+
+
+@dataclass
+class Productivity:
+    rows: list[ProductivityRow]
+    total: ProductivityRow
+    query: str  # the filters, for the CSV link
+    parts: list = field(default_factory=lambda: TIME_PARTS)  # the bars' legend
+
+
+def duration(seconds: float) -> str:
+    """2 h 05 min, 12 min, 40 s."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return _("%(seconds)d s") % {"seconds": seconds}
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+
+
+def productivity(
+    filters: Filters, period: Period, operators: list[OperatorRow], total: CallFigures
+) -> Productivity:
+    shares = validated_shares([row.operator_id for row in operators], filters, period)
+    rows = [
+        ProductivityRow(row.name, row.figures, shares.get(row.operator_id)) for row in operators
+    ]
+    longest = max((row.figures.logged_seconds for row in rows), default=0)
+    for row in rows:
+        row.bar = row.time_bar(longest)
+    return Productivity(rows, ProductivityRow(_("Total"), total), filters.query())
+
+
+def productivity_only(filters: Filters, now: datetime | None = None) -> Productivity:
+    """The productivity table alone (its CSV download): two queries."""
+    period = period_for(filters, now or timezone.now())
+    by_operator = period_calls(filters.campaign, period)
+    return productivity(filters, period, operator_rows(by_operator), total(by_operator))
+
+
+CSV_HEADER = [
+    gettext_lazy("Opérateur"),
+    gettext_lazy("Temps connecté (min)"),
+    gettext_lazy("Appels"),
+    gettext_lazy("Appels par heure"),
+    gettext_lazy("Complets"),
+    gettext_lazy("Complets par heure"),
+    gettext_lazy("Minutes enregistrées"),
+    gettext_lazy("Part de parole (%)"),
+    gettext_lazy("Durée médiane d'appel (s)"),
+    gettext_lazy("Entre deux appels (min)"),
+    gettext_lazy("Validés au contrôle (%)"),
+]
+
+
+def productivity_csv(table: Productivity) -> str:
+    """The table for a spreadsheet: « ; » between cells and decimal commas, as French Excel
+    reads them; an undefined figure is an empty cell; names can never be formulas."""
+
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f}".replace(".", ",")
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([str(name) for name in CSV_HEADER])
+    for row in [*table.rows, table.total]:
+        figures = row.figures
+        writer.writerow(
+            [
+                neutralised(str(row.name)),
+                number(figures.logged_seconds / 60),
+                figures.calls,
+                number(row.calls_per_hour),
+                figures.complete,
+                number(row.completes_per_hour),
+                number(figures.recorded_seconds / 60),
+                number(row.talk_share),
+                number(row.median_length),
+                number(figures.idle_seconds / 60),
+                number(row.validated_share),
+            ]
+        )
+    return out.getvalue()
 
 
 # --- Everything the page shows ---
@@ -631,6 +830,7 @@ class Dashboard:
     chart: HourChart
     operators: list[OperatorRow]
     operators_total: OperatorRow
+    productivity: Productivity | None  # None when not asked for
 
 
 def key_figures(companies: CompanyFigures, calls: CallFigures, today: int) -> list[KeyFigure]:
@@ -652,13 +852,16 @@ def key_figures(companies: CompanyFigures, calls: CallFigures, today: int) -> li
     ]
 
 
-def figures(filters: Filters, now: datetime | None = None) -> Dashboard:
+def figures(
+    filters: Filters, now: datetime | None = None, with_productivity: bool = True
+) -> Dashboard:
     now = now or timezone.now()
     period = period_for(filters, now)
     companies = company_figures(filters.campaign, now)
     per_hour = today_per_hour(filters.campaign, now)
-    by_operator = period_calls(filters.campaign, period)
+    by_operator = period_calls(filters.campaign, period, with_productivity)
     calls = total(by_operator)
+    operators = operator_rows(by_operator)
     counts = class_counts(companies.dispositions)
     numbers, outcomes = call_breakdowns(calls)
     return Dashboard(
@@ -683,6 +886,7 @@ def figures(filters: Filters, now: datetime | None = None) -> Dashboard:
         coded=sum(counts.values()),
         rates=rates(counts),
         chart=hour_chart(per_hour),
-        operators=operator_rows(by_operator),
+        operators=operators,
         operators_total=OperatorRow(_("Total"), calls),
+        productivity=productivity(filters, period, operators, calls) if with_productivity else None,
     )

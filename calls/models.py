@@ -300,6 +300,22 @@ class DailyFigures(models.Model):
     last_submitted_at = models.DateTimeField(_("dernier appel validé"), null=True)
     # 24 counts: calls of each hour of the day (whole hours since local midnight).
     calls_per_hour = models.JSONField(_("appels par heure"), default=list)
+    # Productivity (calls/daily.py, time_logged_in): time logged in, and the part of it between
+    # two calls; recorded calls by class of length (lengths_under_60: from 30 s to under 60 s).
+    logged_seconds = models.FloatField(_("temps connecté (s)"), default=0)
+    idle_seconds = models.FloatField(_("temps entre appels (s)"), default=0)
+    lengths_under_30 = models.PositiveIntegerField(default=0)
+    lengths_under_60 = models.PositiveIntegerField(default=0)
+    lengths_under_90 = models.PositiveIntegerField(default=0)
+    lengths_under_120 = models.PositiveIntegerField(default=0)
+    lengths_under_180 = models.PositiveIntegerField(default=0)
+    lengths_under_240 = models.PositiveIntegerField(default=0)
+    lengths_under_300 = models.PositiveIntegerField(default=0)
+    lengths_under_420 = models.PositiveIntegerField(default=0)
+    lengths_under_600 = models.PositiveIntegerField(default=0)
+    lengths_under_900 = models.PositiveIntegerField(default=0)
+    lengths_under_1800 = models.PositiveIntegerField(default=0)
+    lengths_over_1800 = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("chiffres du jour")

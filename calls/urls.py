@@ -24,4 +24,5 @@ urlpatterns = [
     path("enregistrements/<int:recording_id>/fin/", views.recording_stop, name="recording_stop"),
     path("enregistrements/<int:recording_id>/", views.recording, name="recording"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/productivite.csv", views.dashboard_productivity, name="dashboard_productivity"),
 ]

@@ -26,3 +26,9 @@ def share(value, decimals: int = 1) -> str:
 def tenths(value) -> str:
     """A quantity with one decimal and thousands grouping: 1 234,5."""
     return number_format(round(value or 0, 1), 1, force_grouping=True)
+
+
+@register.filter
+def tenths_or_dash(value) -> str:
+    """One decimal (« 12,4 »), or « — » when undefined (no time to divide by)."""
+    return "—" if value is None else tenths(value)
