@@ -136,22 +136,20 @@ def test_the_productivity_table_and_its_csv_download(
 
     from django.utils import timezone
 
-    from calls.daily import refresh_for_calls
-    from calls.models import CallRecord, Recording
     from core.dates import today_start
+    from tests.calls.submitted import submitted_call
 
     now = max(timezone.now(), today_start() + timedelta(minutes=10))  # all of it today
-    call = CallRecord.objects.create(
-        company=make_company(),
-        operator=operator,
-        status_numero="answered",
-        call_status="refused",
-        recording_started_at=now - timedelta(minutes=3),
-        submitted_at=now - timedelta(minutes=1),
+    submitted_call(
+        make_company(),
+        operator,
+        now - timedelta(minutes=1),
+        "answered",
+        "refused",
+        recordings=[90],
+        opened=now - timedelta(minutes=4),
+        recording_started=now - timedelta(minutes=3),
     )
-    CallRecord.objects.filter(pk=call.pk).update(created_at=now - timedelta(minutes=4))
-    Recording.objects.create(call=call, duration_seconds=90, is_complete=True)
-    refresh_for_calls(call)
 
     login(page, supervisor)
     page.goto(f"{live_server.url}/dashboard/")

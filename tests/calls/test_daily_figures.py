@@ -286,3 +286,17 @@ def test_kept_figures_equal_a_recount_after_concurrent_submissions(django_user_m
     assert not errors
     assert CallRecord.objects.submitted().count() == 30
     assert_kept_equals_recount()
+
+
+def test_the_counted_values_are_the_models_choices_and_columns():
+    """calls/daily.py imports no model: what it counts and writes must match them."""
+    from calls import daily
+    from calls.models import CallStatus, Level, NumberStatus
+
+    assert NumberStatus.values == daily.NUMBER_STATUSES
+    assert CallStatus.values == daily.CALL_STATUSES
+    assert (daily.ANSWERED, daily.ACCEPTED) == (NumberStatus.ANSWERED, CallStatus.ACCEPTED)
+    assert daily.COMPLETE_LEVEL == Level.COMPLETE
+    columns = {f.name for f in DailyFigures._meta.concrete_fields}
+    assert set(daily.stored_values(daily.CallFigures())) <= columns
+    assert set(daily.SUMMED + daily.PRODUCTIVITY_SUMMED + [daily.LATEST]) <= columns

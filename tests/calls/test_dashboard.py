@@ -15,10 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calls.daily import rebuild, refresh_for_calls
+from calls.daily import rebuild
 from calls.dashboard import Filters, PeriodChoice, figures
-from calls.models import CallRecord, CallStatus, DailyFigures, Recording
+from calls.models import CallRecord, CallStatus, DailyFigures
 from companies.models import Campaign, Company
+from tests.calls.submitted import submitted_call as submit
 
 DOUALA = ZoneInfo("Africa/Douala")  # UTC+1, the project's TIME_ZONE
 NOW = datetime(2026, 3, 12, 15, 30, tzinfo=DOUALA)
@@ -35,32 +36,6 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 def frozen():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def submit(company, operator, when, numero, outcome="", levels="", recordings=()):
-    """A submitted call, as the call form leaves it (levels: 'complete'/'partial' for all three,
-    or 'mixed' for a partial interview)."""
-    level_values = {
-        "complete": ("complete", "complete", "complete"),
-        "partial": ("complete", "partial", "partial"),
-        "": ("", "", ""),
-    }[levels]
-    call = CallRecord.objects.create(
-        company=company,
-        operator=operator,
-        status_numero=numero,
-        call_status=outcome,
-        presentation_level=level_values[0],
-        questions_libres_level=level_values[1],
-        questions_orientees_level=level_values[2],
-        submitted_at=when,
-    )
-    call.disposition = call.outcome_disposition()
-    call.save(update_fields=["disposition"])
-    for seconds in recordings:
-        Recording.objects.create(call=call, duration_seconds=seconds, is_complete=True)
-    refresh_for_calls(call)  # what CallRecord.submit does in its transaction
-    return call
 
 
 @pytest.fixture

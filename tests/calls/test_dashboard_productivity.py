@@ -9,17 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from calls.daily import (
-    LENGTH_BOUNDS,
-    Call,
-    day_figures,
-    grouped_median,
-    length_class,
-    refresh_for_calls,
-)
+from calls.daily import LENGTH_BOUNDS, Call, day_figures, grouped_median, length_class
 from calls.dashboard import Filters, PeriodChoice, productivity_only
-from calls.models import CallRecord, Recording
 from companies.models import Campaign
+from tests.calls.submitted import submitted_call
 
 DOUALA = ZoneInfo("Africa/Douala")
 NOW = datetime(2026, 3, 12, 15, 30, tzinfo=DOUALA)
@@ -35,26 +28,18 @@ def make_call(company, operator, opened, submitted, numero, outcome="", complete
     """A submitted call with the instants the server records: opened (the draft is created),
     marked (the last answer picked), recording (its start and recorded seconds)."""
     recording = extra.pop("recording", None)
-    levels = ("complete",) * 3 if complete else ("",) * 3
-    if outcome == "accepted" and not complete:
-        levels = ("complete", "partial", "partial")
-    call = CallRecord.objects.create(
-        company=company,
-        operator=operator,
-        status_numero=numero,
-        call_status=outcome,
-        presentation_level=levels[0],
-        questions_libres_level=levels[1],
-        questions_orientees_level=levels[2],
-        status_marked_at=extra.pop("marked", None),
-        recording_started_at=recording[0] if recording else None,
-        submitted_at=submitted,
+    return submitted_call(
+        company,
+        operator,
+        submitted,
+        numero,
+        outcome,
+        levels="complete" if complete else "",
+        recordings=[recording[1]] if recording else (),
+        opened=opened,
+        marked=extra.pop("marked", None),
+        recording_started=recording[0] if recording else None,
     )
-    CallRecord.objects.filter(pk=call.pk).update(created_at=opened)
-    if recording:
-        Recording.objects.create(call=call, duration_seconds=recording[1], is_complete=True)
-    refresh_for_calls(call)
-    return call
 
 
 @pytest.fixture
