@@ -1,39 +1,51 @@
-"""The supervisor dashboard's figures (docs/ARCHITECTURE.md, « Outcomes and AAPOR codes »).
+"""The supervisor dashboard's figures: typed objects the template only displays.
 
-Every figure comes from a fixed handful of aggregate queries with conditional aggregation
-(``Count(filter=Q(...))``), whatever the amount of data:
+Every figure comes from a fixed handful of aggregate queries, whatever the amount of data:
 
-- companies grouped by campaign, archived, status and AAPOR code (status breakdown, queue
-  health, the rates' classes), plus the list of inactive campaigns;
-- the period's submitted calls grouped by operator (every count in one query, the recorded
-  seconds in another); the totals are the sum of the operators' rows. Days before today are
-  closed and cached (see ``closed_part``): a poll counts today's calls only,
-  per operator and per hour in the same two queries;
+- companies grouped by campaign, archived, status and AAPOR code, each group counted by queue
+  state (companies.lifecycle's predicates) and lapsed leases, plus the list of inactive
+  campaigns;
+- the period's submitted calls: the kept daily figures (calls/daily.py: one row per operator,
+  day and campaign, recounted as calls are submitted) summed per operator, and today's rows
+  for the calls per hour; the calls table itself is never read;
 - the list of operators.
 
-Python only adds up aggregated rows (one per operator, at most 72 company groups per campaign),
-never data rows. Only submitted calls count (``submitted_at`` set); drafts never do.
+Python only adds up aggregated rows (one per operator, a few dozen company groups per
+campaign), never data rows. Only submitted calls count; drafts never do.
 """
 
-import uuid
+import csv
+import io
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Case, Count, Max, Min, Q, Sum, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
-from companies.aapor import DISPOSITION_CLASS, UNANSWERED, Disposition
-from companies.lifecycle import CLAIMABLE_STATUSES, Status, claimable_condition
+from calls import daily
+from calls.daily import CallFigures
+from calls.models import CallStatus, DailyFigures, NumberStatus
+from companies.aapor import DISPOSITION_CLASS, Disposition
+from companies.lifecycle import (
+    QueueState,
+    Status,
+    lease_lapsed_condition,
+    queue_state_conditions,
+    released_status,
+    waiting_condition,
+)
 from companies.models import Campaign, Company
 from core.dates import local_midnight
 from core.roles import OPERATORS
+from core.spreadsheet import neutralised
 
 
 class PeriodChoice:
@@ -56,6 +68,13 @@ class Filters:
     period: str = PeriodChoice.TODAY
     date_from: date | None = None
     date_to: date | None = None
+
+    def query(self) -> str:
+        """These filters as the dashboard form sends them (a query string)."""
+        values = {"campaign": self.campaign.pk if self.campaign else "", "period": self.period}
+        if self.date_from and self.date_to:
+            values.update(date_from=self.date_from.isoformat(), date_to=self.date_to.isoformat())
+        return urlencode(values)
 
 
 @dataclass(frozen=True)
@@ -107,7 +126,7 @@ def percent(part: int | float, whole: int | float) -> float | None:
     return None if not whole else 100.0 * part / whole
 
 
-# --- Companies: status, queue health, AAPOR codes (one grouped query) ---
+# --- What the template shows: breakdowns and key figures ---
 
 
 @dataclass
@@ -121,12 +140,46 @@ class Line:
 
 
 @dataclass
-class Queue:
-    lines: list[Line]  # callable first, then each reason the rest is not; they sum to total
-    total: int
-    callable: int
-    next_due: datetime | None
-    explanation: list[str] = field(default_factory=list)  # why the queue is empty
+class Breakdown:
+    """A table of lines (a card when it has a title): the template's breakdown partials."""
+
+    id: str  # the id of its title, which labels the table
+    head: str | Promise  # the first column's header
+    lines: list[Line]
+    title: str | Promise = ""
+    note: str | Promise = ""
+    total: int | None = None  # a footer row when set
+    highlight_first: bool = False
+
+
+def breakdown_lines(counts: Counter, choices, whole: int) -> list[Line]:
+    """One line per choice, in the choices' order: its count and its share of whole."""
+    return [Line(c.value, c.label, counts[c], percent(counts[c], whole)) for c in choices]
+
+
+@dataclass
+class KeyFigure:
+    """One counter card at the top of the page."""
+
+    name: str  # its DOM id is counter-<name>
+    label: str | Promise
+    value: int
+    note: str = ""
+    highlight: bool = False
+
+
+# --- Companies: status, queue health, AAPOR codes (one grouped query) ---
+
+
+@dataclass
+class CompanyFigures:
+    total: int = 0  # archived included
+    live: int = 0  # not archived
+    archived: int = 0
+    statuses: Counter = field(default_factory=Counter)  # live companies by current Status
+    dispositions: Counter = field(default_factory=Counter)  # every company with a code
+    states: Counter = field(default_factory=Counter)  # every company by QueueState
+    next_due: datetime | None = None  # when the next waiting company becomes due
 
 
 def _companies(campaign: Campaign | None):
@@ -134,39 +187,38 @@ def _companies(campaign: Campaign | None):
     return rows if campaign is None else rows.filter(campaign=campaign)
 
 
-QUEUE_LINES = [
-    ("callable", gettext_lazy("Appelables maintenant")),
-    ("locked", gettext_lazy("Verrouillées : appel en cours")),
-    ("callback_later", gettext_lazy("Rappel pas encore dû")),
-    ("retry_later", gettext_lazy("Délai avant nouvel essai en cours")),
-    ("exhausted", gettext_lazy("Tentatives épuisées (sans réponse)")),
-    ("finished", gettext_lazy("Terminées (issue définitive)")),
-    ("archived", gettext_lazy("Archivées")),
-    ("inactive", gettext_lazy("Campagne inactive")),
-]
+# The grouping columns, in the order of the covering index company_dashboard_idx.
+COMPANY_GROUP = ["campaign", "is_archived", "status", "status_before_claim", "disposition"]
 
 
-COMPANY_GROUP = ["campaign_id", "is_archived", "status", "disposition"]
+def count_where(condition: Q) -> Case | Count:
+    """Count a group's rows that meet condition: once per group when the condition reads only
+    the grouping columns (a group meets it whole or not at all), row by row otherwise."""
+    if condition.referenced_base_fields <= set(COMPANY_GROUP):
+        return Case(When(condition, then=Count("*")), default=0)
+    return Count("campaign", filter=condition)
 
 
 def company_groups(campaign: Campaign | None, now: datetime):
-    """One query: companies counted per (campaign, archived, status, AAPOR code), with the
-    time-dependent counts inside each group. It reads only the covering index
-    company_dashboard_idx, in its order, so it stays fast on hundreds of thousands of rows;
-    it returns at most 72 rows per campaign (2 x 4 statuses x 9 codes). Count("campaign")
-    counts rows like COUNT(*) (never null) where Django refuses a filtered COUNT(*)."""
+    """One query: companies counted per (campaign, archived, status, status before the claim,
+    AAPOR code), and within each group by queue state (the life cycle's predicates) and how
+    many hold a lapsed lease. It reads only the covering index company_dashboard_idx, in its
+    order, so it stays fast on hundreds of thousands of rows; it returns a few dozen rows per
+    campaign. Count("campaign") counts rows like COUNT(*) (never null) where Django refuses a
+    filtered COUNT(*)."""
+    states = {
+        f"state_{state.value}": count_where(condition)
+        for state, condition in queue_state_conditions(now).items()
+    }
     return (
         _companies(campaign)
         .order_by()
         .values(*COMPANY_GROUP)
         .annotate(
             n=Count("*"),
-            callable=Count("campaign", filter=claimable_condition(now)),
-            locked=Count("campaign", filter=Q(status=Status.IN_PROGRESS, lock_expires_at__gte=now)),
-            waiting=Count(
-                "campaign", filter=Q(status__in=CLAIMABLE_STATUSES, next_call_at__gt=now)
-            ),
-            next_due=Min("next_call_at", filter=Q(next_call_at__gt=now)),
+            lapsed=count_where(lease_lapsed_condition(now)),
+            **states,
+            next_due=Min("next_call_at", filter=waiting_condition(now)),
         )
         .order_by(*COMPANY_GROUP)
     )
@@ -176,50 +228,71 @@ def inactive_campaign_ids() -> set[int]:
     return set(Campaign.objects.filter(is_active=False).values_list("pk", flat=True))
 
 
-def company_aggregates(campaign: Campaign | None, now: datetime) -> dict:
-    """Status counts, the queue's partition and the count of each AAPOR code (two queries: the
-    grouped companies and the inactive campaigns), summed from the groups."""
-    agg = dict.fromkeys(
-        ["total", "live", "archived", "inactive", "next_due"]
-        + [key for key, _label in QUEUE_LINES]
-        + [f"status_{s.value}" for s in Status]
-        + [f"code_{code.value}" for code in Disposition],
-        0,
-    )
+def company_figures(campaign: Campaign | None, now: datetime) -> CompanyFigures:
+    """Two queries: the grouped companies and the inactive campaigns, summed in Python."""
+    figures = CompanyFigures()
     next_dues = []
     inactive = inactive_campaign_ids()
+    conditions = queue_state_conditions(now)
     for group in company_groups(campaign, now):
-        n, status = group["n"], group["status"]
-        agg["total"] += n
-        if f"code_{group['disposition']}" in agg:  # blank (never called) has no code
-            agg[f"code_{group['disposition']}"] += n
+        n = group["n"]
+        figures.total += n
+        if group["disposition"]:  # blank (never called) has no code
+            figures.dispositions[Disposition(group["disposition"])] += n
         if group["is_archived"]:
-            agg["archived"] += n
+            figures.archived += n
+            figures.states[QueueState.ARCHIVED] += n
             continue
-        agg["live"] += n
-        agg[f"status_{status}"] = agg.get(f"status_{status}", 0) + n
-        if group["campaign_id"] in inactive:
-            agg["inactive"] += n
+        figures.live += n
+        # The status the queue sees (lifecycle.current_status): a lapsed lease is no longer
+        # « En cours » but what the company goes back to.
+        figures.statuses[Status(group["status"])] += n - group["lapsed"]
+        figures.statuses[released_status(group["status_before_claim"])] += group["lapsed"]
+        if group["campaign"] in inactive:
+            figures.states[QueueState.INACTIVE] += n
             continue
-        # In the queue: callable now, or exactly one reason why not.
-        agg["callable"] += group["callable"]
-        agg["locked"] += group["locked"]
-        if status == Status.PENDING:
-            agg["retry_later"] += group["waiting"]
-        elif status == Status.CALLBACK:
-            agg["callback_later"] += group["waiting"]
-        elif status == Status.DONE:
-            agg["exhausted" if group["disposition"] in UNANSWERED else "finished"] += n
-        if status in CLAIMABLE_STATUSES and group["next_due"] is not None:
+        for state in conditions:
+            figures.states[state] += group[f"state_{state.value}"]
+        if group["next_due"] is not None:
             next_dues.append(group["next_due"])
-    agg["next_due"] = min(next_dues, default=None)
-    return agg
+    figures.next_due = min(next_dues, default=None)
+    return figures
 
 
-def queue_health(agg: dict) -> Queue:
-    total = agg["total"]
-    lines = [Line(key, label, agg[key], percent(agg[key], total)) for key, label in QUEUE_LINES]
-    queue = Queue(lines, total, agg["callable"], agg["next_due"])
+@dataclass
+class Queue:
+    """The queue's health: callable now, or why not, with what to do when nothing is."""
+
+    breakdown: Breakdown  # callable first, then each reason the rest is not; they sum to total
+    callable: int
+    next_due: datetime | None
+    explanation: list[str] = field(default_factory=list)  # why the queue is empty
+
+    @property
+    def lines(self) -> list[Line]:
+        return self.breakdown.lines
+
+    @property
+    def total(self) -> int:
+        return self.breakdown.total
+
+
+def queue_health(companies: CompanyFigures) -> Queue:
+    total = companies.total
+    breakdown = Breakdown(
+        id="queue-title",
+        title=gettext_lazy("Santé de la file d'appels"),
+        head=gettext_lazy("Entreprises"),
+        lines=breakdown_lines(companies.states, QueueState, total),
+        note=gettext_lazy(
+            "Appelable : à appeler ou rappel, dont l'heure est venue (ou verrou expiré), non "
+            "archivée, campagne active. Un rappel personnel reste réservé à son opérateur "
+            "pendant le délai de grâce."
+        ),
+        total=total,
+        highlight_first=True,
+    )
+    queue = Queue(breakdown, companies.states[QueueState.CALLABLE], companies.next_due)
     if queue.callable:
         return queue
     if not total:
@@ -228,7 +301,9 @@ def queue_health(agg: dict) -> Queue:
         )
         return queue
     queue.explanation.append(_("Aucune entreprise n'est appelable maintenant :"))
-    queue.explanation.extend(f"{line.label} : {line.count}" for line in lines[1:] if line.count)
+    queue.explanation.extend(
+        f"{line.label} : {line.count}" for line in breakdown.lines[1:] if line.count
+    )
     if queue.next_due:
         queue.explanation.append(
             _("Prochaine entreprise appelable le %(when)s.")
@@ -242,19 +317,6 @@ def queue_health(agg: dict) -> Queue:
             )
         )
     return queue
-
-
-def choice_lines(agg: dict, choices, prefix: str, whole: str) -> list[Line]:
-    """One line per choice: its count (agg["<prefix>_<value>"]) and its share of agg[whole]."""
-    return [
-        Line(
-            c.value,
-            c.label,
-            agg[f"{prefix}_{c.value}"],
-            percent(agg[f"{prefix}_{c.value}"], agg[whole]),
-        )
-        for c in choices
-    ]
 
 
 # --- Rates (AAPOR Standard Definitions, from each company's latest code) ---
@@ -275,11 +337,11 @@ class Rate:
         return percent(self.numerator, self.denominator)
 
 
-def class_counts(agg: dict) -> dict[str, int]:
+def class_counts(dispositions: Counter) -> dict[str, int]:
     """Companies per AAPOR class (O and UO have none of our codes: they stay 0)."""
     counts = dict.fromkeys(RATE_CLASSES, 0)
     for code, klass in DISPOSITION_CLASS.items():
-        counts[klass] += agg[f"code_{code.value}"]
+        counts[klass] += dispositions[code]
     return counts
 
 
@@ -339,190 +401,74 @@ def rates(counts: dict[str, int]) -> list[Rate]:
     ]
 
 
-def disposition_lines(agg: dict) -> list[Line]:
-    coded = sum(agg[f"code_{code.value}"] for code in Disposition)
-    return [
-        Line(
-            f"{code.value} ({DISPOSITION_CLASS[code]})",
-            code.label,
-            agg[f"code_{code.value}"],
-            percent(agg[f"code_{code.value}"], coded),
-        )
-        for code in Disposition
-    ]
+def disposition_breakdown(dispositions: Counter) -> Breakdown:
+    coded = sum(dispositions.values())
+    return Breakdown(
+        id="dispositions-title",
+        head=gettext_lazy("Code (classe)"),
+        lines=[
+            Line(
+                f"{code.value} ({DISPOSITION_CLASS[code]})",
+                code.label,
+                dispositions[code],
+                percent(dispositions[code], coded),
+            )
+            for code in Disposition
+        ],
+    )
 
 
-# --- Calls of the period (three queries) and of today by hour (one query) ---
+# --- Calls of the period (one query over the kept daily figures) and of today by hour ---
 
 
-def submitted_condition(campaign: Campaign | None, start=None, end=None, prefix="") -> Q:
-    """Submitted calls of a campaign (or all) within [start, end); prefix reaches the call
-    from another model ("call__")."""
-    condition = Q(**{f"{prefix}submitted_at__isnull": False})
-    if campaign is not None:
-        condition &= Q(**{f"{prefix}company__campaign": campaign})
-    if start is not None:
-        condition &= Q(**{f"{prefix}submitted_at__gte": start})
-    if end is not None:
-        condition &= Q(**{f"{prefix}submitted_at__lt": end})
+def period_days(period: Period) -> Q:
+    """The DailyFigures rows of the period: periods start and end at local midnights."""
+    condition = Q()
+    if period.start is not None:
+        condition &= Q(day__gte=timezone.localdate(period.start))
+    if period.end is not None:
+        condition &= Q(day__lt=timezone.localdate(period.end))
     return condition
 
 
-def submitted_calls(campaign: Campaign | None, start=None, end=None):
-    return CallRecord.objects.filter(submitted_condition(campaign, start, end))
+Part = dict[int, CallFigures]  # {operator id: that operator's figures}
 
 
-ANSWERED = Q(status_numero=NumberStatus.ANSWERED)
-ACCEPTED = Q(call_status=CallStatus.ACCEPTED)
-COMPLETE = Q(
-    call_status=CallStatus.ACCEPTED,
-    presentation_level=Level.COMPLETE,
-    questions_libres_level=Level.COMPLETE,
-    questions_orientees_level=Level.COMPLETE,
-)
-
-
-CALL_COUNTS = (
-    ["calls", "answered", "accepted", "complete"]
-    + [f"number_{s.value}" for s in NumberStatus]
-    + [f"outcome_{s.value}" for s in CallStatus]
-    + ["recorded_calls"]
-)
-
-
-def call_part(campaign: Campaign | None, start, end, hours: list[datetime] = ()) -> dict:
-    """The submitted calls of [start, end) per operator: every count the page shows and the
-    last activity (one grouped query), the recorded seconds and recorded calls (one grouped
-    query over their recordings; a call with two recordings counts once). {operator id: row}
-
-    With hours (boundaries), the first query also counts the calls of each hour: "h00"..."""
-    per_hour = {
-        f"h{h:02d}": Count(
-            "pk", filter=Q(submitted_at__gte=hours[h], submitted_at__lt=hours[h + 1])
-        )
-        for h in range(len(hours) - 1)
-    }
-    numbers = {f"number_{s.value}": Count("pk", filter=Q(status_numero=s)) for s in NumberStatus}
-    outcomes = {f"outcome_{s.value}": Count("pk", filter=Q(call_status=s)) for s in CallStatus}
-    rows = {
-        row.pop("operator"): {**row, "recorded_seconds": 0.0, "recorded_calls": 0}
-        for row in submitted_calls(campaign, start, end)
-        .order_by()
-        .values("operator")
-        .annotate(
-            calls=Count("pk"),
-            answered=Count("pk", filter=ANSWERED),
-            accepted=Count("pk", filter=ACCEPTED),
-            complete=Count("pk", filter=COMPLETE),
-            **numbers,
-            **outcomes,
-            **per_hour,
-            last_activity=Max("submitted_at"),
-        )
-    }
-    recorded = (
-        Recording.objects.filter(submitted_condition(campaign, start, end, "call__"))
-        .order_by()
-        .values("call__operator")
-        .annotate(seconds=Sum("duration_seconds"), calls=Count("call", distinct=True))
+def period_calls(campaign: Campaign | None, period: Period, with_productivity=True) -> Part:
+    """The period's submitted calls per operator: the sums of their kept daily figures (one
+    grouped query over a few hundred rows a day, whatever the number of calls)."""
+    rows = DailyFigures.objects.filter(period_days(period))
+    if campaign is not None:
+        rows = rows.filter(campaign=campaign)
+    columns = daily.SUMMED + (daily.PRODUCTIVITY_SUMMED if with_productivity else [])
+    sums = {name: Sum(name) for name in columns}
+    grouped = (
+        rows.order_by().values("operator").annotate(**sums, **{daily.LATEST: Max(daily.LATEST)})
     )
-    for row in recorded:
-        if figures := rows.get(row["call__operator"]):  # recordings of a submitted call
-            figures["recorded_seconds"] = row["seconds"] or 0.0
-            figures["recorded_calls"] = row["calls"]
-    return rows
+    return {row["operator"]: daily.from_stored(row) for row in grouped}
 
 
-# Days before today are closed: a call's submitted_at never changes once set, so their figures
-# are cached and only today's calls are counted on every poll. A closed range is cached by where
-# it starts (and where it ends, when the period has a fixed end); when a later request reaches
-# further, only the days after the cached end are counted and added: « since the campaign
-# began » counts a campaign's history once (6 s on SQLite for a million calls), then one day a
-# day. A call submitted at 23:59:59 may commit just after midnight: for SETTLING after
-# midnight, the day that just closed is counted live and not cached.
-CLOSED_PART_SECONDS = 8 * 24 * 3600
-SETTLING = timedelta(minutes=5)
+def total(part: Part) -> CallFigures:
+    return sum(part.values(), CallFigures())
 
 
-def closed_part(
-    campaign: Campaign | None, start, end: datetime, now: datetime, open_ended: bool
-) -> dict:
-    """The calls of [start, end), whole closed days, as call_part() gives them."""
-    settled_end = end
-    if now - end < SETTLING:
-        settled_end = local_midnight(timezone.localdate(end) - timedelta(days=1))
-    parts = []
-    if start is None or settled_end > start:
-        parts.append(settled_part(campaign, start, settled_end, open_ended))
-    if settled_end < end:
-        parts.append(call_part(campaign, max(start or settled_end, settled_end), end))
-    return parts[0] if len(parts) == 1 else combine(parts)["operators"]
-
-
-# A supervisor's correction of a submitted call (quality/corrections.py) changes the figures of
-# a day that may be closed already: it bumps this number, which every cached range carries in
-# its key, so the closed days are counted again from the data.
-CLOSED_GENERATION_KEY = "naumur:dashboard:closed:generation"
-
-
-def forget_closed_days() -> None:
-    cache.set(CLOSED_GENERATION_KEY, uuid.uuid4().hex, None)
-
-
-def settled_part(campaign: Campaign | None, start, end: datetime, open_ended: bool) -> dict:
-    key = "naumur:dashboard:closed:v2:{}:{}:{}:{}".format(
-        cache.get(CLOSED_GENERATION_KEY, "-"),
-        campaign.pk if campaign else "all",
-        start.isoformat() if start else "-",
-        "open" if open_ended else end.isoformat(),
+def call_breakdowns(calls: CallFigures) -> tuple[Breakdown, Breakdown]:
+    """Calls by number status (of all calls), answered ones by outcome."""
+    numbers = Breakdown(
+        id="numbers-title",
+        title=gettext_lazy("Statut numéros (appels de la période)"),
+        head=gettext_lazy("Statut numéros"),
+        lines=breakdown_lines(calls.numbers, NumberStatus, calls.calls),
+        note=gettext_lazy("Pourcentages des appels validés de la période."),
     )
-    cached = cache.get(key)  # (where the cached range ends, its part)
-    if cached is not None and cached[0] == end:
-        return cached[1]
-    if cached is not None and cached[0] < end:
-        part = combine([cached[1], call_part(campaign, cached[0], end)])["operators"]
-    else:
-        part = call_part(campaign, start, end)
-    cache.set(key, (end, part), CLOSED_PART_SECONDS)
-    return part
-
-
-def period_calls(campaign: Campaign | None, period: Period, today: dict, now: datetime) -> dict:
-    """The period's call figures: closed days (cached) + today's part (already counted for the
-    chart), combined. Periods start and end at local midnights; no call is submitted after now,
-    so the part of a period from today's midnight on holds today's calls only."""
-    midnight = local_midnight(timezone.localdate(now))
-    tomorrow = local_midnight(timezone.localdate(now) + timedelta(days=1))
-    parts = []
-    if period.start is None or period.start < midnight:
-        open_ended = period.end is None or period.end > midnight  # it grows day by day
-        end = midnight if open_ended else period.end
-        parts.append(closed_part(campaign, period.start, end, now, open_ended))
-    if (period.end is None or period.end > midnight) and (
-        period.start is None or period.start < tomorrow
-    ):
-        parts.append(today)
-    return combine(parts)
-
-
-def combine(parts: list[dict]) -> dict:
-    """Add up call parts of disjoint time ranges: {operator id: row} (rows already aggregated,
-    one per operator), plus the period's totals over all operators."""
-    operators: dict = {}
-    for part in parts:
-        for operator, row in part.items():
-            merged = operators.setdefault(
-                operator,
-                {**dict.fromkeys(CALL_COUNTS, 0), "recorded_seconds": 0.0, "last_activity": None},
-            )
-            for key in CALL_COUNTS:
-                merged[key] += row[key]
-            merged["recorded_seconds"] += row["recorded_seconds"] or 0.0
-            merged["last_activity"] = max(
-                filter(None, [merged["last_activity"], row["last_activity"]]), default=None
-            )
-    totals = {key: sum(row[key] for row in operators.values()) for key in CALL_COUNTS}
-    return {"totals": totals, "operators": operators}
+    outcomes = Breakdown(
+        id="outcomes-title",
+        title=gettext_lazy("Statut appel (appels décrochés de la période)"),
+        head=gettext_lazy("Statut appel"),
+        lines=breakdown_lines(calls.outcomes, CallStatus, calls.answered),
+        note=gettext_lazy("Pourcentages des appels décrochés de la période."),
+    )
+    return numbers, outcomes
 
 
 @dataclass
@@ -564,20 +510,15 @@ class HourChart:
         return [bar for bar in self.bars if bar.hour % 3 == 0]
 
 
-def hour_starts(day: date) -> list[datetime]:
-    """The 25 boundaries of the day's wall-clock hours in TIME_ZONE (aware datetimes)."""
-    return [local_midnight(day) + timedelta(hours=h) for h in range(24)] + [
-        local_midnight(day + timedelta(days=1))
-    ]
-
-
-def today_part(campaign: Campaign | None, now: datetime) -> tuple[dict, list[int]]:
-    """Today's calls per operator, and per local hour (one conditional count per hour: plain
-    comparisons, the same SQL and cost on SQLite and PostgreSQL)."""
-    bounds = hour_starts(timezone.localdate(now))
-    part = call_part(campaign, bounds[0], bounds[-1], hours=bounds)
-    per_hour = [sum(row[f"h{h:02d}"] for row in part.values()) for h in range(24)]
-    return part, per_hour
+def today_per_hour(campaign: Campaign | None, now: datetime) -> list[int]:
+    """Today's submitted calls per hour since local midnight, from today's kept figures."""
+    rows = DailyFigures.objects.filter(day=timezone.localdate(now))
+    if campaign is not None:
+        rows = rows.filter(campaign=campaign)
+    counts = [0] * 24
+    for per_hour in rows.values_list("calls_per_hour", flat=True):
+        counts = [a + b for a, b in zip(counts, per_hour, strict=True)]
+    return counts
 
 
 def hour_chart(counts: list[int]) -> HourChart:
@@ -613,23 +554,46 @@ def hour_chart(counts: list[int]) -> HourChart:
 @dataclass
 class OperatorRow:
     name: str
-    calls: int = 0
-    answered: int = 0
-    accepted: int = 0
-    refused: int = 0
-    callbacks: int = 0
-    recorded_seconds: float = 0.0
-    recorded_calls: int = 0
-    last_activity: datetime | None = None
+    figures: CallFigures
+    operator_id: int | None = None  # None for the total
+
+    @property
+    def calls(self) -> int:
+        return self.figures.calls
+
+    @property
+    def answered(self) -> int:
+        return self.figures.answered
+
+    @property
+    def accepted(self) -> int:
+        return self.figures.accepted
+
+    @property
+    def refused(self) -> int:
+        return self.figures.outcomes[CallStatus.REFUSED]
+
+    @property
+    def callbacks(self) -> int:
+        return self.figures.outcomes[CallStatus.CALLBACK]
+
+    @property
+    def recorded_seconds(self) -> float:
+        return self.figures.recorded_seconds
+
+    @property
+    def last_activity(self) -> datetime | None:
+        return self.figures.last_activity
 
     @property
     def recorded_minutes(self) -> float:
-        return self.recorded_seconds / 60
+        return self.figures.recorded_seconds / 60
 
     @property
     def mean_call_seconds(self) -> float | None:
         """Mean recorded length of the calls that have a recording (None without any)."""
-        return self.recorded_seconds / self.recorded_calls if self.recorded_calls else None
+        recorded = self.figures.recorded_calls
+        return self.figures.recorded_seconds / recorded if recorded else None
 
     @property
     def mean_call_display(self) -> str:
@@ -642,78 +606,302 @@ def minutes_seconds(seconds: float) -> str:
     return _("%(minutes)d min %(seconds)02d s") % {"minutes": minutes, "seconds": rest}
 
 
-def operator_row(name: str, figures: dict | None) -> OperatorRow:
-    if not figures:
-        return OperatorRow(name=name)
-    return OperatorRow(
-        name=name,
-        calls=figures["calls"],
-        answered=figures["answered"],
-        accepted=figures["accepted"],
-        refused=figures[f"outcome_{CallStatus.REFUSED.value}"],
-        callbacks=figures[f"outcome_{CallStatus.CALLBACK.value}"],
-        recorded_seconds=figures.get("recorded_seconds") or 0.0,
-        recorded_calls=figures["recorded_calls"],
-        last_activity=figures.get("last_activity"),
-    )
-
-
-def operator_rows(calls: dict) -> tuple[list[OperatorRow], OperatorRow]:
+def operator_rows(calls: Part) -> list[OperatorRow]:
     """Per-operator figures for the period, every active operator listed (zeros included),
-    busiest first; and the totals row. One query: the operators."""
-    by_operator = calls["operators"]
+    busiest first. One query: the operators."""
     users = (
         get_user_model()
-        .objects.filter(Q(groups__name=OPERATORS, is_active=True) | Q(pk__in=list(by_operator)))
+        .objects.filter(Q(groups__name=OPERATORS, is_active=True) | Q(pk__in=list(calls)))
         .distinct()
         .only("pk", "username", "first_name", "last_name")
     )
     rows = [
-        operator_row(user.get_full_name() or user.get_username(), by_operator.get(user.pk))
+        OperatorRow(
+            user.get_full_name() or user.get_username(), calls.get(user.pk, CallFigures()), user.pk
+        )
         for user in users
     ]
     rows.sort(key=lambda r: (-r.calls, r.name.casefold()))
-    total = operator_row(
-        _("Total"),
-        {
-            **calls["totals"],
-            "recorded_seconds": sum(row["recorded_seconds"] for row in by_operator.values()),
-            "last_activity": max(
-                filter(None, (row["last_activity"] for row in by_operator.values())), default=None
-            ),
-        },
+    return rows
+
+
+# --- Productivity per operator (the same kept figures: time logged in, lengths of calls) ---
+
+
+def validated_shares(operator_ids: list[int], filters: Filters, period: Period) -> dict[int, float]:
+    """Each operator's share, in percent, of their reviewed calls of the period whose verdict is
+    « Validé » (quality control). The review queue's items belong to the quality app, which
+    depends on this one: its model is looked up by name, never imported. Items carry the
+    operator, campaign and local day of their call: one grouped query on that table alone."""
+    if not apps.is_installed("quality"):
+        return {}
+    items = apps.get_model("quality", "ReviewItem").objects.filter(
+        period_days(period), operator_id__in=operator_ids
     )
-    return rows, total
+    if filters.campaign is not None:
+        items = items.filter(campaign=filters.campaign)
+    rows = (
+        items.exclude(verdict="")
+        .order_by()
+        .values("operator")
+        .annotate(reviewed=Count("pk"), validated=Count("pk", filter=Q(verdict="valid")))
+    )
+    return {row["operator"]: 100 * row["validated"] / row["reviewed"] for row in rows}
+
+
+@dataclass
+class Segment:
+    """One part of an operator's bar: where it starts, how wide, what it stands for."""
+
+    colour: str
+    x: str  # SVG coordinates, in pixels: "59.3" whatever the language
+    width: str
+    label: str
+
+
+# The three parts of time logged in, as the bars and their legend show them.
+TALK = (gettext_lazy("parole (enregistrée)"), "var(--bs-primary)")
+REST_OF_CALLS = (gettext_lazy("reste des appels"), "var(--bs-info)")
+IDLE = (gettext_lazy("entre deux appels"), "var(--bs-warning)")
+TIME_PARTS = [TALK, REST_OF_CALLS, IDLE]
+
+
+@dataclass
+class TimeBar:
+    """The small SVG bar of one operator: their time logged in, scaled to the longest of the
+    table, split into talk (recorded), the rest of their calls, and time between calls."""
+
+    segments: list[Segment]
+    label: str  # what the bar says, for screen readers
+    width: int = 160
+    height: int = 14
+
+
+@dataclass
+class ProductivityRow:
+    name: str
+    figures: CallFigures
+    validated_share: float | None = None  # see validated_shares()
+    bar: TimeBar | None = None  # the total row has none
+
+    @property
+    def logged_hours(self) -> float:
+        return self.figures.logged_seconds / 3600
+
+    def per_hour(self, count: int) -> float | None:
+        return count / self.logged_hours if self.figures.logged_seconds else None
+
+    @property
+    def calls_per_hour(self) -> float | None:
+        return self.per_hour(self.figures.calls)
+
+    @property
+    def completes_per_hour(self) -> float | None:
+        return self.per_hour(self.figures.complete)
+
+    @property
+    def talk_share(self) -> float | None:
+        """Recorded minutes over time logged in, in percent."""
+        return percent(self.figures.recorded_seconds, self.figures.logged_seconds)
+
+    @property
+    def median_length(self) -> float | None:
+        return self.figures.median_length
+
+    @property
+    def logged_display(self) -> str:
+        return duration(self.figures.logged_seconds)
+
+    @property
+    def idle_display(self) -> str:
+        return duration(self.figures.idle_seconds)
+
+    @property
+    def median_display(self) -> str:
+        return "—" if self.median_length is None else minutes_seconds(self.median_length)
+
+    def time_bar(self, longest: float) -> TimeBar:
+        logged = self.figures.logged_seconds
+        talk = min(self.figures.recorded_seconds, logged)
+        idle = min(self.figures.idle_seconds, logged - talk)
+        parts = [(talk, *TALK), (logged - talk - idle, *REST_OF_CALLS), (idle, *IDLE)]
+        bar = TimeBar(segments=[], label="")
+        x = 0.0
+        for seconds, name, colour in parts:
+            width = bar.width * seconds / longest if longest else 0
+            label = f"{name} : {duration(seconds)}"
+            bar.segments.append(Segment(colour, f"{x:.1f}", f"{width:.1f}", label))
+            x += width
+        bar.label = _("Temps connecté %(total)s : %(parts)s") % {
+            "total": duration(logged),
+            "parts": ", ".join(segment.label for segment in bar.segments),
+        }
+        return bar
+
+
+@dataclass
+class Productivity:
+    rows: list[ProductivityRow]
+    total: ProductivityRow
+    query: str  # the filters, for the CSV link
+    parts: list = field(default_factory=lambda: TIME_PARTS)  # the bars' legend
+
+
+def duration(seconds: float) -> str:
+    """2 h 05 min, 12 min, 40 s."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return _("%(seconds)d s") % {"seconds": seconds}
+    hours, minutes = divmod(seconds // 60, 60)
+    if not hours:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+
+
+def productivity(
+    filters: Filters, period: Period, operators: list[OperatorRow], total: CallFigures
+) -> Productivity:
+    shares = validated_shares([row.operator_id for row in operators], filters, period)
+    rows = [
+        ProductivityRow(row.name, row.figures, shares.get(row.operator_id)) for row in operators
+    ]
+    longest = max((row.figures.logged_seconds for row in rows), default=0)
+    for row in rows:
+        row.bar = row.time_bar(longest)
+    return Productivity(rows, ProductivityRow(_("Total"), total), filters.query())
+
+
+def productivity_only(filters: Filters, now: datetime | None = None) -> Productivity:
+    """The productivity table alone (its CSV download): two queries."""
+    period = period_for(filters, now or timezone.now())
+    by_operator = period_calls(filters.campaign, period)
+    return productivity(filters, period, operator_rows(by_operator), total(by_operator))
+
+
+CSV_HEADER = [
+    gettext_lazy("Opérateur"),
+    gettext_lazy("Temps connecté (min)"),
+    gettext_lazy("Appels"),
+    gettext_lazy("Appels par heure"),
+    gettext_lazy("Complets"),
+    gettext_lazy("Complets par heure"),
+    gettext_lazy("Minutes enregistrées"),
+    gettext_lazy("Part de parole (%)"),
+    gettext_lazy("Durée médiane d'appel (s)"),
+    gettext_lazy("Entre deux appels (min)"),
+    gettext_lazy("Validés au contrôle (%)"),
+]
+
+
+def productivity_csv(table: Productivity) -> str:
+    """The table for a spreadsheet: « ; » between cells and decimal commas, as French Excel
+    reads them; an undefined figure is an empty cell; names can never be formulas."""
+
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f}".replace(".", ",")
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([str(name) for name in CSV_HEADER])
+    for row in [*table.rows, table.total]:
+        figures = row.figures
+        writer.writerow(
+            [
+                neutralised(str(row.name)),
+                number(figures.logged_seconds / 60),
+                figures.calls,
+                number(row.calls_per_hour),
+                figures.complete,
+                number(row.completes_per_hour),
+                number(figures.recorded_seconds / 60),
+                number(row.talk_share),
+                number(row.median_length),
+                number(figures.idle_seconds / 60),
+                number(row.validated_share),
+            ]
+        )
+    return out.getvalue()
 
 
 # --- Everything the page shows ---
 
 
-def figures(filters: Filters, now: datetime | None = None) -> dict:
+@dataclass
+class Dashboard:
+    now: datetime
+    period: Period
+    companies: CompanyFigures
+    calls: CallFigures  # the period's, all operators
+    calls_today: int
+    key_figures: list[KeyFigure]
+    queue: Queue
+    statuses: Breakdown  # companies (not archived) by the status the queue sees
+    numbers: Breakdown
+    outcomes: Breakdown
+    dispositions: Breakdown
+    classes: dict[str, int]
+    coded: int  # companies with an AAPOR code
+    rates: list[Rate]
+    chart: HourChart
+    operators: list[OperatorRow]
+    operators_total: OperatorRow
+    productivity: Productivity | None  # None when not asked for
+
+
+def key_figures(companies: CompanyFigures, calls: CallFigures, today: int) -> list[KeyFigure]:
+    archived = (
+        ngettext("+ %(n)s archivée", "+ %(n)s archivées", companies.archived)
+        % {"n": companies.archived}
+        if companies.archived
+        else ""
+    )
+    complete = ngettext("dont %(n)s complet", "dont %(n)s complets", calls.complete) % {
+        "n": calls.complete
+    }
+    return [
+        KeyFigure("companies", _("Entreprises"), companies.live, note=archived),
+        KeyFigure("calls", _("Appels de la période"), calls.calls),
+        KeyFigure("answered", _("Décroché"), calls.answered),
+        KeyFigure("accepted", _("Questionnaires acceptés"), calls.accepted, note=complete),
+        KeyFigure("today", _("Appels aujourd'hui"), today, highlight=True),
+    ]
+
+
+def figures(
+    filters: Filters, now: datetime | None = None, with_productivity: bool = True
+) -> Dashboard:
     now = now or timezone.now()
     period = period_for(filters, now)
-    companies = company_aggregates(filters.campaign, now)
-    today, per_hour = today_part(filters.campaign, now)
-    period_figures = period_calls(filters.campaign, period, today, now)
-    calls = period_figures["totals"]
-    operators, operators_total = operator_rows(period_figures)
-    counts = class_counts(companies)
-    return {
-        "now": timezone.localtime(now),
-        "period": period,
-        "companies": companies,
-        "calls": calls,
-        "calls_today": sum(per_hour),
-        # Companies (not archived) by status; calls by number status, answered ones by outcome.
-        "statuses": choice_lines(companies, Status, "status", whole="live"),
-        "queue": queue_health(companies),
-        "numbers": choice_lines(calls, NumberStatus, "number", whole="calls"),
-        "outcomes": choice_lines(calls, CallStatus, "outcome", whole="answered"),
-        "dispositions": disposition_lines(companies),
-        "classes": counts,
-        "coded": sum(counts.values()),
-        "rates": rates(counts),
-        "chart": hour_chart(per_hour),
-        "operators": operators,
-        "operators_total": operators_total,
-    }
+    companies = company_figures(filters.campaign, now)
+    per_hour = today_per_hour(filters.campaign, now)
+    by_operator = period_calls(filters.campaign, period, with_productivity)
+    calls = total(by_operator)
+    operators = operator_rows(by_operator)
+    counts = class_counts(companies.dispositions)
+    numbers, outcomes = call_breakdowns(calls)
+    return Dashboard(
+        now=timezone.localtime(now),
+        period=period,
+        companies=companies,
+        calls=calls,
+        calls_today=sum(per_hour),
+        key_figures=key_figures(companies, calls, sum(per_hour)),
+        queue=queue_health(companies),
+        statuses=Breakdown(
+            id="statuses-title",
+            title=gettext_lazy("Statut des entreprises"),
+            head=gettext_lazy("Statut"),
+            lines=breakdown_lines(companies.statuses, Status, companies.live),
+            note=gettext_lazy("Entreprises non archivées ; pourcentages de leur total."),
+        ),
+        numbers=numbers,
+        outcomes=outcomes,
+        dispositions=disposition_breakdown(companies.dispositions),
+        classes=counts,
+        coded=sum(counts.values()),
+        rates=rates(counts),
+        chart=hour_chart(per_hour),
+        operators=operators,
+        operators_total=OperatorRow(_("Total"), calls),
+        productivity=productivity(filters, period, operators, calls) if with_productivity else None,
+    )

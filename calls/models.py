@@ -6,9 +6,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from calls import daily
 from companies.aapor import Disposition
 from companies.lifecycle import Outcome
-from companies.models import Company, CompanyPhone
+from companies.models import Campaign, Company, CompanyPhone
 
 
 class NumberStatus(models.TextChoices):
@@ -226,6 +227,7 @@ class CallRecord(models.Model):
                 self.callback_at = None
                 self.callback_personal = False
             self.save()
+            daily.refresh_for_calls(self)  # the dashboard's kept figures
         self.company.refresh_from_db()
 
 
@@ -346,3 +348,68 @@ class Listen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.recording_id} — {self.listened_at:%Y-%m-%d %H:%M}"
+
+
+class DailyFigures(models.Model):
+    """An operator's submitted calls of one day (local calendar day of their submission) in
+    one campaign, counted: the dashboard adds these rows up over its period. Kept exact by
+    calls/daily.py (recounted at each submission, rebuilt by `manage.py
+    rebuild_dashboard_figures`); never edited by hand."""
+
+    day = models.DateField(_("jour"))
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campagne"), on_delete=models.PROTECT, related_name="+"
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opérateur"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    calls = models.PositiveIntegerField(_("appels"), default=0)
+    answered = models.PositiveIntegerField(_("décrochés"), default=0)
+    accepted = models.PositiveIntegerField(_("questionnaires acceptés"), default=0)
+    complete = models.PositiveIntegerField(_("entretiens complets"), default=0)
+    number_invalid = models.PositiveIntegerField(default=0)
+    number_no_answer = models.PositiveIntegerField(default=0)
+    number_voicemail = models.PositiveIntegerField(default=0)
+    number_answered = models.PositiveIntegerField(default=0)
+    outcome_bad_number = models.PositiveIntegerField(default=0)
+    outcome_not_transformer = models.PositiveIntegerField(default=0)
+    outcome_callback = models.PositiveIntegerField(default=0)
+    outcome_refused = models.PositiveIntegerField(default=0)
+    outcome_accepted = models.PositiveIntegerField(default=0)
+    recorded_calls = models.PositiveIntegerField(_("appels enregistrés"), default=0)
+    recorded_seconds = models.FloatField(_("secondes enregistrées"), default=0)
+    last_submitted_at = models.DateTimeField(_("dernier appel validé"), null=True)
+    # 24 counts: calls of each hour of the day (whole hours since local midnight).
+    calls_per_hour = models.JSONField(_("appels par heure"), default=list)
+    # Productivity (calls/daily.py, time_logged_in): time logged in, and the part of it between
+    # two calls; recorded calls by class of length (lengths_under_60: from 30 s to under 60 s).
+    logged_seconds = models.FloatField(_("temps connecté (s)"), default=0)
+    idle_seconds = models.FloatField(_("temps entre appels (s)"), default=0)
+    lengths_under_30 = models.PositiveIntegerField(default=0)
+    lengths_under_60 = models.PositiveIntegerField(default=0)
+    lengths_under_90 = models.PositiveIntegerField(default=0)
+    lengths_under_120 = models.PositiveIntegerField(default=0)
+    lengths_under_180 = models.PositiveIntegerField(default=0)
+    lengths_under_240 = models.PositiveIntegerField(default=0)
+    lengths_under_300 = models.PositiveIntegerField(default=0)
+    lengths_under_420 = models.PositiveIntegerField(default=0)
+    lengths_under_600 = models.PositiveIntegerField(default=0)
+    lengths_under_900 = models.PositiveIntegerField(default=0)
+    lengths_under_1800 = models.PositiveIntegerField(default=0)
+    lengths_over_1800 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("chiffres du jour")
+        verbose_name_plural = _("chiffres des jours")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "operator", "campaign"], name="daily_figures_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["campaign", "day"], name="daily_figures_campaign_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.operator_id} {self.campaign_id}"

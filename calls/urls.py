@@ -26,4 +26,5 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("rappels/", views.callbacks, name="callbacks"),
     path("rappels/confier/", views.callbacks_hand_over, name="callbacks_hand_over"),
+    path("dashboard/productivite.csv", views.dashboard_productivity, name="dashboard_productivity"),
 ]

@@ -7,6 +7,8 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from calls import callbacks as calendar
 from calls.dashboard import figures as dashboard_figures
+from calls.dashboard import productivity_csv, productivity_only
 from calls.filters import CallListFilter
 from calls.forms import CallForm, DashboardFilterForm, HandOverForm, WeekForm
 from calls.models import CallRecord, CallStatus, Listen, LockLost, NumberStatus, Recording
@@ -408,7 +411,7 @@ def recording(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     """The live supervisor dashboard; htmx requests (polling, filter changes) get #figures."""
     form = DashboardFilterForm(request.GET)
-    context = {"form": form, **dashboard_figures(form.filters())}
+    context = {"form": form, "dashboard": dashboard_figures(form.filters())}
     return render_page(request, "calls/dashboard.html", context, "figures")
 
 
@@ -472,3 +475,26 @@ def callbacks_hand_over(request: HtmxHttpRequest) -> HttpResponse:
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect(f"{reverse('calls:callbacks')}?semaine={week_form.monday():%Y-%m-%d}")
+
+
+@require_GET
+@permission_required("calls.view_dashboard", raise_exception=True)
+def dashboard_productivity(request: HtmxHttpRequest) -> HttpResponse:
+    """The dashboard's productivity table as a CSV file, for the dashboard's filters."""
+    form = DashboardFilterForm(request.GET)
+    if not form.is_valid():
+        errors = "; ".join(str(error) for errors in form.errors.values() for error in errors)
+        return HttpResponse(
+            _("Filtres invalides : %(errors)s") % {"errors": errors},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    filters = form.filters()
+    content = "\ufeff" + productivity_csv(productivity_only(filters))  # BOM: Excel reads UTF-8
+    name = "productivite-{}-{}.csv".format(
+        slugify(filters.campaign.name) if filters.campaign else "toutes-campagnes",
+        timezone.localdate().isoformat(),
+    )
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response

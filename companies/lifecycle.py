@@ -84,6 +84,12 @@ def status_after_release() -> Case:
     )
 
 
+def released_status(status_before_claim: str) -> Status:
+    """status_after_release() for one value: what a company claimed from this status goes back
+    to (the dashboard counts groups of companies, not rows)."""
+    return Status.CALLBACK if status_before_claim == Status.CALLBACK else Status.PENDING
+
+
 def current_status(now: datetime) -> Case:
     """The status as the queue sees it: a lapsed lease is no longer « En cours »."""
     return Case(
@@ -104,6 +110,47 @@ def current_status_condition(status: str, now: datetime) -> Q:
     if status == Status.PENDING:
         return Q(status=Status.PENDING) | (lapsed & ~Q(status_before_claim=Status.CALLBACK))
     return Q(status=status)
+
+
+def waiting_condition(now: datetime) -> Q:
+    """A claimable status, not yet due: a callback set for later, or the retry delay after an
+    unanswered call still running."""
+    return Q(status__in=CLAIMABLE_STATUSES, next_call_at__gt=now)
+
+
+def exhausted_condition() -> Q:
+    """Done because nobody ever answered before the attempts ran out (outcome_values)."""
+    return Q(status=Status.DONE, disposition__in=UNANSWERED)
+
+
+class QueueState(models.TextChoices):
+    """Where a company stands for the queue: callable now, or the one reason why not."""
+
+    CALLABLE = "callable", _("Appelables maintenant")
+    LOCKED = "locked", _("Verrouillées : appel en cours")
+    CALLBACK_LATER = "callback_later", _("Rappel pas encore dû")
+    RETRY_LATER = "retry_later", _("Délai avant nouvel essai en cours")
+    EXHAUSTED = "exhausted", _("Tentatives épuisées (sans réponse)")
+    FINISHED = "finished", _("Terminées (issue définitive)")
+    # Out of the queue whatever their columns say (CompanyQuerySet.in_queue()).
+    ARCHIVED = "archived", _("Archivées")
+    INACTIVE = "inactive", _("Campagne inactive")
+
+
+def queue_state_conditions(now: datetime) -> dict[QueueState, Q]:
+    """For a company in the queue (in_queue(): not archived, active campaign), exactly one of
+    these holds now. ARCHIVED and INACTIVE come before them and have no condition here: they
+    are read from is_archived and the campaign. A new reason for not calling a company (calling
+    hours, do-not-call...) is a new state with its condition, carved out of CALLABLE."""
+    waiting = waiting_condition(now)
+    return {
+        QueueState.CALLABLE: claimable_condition(now),
+        QueueState.LOCKED: lease_live_condition(now),
+        QueueState.CALLBACK_LATER: waiting & Q(status=Status.CALLBACK),
+        QueueState.RETRY_LATER: waiting & Q(status=Status.PENDING),
+        QueueState.EXHAUSTED: exhausted_condition(),
+        QueueState.FINISHED: Q(status=Status.DONE) & ~Q(disposition__in=UNANSWERED),
+    }
 
 
 # --- Orders that an index serves as they are ---------------------------------------------------

@@ -174,6 +174,8 @@ class Company(models.Model):
                     "campaign",
                     "is_archived",
                     "status",
+                    # What a lapsed lease goes back to (lifecycle.current_status).
+                    "status_before_claim",
                     "disposition",
                     "next_call_at",
                     "lock_expires_at",

@@ -10,14 +10,14 @@ Everything happens in one transaction:
 3. the call is saved with its new answers and AAPOR code;
 4. the audit trail gets an entry for the call and, when it moved, one for the company: who,
    when, before, after and the reason (core/audit.py).
-The dashboard's per-operator counts are computed from the calls themselves; the days it had
-already closed are counted again (calls.dashboard.forget_closed_days).
+5. the dashboard's kept figures of the call's day are counted again (calls/daily.py), so its
+   per-operator counts follow at once.
 """
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from calls import dashboard
+from calls import daily
 from calls.models import CallRecord
 from companies.lifecycle import Correction
 from companies.models import Company
@@ -66,7 +66,5 @@ def correct_call(corrected: CallRecord, supervisor, reason: str) -> Correction:
         if effect is Correction.APPLIED:
             company_after = Company.objects.get(pk=before.company_id)
             record_change(company_before, company_after, actor=supervisor, reason=reason)
-        # Dashboard hook (connected by the lead at merge): the per-day figures' correction
-        # function, called with (before, corrected), replaces this line.
-        dashboard.forget_closed_days()
+        daily.refresh_for_calls(before, corrected)
     return effect

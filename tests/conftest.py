@@ -25,7 +25,7 @@ def _test_settings(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """The dashboard caches closed days; a test never sees another test's figures."""
+    """A test never sees what another test left in the cache."""
     from django.core.cache import cache
 
     cache.clear()

@@ -38,6 +38,7 @@ PAGES: dict[str, Page] = {
     "calls:home": Page(OPERATOR),
     "calls:list": Page(OPERATOR),
     "calls:dashboard": Page(SUPERVISOR),
+    "calls:dashboard_productivity": Page(SUPERVISOR),
     "calls:lock_states": Page(OPERATOR, data=lambda w: {"ids": str(w.company.pk)}),
     "calls:next": Page(OPERATOR, method="post", allowed=(302,)),
     "calls:start": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),

@@ -2,6 +2,7 @@
 operator works in another browser: the operator's side goes through the real call form."""
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -126,3 +127,42 @@ def set_visibility(page, state):
         }""",
         state,
     )
+
+
+def test_the_productivity_table_and_its_csv_download(
+    page, live_server, login, supervisor, operator, make_company
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.dates import today_start
+    from tests.calls.submitted import submitted_call
+
+    now = max(timezone.now(), today_start() + timedelta(minutes=10))  # all of it today
+    submitted_call(
+        make_company(),
+        operator,
+        now - timedelta(minutes=1),
+        "answered",
+        "refused",
+        recordings=[90],
+        opened=now - timedelta(minutes=4),
+        recording_started=now - timedelta(minutes=3),
+    )
+
+    login(page, supervisor)
+    page.goto(f"{live_server.url}/dashboard/")
+    table = page.get_by_role("table", name="Productivité sur la période")
+    awa = table.get_by_role("row").filter(has_text="Awa Ngo")
+    # Opened 4 min ago, recorded for 90 s from 3 min ago, validated 1 min ago: 3 min logged in.
+    expect(awa.get_by_role("cell").first).to_have_text("3 min")
+    bar = awa.get_by_role("img", name=re.compile(r"^Temps connecté 3 min : parole \(enr"))
+    expect(bar).to_be_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Télécharger la productivité (CSV)").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("productivite-toutes-campagnes-")
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("Opérateur;Temps connecté (min);Appels;")
+    assert "\nAwa Ngo;3,0;1;20,0;0;0,0;1,5;50,0;" in text

@@ -2,6 +2,7 @@
 
 import html
 import re
+from collections import Counter
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -9,13 +10,16 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from calls.daily import rebuild
 from calls.dashboard import Filters, PeriodChoice, figures
-from calls.models import CallRecord, Recording
+from calls.models import CallRecord, CallStatus, DailyFigures
 from companies.models import Campaign, Company
+from tests.calls.submitted import submitted_call as submit
 
 DOUALA = ZoneInfo("Africa/Douala")  # UTC+1, the project's TIME_ZONE
 NOW = datetime(2026, 3, 12, 15, 30, tzinfo=DOUALA)
@@ -28,43 +32,10 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=DOUALA)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Closed days are cached: every test starts without them."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def frozen():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def submit(company, operator, when, numero, outcome="", levels="", recordings=()):
-    """A submitted call, as the call form leaves it (levels: 'complete'/'partial' for all three,
-    or 'mixed' for a partial interview)."""
-    level_values = {
-        "complete": ("complete", "complete", "complete"),
-        "partial": ("complete", "partial", "partial"),
-        "": ("", "", ""),
-    }[levels]
-    call = CallRecord.objects.create(
-        company=company,
-        operator=operator,
-        status_numero=numero,
-        call_status=outcome,
-        presentation_level=level_values[0],
-        questions_libres_level=level_values[1],
-        questions_orientees_level=level_values[2],
-        submitted_at=when,
-    )
-    call.disposition = call.outcome_disposition()
-    call.save(update_fields=["disposition"])
-    for seconds in recordings:
-        Recording.objects.create(call=call, duration_seconds=seconds, is_complete=True)
-    return call
 
 
 @pytest.fixture
@@ -143,16 +114,112 @@ def counts(lines):
 
 def test_company_counters_and_status_breakdown_of_one_campaign(world):
     f = get_figures(world.a)
-    assert f["companies"]["live"] == 24
-    assert f["companies"]["archived"] == 1
-    # pending: 2 no-answer + 1 voicemail waiting, 3 never called; done: 3+2+4+1+1+1+1+1.
-    assert counts(f["statuses"]) == {"pending": 6, "in_progress": 2, "callback": 2, "done": 14}
-    pending = next(line for line in f["statuses"] if line.key == "pending")
-    assert pending.percent == pytest.approx(100 * 6 / 24)
+    assert f.companies.live == 24
+    assert f.companies.archived == 1
+    # pending: 2 no-answer + 1 voicemail waiting, 3 never called, and the lapsed lease (the queue
+    # sees it as pending again); done: 3+2+4+1+1+1+1+1; in progress: the live lease only.
+    assert counts(f.statuses.lines) == {"pending": 7, "in_progress": 1, "callback": 2, "done": 14}
+    pending = next(line for line in f.statuses.lines if line.key == "pending")
+    assert pending.percent == pytest.approx(100 * 7 / 24)
+
+
+def test_a_lapsed_lease_counts_under_the_status_the_queue_sees(world):
+    """« En cours » only while the lease is live: a lapsed one counts as the status the company
+    goes back to, as the queue sees it (lifecycle.current_status)."""
+    Company.objects.filter(pk=world.nc_due.pk).update(
+        status="in_progress",
+        status_before_claim="callback",
+        locked_by=world.supervisor,
+        lock_expires_at=NOW - timedelta(seconds=1),
+    )
+    Company.objects.filter(pk=world.locked.pk).update(lock_expires_at=NOW)  # live to the end
+    statuses = counts(get_figures(world.a).statuses.lines)
+    assert statuses == {"pending": 7, "in_progress": 1, "callback": 2, "done": 14}
+    with time_machine.travel(NOW + timedelta(seconds=1), tick=False):
+        statuses = counts(get_figures(world.a).statuses.lines)
+    assert statuses == {"pending": 8, "in_progress": 0, "callback": 2, "done": 14}
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "status": st.sampled_from(["pending", "in_progress", "callback", "done"]),
+                "before": st.sampled_from(["", "pending", "callback"]),
+                "disposition": st.sampled_from(["", "1.1", "2.11", "2.21", "3.13", "3.14"]),
+                "next_call_at": st.one_of(st.none(), st.integers(-90, 90)),
+                "lock_expires_at": st.integers(-90, 90),
+                "archived": st.booleans(),
+                "inactive": st.booleans(),
+            }
+        ),
+        max_size=12,
+    )
+)
+def test_company_figures_count_each_company_as_the_queue_sees_it(campaign, make_company, rows):
+    """Counted by groups, the figures say what each company's own row says: its status as the
+    queue sees it (lifecycle.current_status) and its queue state (the life cycle's conditions)."""
+    from calls.dashboard import company_figures
+    from companies.lifecycle import QueueState, queue_state_conditions
+
+    Company.objects.all().delete()
+    inactive = Campaign.objects.get_or_create(name="Inactive", defaults={"is_active": False})[0]
+    for row in rows:
+        in_progress = row["status"] == "in_progress"
+        make_company(
+            campaign=inactive if row["inactive"] else campaign,
+            status=row["status"],
+            status_before_claim=row["before"] if in_progress else "",
+            disposition=row["disposition"],
+            next_call_at=NOW + timedelta(minutes=row["next_call_at"])
+            if row["next_call_at"] is not None
+            else None,
+            lock_expires_at=NOW + timedelta(minutes=row["lock_expires_at"])
+            if in_progress
+            else None,
+            is_archived=row["archived"],
+        )
+    figures = company_figures(None, NOW)
+    live = Company.objects.filter(is_archived=False).with_current_status(NOW)
+    expected = Counter(live.values_list("current_status", flat=True))
+    assert {s: n for s, n in figures.statuses.items() if n} == expected
+    queue = Company.objects.in_queue()
+    states = Counter(
+        {state: queue.filter(q).count() for state, q in queue_state_conditions(NOW).items()}
+    )
+    states[QueueState.ARCHIVED] = Company.objects.filter(is_archived=True).count()
+    states[QueueState.INACTIVE] = Company.objects.filter(
+        is_archived=False, campaign=inactive
+    ).count()
+    assert +figures.states == +states
+    assert figures.total == len(rows) == sum(figures.states.values())
+
+
+def test_the_company_figures_read_only_their_covering_index(world):
+    from calls.dashboard import company_groups
+    from tests.query_plans import main_plan
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # tiny tables: leave the planner no other way
+            cursor.execute("SET LOCAL enable_incremental_sort = off")
+            cursor.execute("SET LOCAL enable_hashagg = off")
+    for campaign in (None, world.a):
+        query = company_groups(campaign, NOW).query
+        main, plan = main_plan(*query.get_compiler(using="default").as_sql())
+        if connection.vendor == "sqlite":
+            assert "USING COVERING INDEX company_dashboard_idx" in main, plan
+        else:
+            assert "Index Only Scan using company_dashboard_idx" in main, plan
+        assert "TEMP B-TREE" not in main and "Sort Key" not in main, plan
 
 
 def test_queue_health_splits_every_company_into_callable_or_one_reason(world):
-    queue = get_figures(world.a)["queue"]
+    queue = get_figures(world.a).queue
     assert counts(queue.lines) == {
         "callable": 1 + 1 + 3 + 1,  # callback due, retry due, never called, expired lease
         "locked": 1,
@@ -169,7 +236,7 @@ def test_queue_health_splits_every_company_into_callable_or_one_reason(world):
 
 
 def test_queue_health_counts_companies_of_inactive_campaigns(world):
-    queue = get_figures()["queue"]
+    queue = get_figures().queue
     assert counts(queue.lines)["inactive"] == 2
     assert queue.total == 27 == sum(line.count for line in queue.lines)
 
@@ -180,7 +247,7 @@ def test_an_empty_queue_says_why_and_when_it_refills(world):
     )
     Company.objects.filter(pk__in=[c.pk for c in world.new]).update(status="done")
     Company.objects.filter(pk=world.expired.pk).update(lock_expires_at=NOW + timedelta(minutes=1))
-    queue = get_figures(world.a)["queue"]
+    queue = get_figures(world.a).queue
     assert queue.callable == 0
     assert queue.explanation[0] == "Aucune entreprise n'est appelable maintenant :"
     assert "Verrouillées : appel en cours : 2" in queue.explanation
@@ -209,13 +276,13 @@ def test_an_empty_database_explains_the_empty_queue(client, supervisor):
 
 
 def rate_values(f):
-    return {rate.code: (rate.numerator, rate.denominator) for rate in f["rates"]}
+    return {rate.code: (rate.numerator, rate.denominator) for rate in f.rates}
 
 
 def test_rates_of_one_campaign_match_the_hand_count(world):
     f = get_figures(world.a)
     # Campaign A by class: I=3, P=2, R=4+1 (archived refusal)=5, NC=2, O=0, UH=3+2=5, UO=0, NE=3.
-    assert f["classes"] == {"I": 3, "P": 2, "R": 5, "NC": 2, "O": 0, "UH": 5, "UO": 0, "NE": 3}
+    assert f.classes == {"I": 3, "P": 2, "R": 5, "NC": 2, "O": 0, "UH": 5, "UO": 0, "NE": 3}
     denominator = 3 + 2 + 5 + 2 + 0 + 5 + 0  # (I+P)+(R+NC+O)+(UH+UO) = 17
     assert rate_values(f) == {
         "RR1": (3, denominator),
@@ -224,7 +291,7 @@ def test_rates_of_one_campaign_match_the_hand_count(world):
         "REF1": (5, denominator),
         "CON1": (3 + 2 + 5 + 0, denominator),
     }
-    values = {rate.code: rate.value for rate in f["rates"]}
+    values = {rate.code: rate.value for rate in f.rates}
     assert values["RR1"] == pytest.approx(100 * 3 / 17)  # 17.6 %
     assert values["RR2"] == pytest.approx(100 * 5 / 17)  # 29.4 %
     assert values["COOP1"] == pytest.approx(100 * 3 / 10)  # 30.0 %
@@ -261,7 +328,7 @@ def test_the_page_shows_each_rate_its_fraction_and_its_definition(client, world)
 def test_rates_with_a_zero_denominator_show_a_dash(client, supervisor, make_company):
     make_company(status="done", disposition="4.30")  # ineligible only: every denominator is 0
     f = get_figures()
-    assert all(rate.value is None for rate in f["rates"])
+    assert all(rate.value is None for rate in f.rates)
     client.force_login(supervisor)
     page = client.get(URL).content.decode()
     rates_table = page[page.index('id="rates-title"') : page.index('id="dispositions-title"')]
@@ -272,26 +339,26 @@ def test_rates_with_a_zero_denominator_show_a_dash(client, supervisor, make_comp
 
 
 def test_calls_of_today_across_campaigns(world):
-    calls = get_figures()["calls"]
+    calls = get_figures().calls
     # Calls 1-6, 11 (campaign B) and 12 (00:30 local, still today); drafts excluded.
-    assert calls["calls"] == 8
-    assert calls["answered"] == 5  # 1, 2, 4, 5, 11
-    assert calls["accepted"] == 3  # 1, 5, 11
-    assert calls["complete"] == 2  # 1, 11
+    assert calls.calls == 8
+    assert calls.answered == 5  # 1, 2, 4, 5, 11
+    assert calls.accepted == 3  # 1, 5, 11
+    assert calls.complete == 2  # 1, 11
     f = get_figures()
-    assert counts(f["numbers"]) == {"invalid": 1, "no_answer": 2, "voicemail": 0, "answered": 5}
-    assert counts(f["outcomes"]) == {
+    assert counts(f.numbers.lines) == {"invalid": 1, "no_answer": 2, "voicemail": 0, "answered": 5}
+    assert counts(f.outcomes.lines) == {
         "bad_number": 0,
         "not_transformer": 0,
         "callback": 1,
         "refused": 1,
         "accepted": 3,
     }
-    answered = next(line for line in f["numbers"] if line.key == "answered")
+    answered = next(line for line in f.numbers.lines if line.key == "answered")
     assert answered.percent == pytest.approx(100 * 5 / 8)
-    accepted = next(line for line in f["outcomes"] if line.key == "accepted")
+    accepted = next(line for line in f.outcomes.lines if line.key == "accepted")
     assert accepted.percent == pytest.approx(100 * 3 / 5)
-    assert f["calls_today"] == 8
+    assert f.calls_today == 8
 
 
 @pytest.mark.parametrize(
@@ -306,13 +373,13 @@ def test_calls_of_today_across_campaigns(world):
 )
 def test_period_filter_bounds_the_calls(world, period, dates, expected):
     f = get_figures(world.a, period, *dates)
-    assert f["calls"]["calls"] == expected
-    assert f["operators_total"].calls == expected
-    assert f["calls_today"] == 7  # « today » does not depend on the period
+    assert f.calls.calls == expected
+    assert f.operators_total.calls == expected
+    assert f.calls_today == 7  # « today » does not depend on the period
 
 
 def test_calls_per_hour_today_in_local_time(world):
-    chart = get_figures()["chart"]
+    chart = get_figures().chart
     per_hour = {bar.hour: bar.count for bar in chart.bars if bar.count}
     assert per_hour == {0: 1, 9: 2, 10: 2, 12: 1, 14: 1, 15: 1}
     assert len(chart.bars) == 24
@@ -327,8 +394,8 @@ def test_calls_per_hour_today_in_local_time(world):
 
 def test_operator_table_of_today(world):
     f = get_figures()
-    rows = {row.name: row for row in f["operators"]}
-    assert [row.name for row in f["operators"]] == ["Awa Ngo", "Paul Eto"]  # 4 calls each
+    rows = {row.name: row for row in f.operators}
+    assert [row.name for row in f.operators] == ["Awa Ngo", "Paul Eto"]  # 4 calls each
     awa, paul = rows["Awa Ngo"], rows["Paul Eto"]
     # Awa: calls 1, 2, 3, 11.
     assert (awa.calls, awa.answered, awa.accepted, awa.refused, awa.callbacks) == (4, 3, 2, 1, 0)
@@ -347,7 +414,7 @@ def test_operator_table_of_today(world):
     assert paul.recorded_seconds == 45 + 201
     assert paul.mean_call_display == "2 min 03 s"  # 246 / 2 = 123 s
     assert paul.last_activity == at(12, 15, 10)
-    total = f["operators_total"]
+    total = f.operators_total
     assert (total.calls, total.answered, total.accepted, total.refused, total.callbacks) == (
         8,
         5,
@@ -361,19 +428,19 @@ def test_operator_table_of_today(world):
 
 def test_operator_table_of_one_campaign_lists_idle_operators_too(world):
     f = get_figures(world.a, PeriodChoice.CUSTOM, date(2026, 3, 2), date(2026, 3, 7))
-    rows = {row.name: row for row in f["operators"]}
+    rows = {row.name: row for row in f.operators}
     assert set(rows) == {"Awa Ngo", "Paul Eto"}
     assert rows["Awa Ngo"].calls == rows["Paul Eto"].calls == 0
     assert rows["Awa Ngo"].mean_call_display == "—"
     f = get_figures(world.a)
-    awa = next(row for row in f["operators"] if row.name == "Awa Ngo")
+    awa = next(row for row in f.operators if row.name == "Awa Ngo")
     assert awa.calls == 3  # call 11 belongs to campaign B
     assert awa.mean_call_display == "3 min 15 s"  # (300 + 60 + 30) / 2 recorded calls
 
 
 def test_a_supervisor_who_calls_appears_in_the_table(world):
     submit(world.new[1], world.supervisor, at(12, 11), "no_answer")
-    names = [row.name for row in get_figures()["operators"]]
+    names = [row.name for row in get_figures().operators]
     assert "Marie Fouda" in names
 
 
@@ -464,7 +531,8 @@ def test_invalid_filters_show_a_french_message_and_fall_back_to_defaults(
 def test_the_chart_is_an_accessible_server_rendered_svg(client, world):
     client.force_login(world.supervisor)
     page = client.get(URL, headers=HTMX).content.decode()
-    svg = page[page.index("<svg") : page.index("</svg>")]
+    chart = page[page.index('id="chart-heading"') :]
+    svg = chart[chart.index("<svg") : chart.index("</svg>")]
     assert 'role="img"' in svg
     assert 'aria-labelledby="chart-title chart-desc"' in svg
     assert "8 appels validés aujourd'hui ; heure la plus chargée : 9 h – 10 h : 2 appels." in svg
@@ -480,6 +548,10 @@ def test_the_operator_table_is_rendered(client, world):
     row = re.search(r"<th scope=\"row\" class=\"fw-normal\">Awa Ngo</th>(.*?)</tr>", page, re.S)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
     assert cells == ["4", "3", "2", "1", "0", "8,2", "2 min 43 s", "12/03/2026 12:30"]
+    operators = page[page.index('id="operators-title"') :]
+    footer = re.search(r"<tfoot[^>]*>\s*<tr>\s*<th[^>]*>Total</th>(.*?)</tr>", operators, re.S)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", footer.group(1))
+    assert cells == ["8", "5", "3", "1", "1", "12,3", "2 min 27 s", "12/03/2026 15:10"]
     assert "Durée moyenne d'appel : cette durée enregistrée ÷ le nombre" in page
 
 
@@ -529,7 +601,6 @@ def grow(campaign, make_company, operators, n_companies, calls_each):
 def count_queries(client, **params):
     counts = []
     for headers in (HTMX, {}):
-        cache.clear()  # the same cache state for both sizes: closed days not cached yet
         with CaptureQueriesContext(connection) as queries:
             assert client.get(URL, params, headers=headers).status_code == 200
         counts.append(len(queries))
@@ -570,76 +641,83 @@ def test_the_empty_dashboard_runs_the_same_queries(
 
 
 def test_figures_use_a_handful_of_aggregate_queries(django_assert_num_queries, world):
-    # Inactive campaigns and companies (grouped); today's calls per operator (and per hour)
-    # and their recordings; the same two for the closed days; the operators.
-    with django_assert_num_queries(2 + 2 + 2 + 1):
-        get_figures(world.a, PeriodChoice.CAMPAIGN)
-    # Closed days are now cached: only today's calls are counted again.
-    with django_assert_num_queries(2 + 2 + 1):
-        again = get_figures(world.a, PeriodChoice.CAMPAIGN)
-    assert again["calls"]["calls"] == 11
-    # Today only: nothing closed to count.
-    with django_assert_num_queries(2 + 2 + 1):
-        get_figures(world.a)
-    # A range of past days only: today is still counted, for the chart and « today ».
-    with django_assert_num_queries(2 + 2 + 2 + 1):
-        past = get_figures(world.a, PeriodChoice.CUSTOM, date(2026, 3, 1), date(2026, 3, 11))
-    assert (past["calls"]["calls"], past["calls_today"]) == (4, 7)
+    # Inactive campaigns, companies (grouped), today's kept figures (per hour), the period's
+    # kept figures per operator, the operators, the reviewed calls' verdicts per operator
+    # (productivity): whatever the period, the first request as the next.
+    for period, dates in [
+        (PeriodChoice.CAMPAIGN, (None, None)),
+        (PeriodChoice.TODAY, (None, None)),
+        (PeriodChoice.CUSTOM, (date(2026, 3, 1), date(2026, 3, 11))),
+    ]:
+        with django_assert_num_queries(6):
+            get_figures(world.a, period, *dates)
+    past = get_figures(world.a, PeriodChoice.CUSTOM, date(2026, 3, 1), date(2026, 3, 11))
+    assert (past.calls.calls, past.calls_today) == (4, 7)
 
 
-def test_closed_days_come_from_the_cache_and_today_stays_live(world):
+def test_the_figures_are_read_from_the_kept_figures_not_the_calls(world):
+    """« Since the campaign began » on a million calls: the calls and their recordings are not
+    read at all, for the period as for today's chart."""
+    with CaptureQueriesContext(connection) as queries:
+        f = get_figures(world.a, PeriodChoice.CAMPAIGN)
+    assert (f.calls.calls, f.calls_today) == (11, 7)
+    sql = " ".join(q["sql"] for q in queries)
+    assert '"calls_callrecord"' not in sql and '"calls_recording"' not in sql
+    assert sum('FROM "calls_dailyfigures"' in q["sql"] for q in queries) == 2
+
+
+def test_a_new_call_counts_at_once_in_every_period(world):
     week = get_figures(world.a, PeriodChoice.WEEK)
-    assert week["calls"]["calls"] == 10
+    assert week.calls.calls == 10
     submit(world.new[1], world.op2, NOW - timedelta(minutes=1), "answered", "refused")
     again = get_figures(world.a, PeriodChoice.WEEK)
-    assert again["calls"]["calls"] == 11  # today's new call, counted at once
-    assert again["calls"]["outcome_refused"] == week["calls"]["outcome_refused"] + 1
-    paul = next(row for row in again["operators"] if row.name == "Paul Eto")
+    assert again.calls.calls == 11
+    assert again.calls.outcomes[CallStatus.REFUSED] == week.calls.outcomes[CallStatus.REFUSED] + 1
+    paul = next(row for row in again.operators if row.name == "Paul Eto")
     # Paul: calls 4, 5, 6, 12 today, 8 yesterday, and the new one.
     assert (paul.calls, paul.refused, paul.last_activity) == (6, 1, NOW - timedelta(minutes=1))
-    cache.clear()
-    assert get_figures(world.a, PeriodChoice.WEEK)["calls"] == again["calls"]
+    assert get_figures(world.a, PeriodChoice.CAMPAIGN).calls.calls == 12
+    assert get_figures(world.a).calls_today == 8
 
 
-def test_closed_and_live_parts_add_up_to_the_whole_period(world):
-    by_parts = get_figures(None, PeriodChoice.CAMPAIGN)
-    from calls.dashboard import call_part, combine
-
-    whole = combine([call_part(None, None, None)])
-    assert by_parts["calls"] == whole["totals"]
-    rows = {row.name: row for row in by_parts["operators"]}
+def test_the_kept_figures_add_up_to_every_call_of_the_period(world):
+    f = get_figures(None, PeriodChoice.CAMPAIGN)
+    rows = {row.name: row for row in f.operators}
     # Awa: calls 1, 2, 3, 11 today, 7 (yesterday) and 9; Paul: 4, 5, 6, 12, 8 and 10.
     assert rows["Awa Ngo"].calls == 6
     assert rows["Awa Ngo"].recorded_seconds == 300 + 60 + 30 + 100 + 20
     assert rows["Paul Eto"].calls == 6
-    assert by_parts["operators_total"].calls == whole["totals"]["calls"] == 12
+    assert f.operators_total.calls == CallRecord.objects.submitted().count() == 12
+    # One row per operator, day and campaign: Awa has calls in both campaigns today.
+    assert DailyFigures.objects.count() == len(
+        {
+            (
+                call.operator_id,
+                call.submitted_at.astimezone(DOUALA).date(),
+                call.company.campaign_id,
+            )
+            for call in CallRecord.objects.submitted().select_related("company")
+        }
+    )
 
 
-def test_a_growing_period_counts_only_the_days_after_its_cached_part(world):
-    """« Since the campaign began », the next morning: yesterday's calls are added to the cached
-    history, which is not counted again."""
-    assert get_figures(world.a, PeriodChoice.CAMPAIGN)["calls"]["calls"] == 11
-    with time_machine.travel(at(13, 9), tick=False):
-        submit(world.new[1], world.op1, at(13, 8, 30), "answered", "refused")
-        with CaptureQueriesContext(connection) as queries:
-            next_morning = get_figures(world.a, PeriodChoice.CAMPAIGN)
-        calls_queries = [q["sql"] for q in queries if '"calls_callrecord"' in q["sql"]]
-        assert calls_queries and all('"submitted_at" >=' in sql for sql in calls_queries)
-        assert next_morning["calls"]["calls"] == 12
-        assert next_morning["calls_today"] == 1
-        cache.clear()
-        counted_afresh = get_figures(world.a, PeriodChoice.CAMPAIGN)
-    assert next_morning["calls"] == counted_afresh["calls"]
-    assert next_morning["operators"] == counted_afresh["operators"]
+def test_rebuilding_gives_the_figures_kept_as_calls_were_submitted(world):
+    kept = list(DailyFigures.objects.order_by("day", "operator", "campaign").values())
+    # Awa: today in A and in B, the 11th, the 8th; Paul: today, the 11th, the 1st.
+    assert rebuild() == len(kept) == 7
+    rebuilt = list(DailyFigures.objects.order_by("day", "operator", "campaign").values())
+    assert [{k: v for k, v in row.items() if k != "id"} for row in rebuilt] == [
+        {k: v for k, v in row.items() if k != "id"} for row in kept
+    ]
 
 
 def test_just_after_midnight_the_day_that_closed_is_counted_live(world):
     with time_machine.travel(datetime(2026, 3, 13, 0, 2, tzinfo=DOUALA), tick=False):
-        assert get_figures(world.a, PeriodChoice.WEEK)["calls"]["calls"] == 10
+        assert get_figures(world.a, PeriodChoice.WEEK).calls.calls == 10
         # A call submitted at 23:59:59 that committed after midnight.
         submit(world.new[1], world.op1, at(12, 23, 59), "no_answer")
     with time_machine.travel(datetime(2026, 3, 13, 0, 4, tzinfo=DOUALA), tick=False):
-        assert get_figures(world.a, PeriodChoice.WEEK)["calls"]["calls"] == 11
+        assert get_figures(world.a, PeriodChoice.WEEK).calls.calls == 11
 
 
 def test_numbers_are_formatted_the_french_way():

@@ -37,7 +37,7 @@ def corrected(call: CallRecord, outcome: str, **answers) -> CallRecord:
 def rates(campaign) -> dict:
     return {
         rate.code: (rate.numerator, rate.denominator)
-        for rate in figures(Filters(campaign=campaign))["rates"]
+        for rate in figures(Filters(campaign=campaign)).rates
     }
 
 
@@ -249,6 +249,6 @@ def test_the_dashboard_counts_a_corrected_closed_day_again(campaign, operator, s
         call = submit_call(CompanyFactory(campaign=campaign), operator, "refused")
     week = Filters(campaign=campaign, period=PeriodChoice.WEEK)
     later = T0 + timedelta(days=2)
-    assert figures(week, now=later)["calls"]["accepted"] == 0  # the closed day, now cached
+    assert figures(week, now=later).calls.accepted == 0  # the closed day, kept per day
     correct_call(corrected(call, "complete"), supervisor, "Réécoute")
-    assert figures(week, now=later)["calls"]["accepted"] == 1
+    assert figures(week, now=later).calls.accepted == 1
