@@ -135,6 +135,7 @@ def worker_floor(csv_path: Path, database_url: str, media: str) -> dict:
         "locked_at",
         "lock_expires_at",
         "last_called_at",
+        "erased_at",
     ):
         template[index[name]] = None
     fields = ["name", "phone", "product", "activity", "location", "legal_form", "niu"]
