@@ -19,7 +19,17 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import IO, Any
 
 from django.db import connections
-from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -156,7 +166,14 @@ def audible_recordings(call_ref: str) -> QuerySet:
 
 
 def recording_annotations(call_ref: str) -> dict:
-    latest = audible_recordings(call_ref).order_by("-created_at", "-id").values("id")[:1]
+    # The latest recording's id, negative when its audio was purged (retention or erasure,
+    # privacy/purge.py): the row says « purgé » without a second subquery per row.
+    latest = (
+        audible_recordings(call_ref)
+        .order_by("-created_at", "-id")
+        .annotate(ref=Case(When(purged_at=None, then=F("id")), default=-F("id")))
+        .values("ref")[:1]
+    )
     total = (
         audible_recordings(call_ref)
         .values("call")
@@ -276,7 +293,7 @@ class Export:
         self.headers = [str(column.header) for column in columns]
         self.widths = [column.width for column in columns]
         self.kinds = [column.kind for column in columns]
-        self.yes, self.no = str(_("oui")), str(_("non"))
+        self.yes, self.no, self.purged = str(_("oui")), str(_("non")), str(_("purgé"))
         self.number_labels = {value: str(label) for value, label in NumberStatus.choices}
         self.call_labels = {value: str(label) for value, label in CallStatus.choices}
         self.level_labels = {value: str(label) for value, label in Level.choices}
@@ -298,7 +315,7 @@ class Export:
         """Typed cells, one new list per row, streamed from the database: str, int, float,
         naive datetime in TIME_ZONE, or "" for an empty cell."""
         local = wall_clock(timezone.get_default_timezone())
-        yes, no = self.yes, self.no
+        yes, no, purged = self.yes, self.no, self.purged
         numbers, calls, levels = self.number_labels, self.call_labels, self.level_labels
         dispositions, statuses = self.disposition_labels, self.status_labels
         link = self.link_template
@@ -353,14 +370,16 @@ class Export:
                 levels.get(questions_orientees, questions_orientees) or "",
                 (yes if call_status == accepted else no) if called else "",
                 local(submitted_at) if called else "",
-                (yes if recording_id is not None else no) if called else "",
+                (no if recording_id is None else yes if recording_id > 0 else purged)
+                if called
+                else "",
                 campaign,
                 (f"{first_name} {last_name}".strip() or username) if called else "",
                 attempt if called else "",
                 local(callback_at) if callback_at else "",
                 int((audio_seconds or 0) + 0.5) if called else "",
                 dispositions.get(disposition, disposition) or "",
-                f"{link[0]}{recording_id}{link[1]}" if link and recording_id is not None else "",
+                f"{link[0]}{recording_id}{link[1]}" if link and (recording_id or 0) > 0 else "",
             ]
             if companies:
                 status, is_archived = row[23:]
