@@ -203,3 +203,27 @@ def test_purged_recordings_still_count_and_say_purged(shelf, capture, client, su
     assert playback.status_code == 404
     player = client.get(reverse("calls:player", kwargs={"company_id": recording.call.company_id}))
     assert player.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("value", "stored", "error"),
+    [
+        ("90", 90, None),
+        ("", None, None),
+        ("0", "unchanged", "supérieure ou égale à 1"),
+        ("abc", "unchanged", "Saisissez un nombre entier"),
+        ("100000", "unchanged", "inférieure ou égale à 36500"),
+    ],
+)
+def test_a_campaign_sets_its_own_retention_on_its_page(as_supervisor, value, stored, error):
+    campaign = CampaignFactory(recording_retention_days=365)
+    url = reverse("companies:campaign_edit", kwargs={"pk": campaign.pk})
+    data = {"name": campaign.name, "max_attempts": 3, "retry_delay_minutes": 120}
+    response = as_supervisor.post(url, {**data, "recording_retention_days": value})
+    campaign.refresh_from_db()
+    if error:
+        assert error in page_text(response)
+        assert campaign.recording_retention_days == 365
+    else:
+        assert response.status_code == 302
+        assert campaign.recording_retention_days == stored

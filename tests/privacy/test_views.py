@@ -13,6 +13,7 @@ from django.urls import reverse
 from companies.lifecycle import Status
 from companies.models import Company
 from tests.conftest import make_user, page_text
+from tests.factories import CompanyFactory
 from tests.privacy.conftest import CALL_NOTE, EMAIL, NAME, NIU, PERSON, PINNED
 
 
@@ -42,6 +43,12 @@ def test_the_page_says_what_goes_and_what_stays(world, as_supervisor):
     assert "le son de 2 enregistrements (55 s)" in text
     assert "2 appels, avec leurs réponses" in text
     assert "Effacer définitivement" in text
+
+
+def test_the_page_names_the_same_firm_in_other_campaigns(world, as_supervisor):
+    CompanyFactory(niu=NIU, name="Zebulon, campagne 2028")
+    text = page_text(as_supervisor.get(erase_url(world.company)))
+    assert "Même numéro ou même NIU ailleurs" in text and "Zebulon, campagne 2028" in text
 
 
 def test_a_get_never_erases(world, as_supervisor):
