@@ -176,6 +176,11 @@ def test_erasing_again_takes_what_was_added_since(
     assert not ContactPerson.objects.filter(company=world.company).exists()
 
 
+def test_a_company_gone_meanwhile_is_refused_in_french(supervisor, db):
+    with pytest.raises(ErasureRefused, match="n'existe plus"):
+        erase_company(987654, supervisor, REASON)
+
+
 @pytest.mark.parametrize("reason", ["", "   \n "])
 def test_it_refuses_without_a_reason_and_changes_nothing(world, supervisor, reason):
     with pytest.raises(ErasureRefused, match="motif"):
