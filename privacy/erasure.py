@@ -105,8 +105,8 @@ def erase_company(company_id: int, user, reason: str) -> Erasure:
 
 def _erase(company_id: int, user, reason: str, written: list[str]) -> Erasure:
     now = timezone.now()
-    rows = Company.objects.select_related("locked_by").select_for_update(of=("self",))
-    company = rows.filter(pk=company_id).first()
+    locked = Company.objects.select_related("locked_by").select_for_update(of=("self",))
+    company = locked.filter(pk=company_id).first()
     if company is None:  # deleted meanwhile (an import's « replace »)
         raise ErasureRefused(_("Cette entreprise n'existe plus : rien à effacer."))
     if company.is_locked:

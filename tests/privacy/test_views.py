@@ -98,6 +98,8 @@ def test_an_unknown_company_is_a_404(world, as_supervisor):
 def test_a_company_being_called_is_refused_with_a_french_message(world, as_supervisor, operator2):
     Company.objects.filter(pk=world.company.pk).update(status=Status.PENDING, next_call_at=None)
     assert Company.objects.claim(world.company, operator2)
+    page = page_text(as_supervisor.get(erase_url(world.company)))
+    assert "Paul Eto appelle cette entreprise en ce moment" in page
     response = as_supervisor.post(erase_url(world.company), VALID)
     assert response.status_code == 409
     assert "est en cours d'appel par Paul Eto : rien n'a été effacé" in page_text(response)
