@@ -517,6 +517,7 @@ def populate(args, connection):
                     "duration_seconds": duration,
                     "chunk_count": 1,
                     "is_complete": True,
+                    "purged_at": None,
                     "created_at": created,
                     "updated_at": when,
                 }
@@ -620,6 +621,7 @@ def company_row(company_id, campaign, last, n, now, rng, locks_given, operator_i
         "disposition": disposition,
         "last_called_at": last[0] if last else None,
         "is_archived": rng.random() < 0.02,
+        "erased_at": None,
         "created_at": now - timedelta(days=120),
         "updated_at": last[0] if last else now,
     }

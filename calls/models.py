@@ -247,6 +247,9 @@ class Recording(models.Model):
     duration_seconds = models.FloatField(_("durée (s)"), default=0)
     chunk_count = models.PositiveIntegerField(_("morceaux reçus"), default=0)
     is_complete = models.BooleanField(_("terminé"), default=False)
+    # The audio was deleted (retention, or the company's erasure: privacy/purge.py); the row and
+    # its figures (duration, size) stay for the exports, the review queue and the dashboard.
+    purged_at = models.DateTimeField(_("son purgé le"), null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 

@@ -59,7 +59,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def playable_recordings(user):
-    recordings = Recording.objects.filter(size_bytes__gt=0)
+    recordings = Recording.objects.filter(size_bytes__gt=0, purged_at=None)
     if not user.has_perm("calls.view_all_recordings"):
         recordings = recordings.filter(call__operator=user)
     return recordings

@@ -138,7 +138,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["name", "is_active", "max_attempts"]
+        fields = ["name", "is_active", "max_attempts", "recording_retention_days"]
         help_texts = {
             "is_active": _("Une campagne inactive ne donne plus d'entreprise aux opérateurs."),
         }

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, F, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -300,8 +301,9 @@ class CompanyQuerySet(models.QuerySet):
     # --- Predicates ----------------------------------------------------------------------------
 
     def in_queue(self):
-        """Companies an operator may still be given: not archived, in an active campaign."""
-        return self.filter(is_archived=False, campaign__is_active=True)
+        """Companies an operator may still be given: not archived, not erased, in an active
+        campaign."""
+        return self.filter(is_archived=False, erased_at=None, campaign__is_active=True)
 
     def due(self, now=None):
         return self.filter(due_condition(now or timezone.now()))
@@ -477,9 +479,9 @@ class CompanyQuerySet(models.QuerySet):
         return Correction.OLDER
 
     def reopen(self, company) -> bool:
-        """done → pending: supervisors only, never silently."""
+        """done → pending: supervisors only, never silently; never an erased company."""
         return (
-            self.model.objects.filter(pk=_pk(company), status=Status.DONE).update(
+            self.model.objects.filter(pk=_pk(company), status=Status.DONE, erased_at=None).update(
                 status=Status.PENDING,
                 next_call_at=None,
                 callback_at=None,
@@ -492,6 +494,29 @@ class CompanyQuerySet(models.QuerySet):
     def archive(self) -> int:
         """Take these companies out of the queue for good, history kept (an import's replace)."""
         return self.filter(is_archived=False).update(is_archived=True, updated_at=timezone.now())
+
+    def erase(self, company, values: dict, now=None) -> bool:
+        """→ done for good, its personal fields replaced by `values` in the same UPDATE (a
+        company's erasure, privacy/erasure.py). Never while an operator holds it (live lease):
+        returns False and nothing changes. A lapsed lease is cleared. Its AAPOR code stays and it
+        is not archived, so the dashboard's counts and rates do not move (a company still in the
+        queue moves to « Terminé »); `erased_at` keeps it out of the queue: never reopened, never
+        in in_queue()."""
+        now = now or timezone.now()
+        return (
+            self.model.objects.filter(pk=_pk(company))
+            .exclude(lease_live_condition(now))
+            .update(
+                **values,
+                **unlocked_values(),
+                status=Status.DONE,
+                next_call_at=None,
+                callback_at=None,
+                callback_operator=None,
+                erased_at=Coalesce("erased_at", Value(now)),  # erased again: the first date stays
+            )
+            == 1
+        )
 
     def hand_over_callbacks(self, from_user, to_user=None) -> int:
         """The personal callbacks kept for from_user (an absent operator) go to to_user, or to

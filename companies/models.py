@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import phonenumbers
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -63,6 +64,18 @@ class Campaign(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    # Read by `manage.py purge_recordings` (privacy/purge.py): set, it wins over the command's
+    # --older-than; empty, the command's period applies.
+    recording_retention_days = models.PositiveIntegerField(
+        _("conservation des enregistrements (jours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(36500)],
+        help_text=_(
+            "Au-delà, « purge_recordings » supprime le son des appels (la date et la durée "
+            "restent). Vide : la durée donnée à la commande."
+        ),
     )
 
     class Meta:
@@ -130,6 +143,9 @@ class Company(models.Model):
     )
     last_called_at = models.DateTimeField(_("dernier appel"), null=True, blank=True)
     is_archived = models.BooleanField(_("archivée"), default=False)
+    # Its personal data erased on request (privacy/erasure.py): done for good, name, numbers,
+    # NIU, people and notes gone, calls kept without notes, recordings purged.
+    erased_at = models.DateTimeField(_("données effacées le"), null=True, blank=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 
@@ -142,6 +158,7 @@ class Company(models.Model):
         permissions = [
             ("release_company", _("Peut libérer le verrou d'une entreprise")),
             ("reopen_company", _("Peut rouvrir une entreprise terminée")),
+            ("erase_company", _("Peut effacer les données personnelles d'une entreprise")),
         ]
         indexes = [
             # The queue: due callbacks, then pending by score and attempts.

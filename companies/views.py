@@ -89,7 +89,7 @@ def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         **parts_context(
             request,
             company,
-            may_edit=request.user.has_perm("companies.change_company"),
+            may_edit=may_edit(request.user, company),
             next=request.path,
         ),
         "calls": calls,
@@ -118,6 +118,9 @@ def company_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         audit.record_change(before, company, actor=request.user, reason=_("Rouvrir"))
         notice = _("« %(name)s » est de nouveau à appeler.") % {"name": company}
         level = messages.SUCCESS
+    elif company.erased_at is not None:
+        notice = _("Les données de cette entreprise ont été effacées : elle ne se rouvre pas.")
+        level = messages.WARNING
     else:
         notice = _("« %(name)s » n'est pas terminée : rien à rouvrir.") % {"name": company}
         level = messages.WARNING
@@ -143,8 +146,8 @@ def company_release(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def may_edit(user, company: Company) -> bool:
     """Numbers and people: the operator holding the company (in its call form), or a
-    supervisor."""
-    return (
+    supervisor; nobody once its data was erased."""
+    return company.erased_at is None and (
         user.has_perm("companies.change_company")
         or Company.objects.held_by(user).filter(pk=company.pk).exists()
     )
@@ -166,7 +169,7 @@ def safe_next(request: HtmxHttpRequest, company: Company) -> str:
 
 
 def parts_context(request: HtmxHttpRequest, company: Company, **extra) -> dict:
-    may_pin = request.user.has_perm("companies.change_company")
+    may_pin = request.user.has_perm("companies.change_company") and company.erased_at is None
     return {
         "company": company,
         "may_edit": True,
@@ -256,6 +259,8 @@ def note_pin(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A supervisor pins a note (typed, or a call's notes) on the company: every call form of
     the company shows it."""
     company = get_object_or_404(Company, pk=pk)
+    if company.erased_at is not None:
+        return not_allowed(request)
     form = PinnedNoteForm(request.POST)
     pinned = form.is_valid()
     if pinned:

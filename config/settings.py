@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "calls",
     "exports",
     "quality",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("companies.urls")),
     path("", include("exports.urls")),
     path("", include("quality.urls")),
+    path("", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
 ]

@@ -26,7 +26,14 @@ from django.db.models import Q, QuerySet
 
 from core.throttling import client_address
 
-__all__ = ["AuditMiddleware", "disable_auditlog", "history", "record_change", "skip_drafts"]
+__all__ = [
+    "AuditMiddleware",
+    "disable_auditlog",
+    "history",
+    "record_change",
+    "record_event",
+    "skip_drafts",
+]
 
 
 class AuditMiddleware(AuditlogMiddleware):
@@ -61,6 +68,22 @@ def record_change(before, after, actor=None, reason: str = "") -> LogEntry | Non
         changes=changes,
         actor=actor,
         additional_data={"reason": reason} if reason else None,
+    )
+
+
+def record_event(
+    instance, changes: dict, actor=None, reason: str = "", action=LogEntry.Action.UPDATE, **data
+) -> LogEntry:
+    """Write one entry that no save() describes (an erasure, a purge of recordings): `changes`
+    as {what: [before, after]} in words the history shows as they are, the reason, and other
+    facts in additional_data. No copy of the object is kept (serialized_data stays empty)."""
+    return LogEntry.objects.log_create(
+        instance,
+        action=action,
+        changes={name: [str(before), str(after)] for name, (before, after) in changes.items()},
+        actor=actor,
+        serialized_data=None,
+        additional_data={"reason": reason, **data} if reason or data else None,
     )
 
 

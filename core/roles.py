@@ -28,6 +28,8 @@ SUPERVISOR_PERMISSIONS = OPERATOR_PERMISSIONS + [
     "quality.correct_calls",
     "quality.change_reviewpolicy",
     "calls.view_listen",
+    # Personal data (privacy/migrations/0002_supervisor_permissions.py)
+    "companies.erase_company",
 ]
 
 ROLE_PERMISSIONS = {OPERATORS: OPERATOR_PERMISSIONS, SUPERVISORS: SUPERVISOR_PERMISSIONS}

@@ -62,7 +62,7 @@ class CellContext:
 
     def __init__(self, link_template: tuple[str, str]):
         self.link_template = link_template
-        self.yes, self.no = str(_("oui")), str(_("non"))
+        self.yes, self.no, self.purged = str(_("oui")), str(_("non")), str(_("purgé"))
         self.local = wall_clock(timezone.get_default_timezone())
         self.label_maps: dict[type, dict] = {}
 
@@ -109,9 +109,11 @@ def survey_accepted(context: CellContext, statuses: Sequence) -> list:
 
 
 def has_audio(context: CellContext, submitted: Sequence, recording_ids: Sequence) -> list:
-    yes, no = context.yes, context.no
+    """« oui », « non », or « purgé » when the latest recording's audio was deleted (retention or
+    erasure): the query gives that recording's id negated (writers.recording_annotations)."""
+    yes, no, purged = context.yes, context.no, context.purged
     return [
-        (yes if recording is not None else no) if at is not None else ""
+        (no if recording is None else yes if recording > 0 else purged) if at is not None else ""
         for at, recording in zip(submitted, recording_ids, strict=True)
     ]
 
@@ -150,7 +152,7 @@ def aapor_code(context: CellContext, codes: Sequence, *outcomes: Sequence) -> li
 
 def recording_link(context: CellContext, recording_ids: Sequence) -> list:
     prefix, suffix = context.link_template
-    return [f"{prefix}{pk}{suffix}" if pk is not None else "" for pk in recording_ids]
+    return [f"{prefix}{pk}{suffix}" if (pk or 0) > 0 else "" for pk in recording_ids]
 
 
 def outcome_code(number_status, call_status, *levels) -> str:

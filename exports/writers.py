@@ -17,7 +17,17 @@ from datetime import date, timedelta
 from typing import IO, Any
 
 from django.db import connections, models
-from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -99,7 +109,14 @@ def audible_recordings(call_ref: str) -> QuerySet:
 
 
 def recording_annotations(call_ref: str) -> dict:
-    latest = audible_recordings(call_ref).order_by("-created_at", "-id").values("id")[:1]
+    # The latest recording's id, negative when its audio was purged (retention or erasure,
+    # privacy/purge.py): the row says « purgé » without a second subquery per row.
+    latest = (
+        audible_recordings(call_ref)
+        .order_by("-created_at", "-id")
+        .annotate(ref=Case(When(purged_at=None, then=F("id")), default=-F("id")))
+        .values("ref")[:1]
+    )
     total = (
         audible_recordings(call_ref)
         .values("call")

@@ -48,6 +48,14 @@ def correct_call(corrected: CallRecord, supervisor, reason: str) -> Correction:
         if all(getattr(before, name) == getattr(corrected, name) for name in ANSWER_FIELDS):
             raise CorrectionRefused(_("Aucune réponse n'a changé : rien à corriger."))
         company_before = Company.objects.get(pk=before.company_id)
+        if company_before.erased_at is not None:
+            # Its state must stay « done » for good (privacy/erasure.py): out of the queue.
+            raise CorrectionRefused(
+                _(
+                    "Les données de cette entreprise ont été effacées : ses appels ne se "
+                    "corrigent plus."
+                )
+            )
         effect = Company.objects.correct_outcome(
             before.company_id, corrected.outcome(), before.submitted_at
         )

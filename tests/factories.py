@@ -15,7 +15,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from calls.models import CallRecord, Recording
-from companies.models import Campaign, Company
+from companies.models import Campaign, Company, ContactPerson, PinnedNote
 
 LEVELS = ("presentation_level", "questions_libres_level", "questions_orientees_level")
 
@@ -65,6 +65,17 @@ class CompanyFactory(DjangoModelFactory):
     location = "Douala"
     legal_form = "SARL"
     niu = factory.Sequence(lambda n: f"M{n:012d}A")
+
+
+class ContactPersonFactory(DjangoModelFactory):
+    """A contact person; a direct line (phone=...) also becomes one of the company's numbers."""
+
+    class Meta:
+        model = ContactPerson
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"Personne {n}")
+    role = "Directrice"
 
 
 class UserFactory(DjangoModelFactory):
@@ -131,3 +142,12 @@ class RecordingFactory(DjangoModelFactory):
         if create and audio:
             recording.size_bytes = len(audio)
             recording.file.save("appel.webm", ContentFile(audio), save=True)
+
+
+class PinnedNoteFactory(DjangoModelFactory):
+    class Meta:
+        model = PinnedNote
+
+    company = factory.SubFactory(CompanyFactory)
+    text = factory.Sequence(lambda n: f"Note épinglée {n}")
+    pinned_by = factory.SubFactory(UserFactory)

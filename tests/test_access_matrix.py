@@ -115,6 +115,9 @@ PAGES: dict[str, Page] = {
     ),
     "quality:my_reviews": Page(OPERATOR),
     "quality:listens": Page(SUPERVISOR, kwargs=lambda w: {"recording_id": w.recording.pk}),
+    # Personal data: the erasure's page (its POST: tests/privacy/test_views.py), the download.
+    "privacy:erase": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.pk}),
+    "privacy:subject_access": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.pk}),
 }
 
 

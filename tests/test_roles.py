@@ -13,7 +13,7 @@ from tests.conftest import make_user
 
 MIGRATION = importlib.import_module("calls.migrations.0002_roles")
 # Later changes of a role, each a migration of its own: (app, name, module).
-LATER = [("quality", "0002_supervisor_permissions")]
+LATER = [("quality", "0002_supervisor_permissions"), ("privacy", "0002_supervisor_permissions")]
 LATER_MIGRATIONS = [importlib.import_module(f"{app}.migrations.{name}") for app, name in LATER]
 
 SUPERVISING = [
@@ -30,6 +30,7 @@ SUPERVISING = [
     "quality.correct_calls",
     "quality.change_reviewpolicy",
     "calls.view_listen",
+    "companies.erase_company",
 ]
 NOBODY_BUT_ADMINS = [
     "calls.delete_callrecord",
