@@ -10,7 +10,7 @@ export PIP_CONSTRAINT := $(CURDIR)/.ci/build-constraints.txt $(wildcard /etc/xdg
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install install-dev system-test-deps lint format check-deploy bench load load-cluster serve-prod serve-lan clean
+.PHONY: run test test-sqlite test-postgres install install-dev messages system-test-deps lint format check-deploy bench load load-cluster serve-prod serve-lan clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis.")'
@@ -31,8 +31,19 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The translation catalogues: locale/<language>/LC_MESSAGES/*.po are kept in git, the compiled
+# .mo beside them are not; compilemessages (gettext's msgfmt, Debian's package `gettext`,
+# installed here when missing) compiles those older than their .po.
+messages: install
+	@command -v msgfmt >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installation de : gettext"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gettext >/dev/null; \
+	  else echo "Il manque : gettext — installez-le (apt-get install gettext) puis relancez." >&2; exit 1; fi; }
+	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --ignore=media --verbosity 0
+
 # The local demo: DEBUG on here only (settings default to off, as a server must run).
-run: install
+run: install messages
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
@@ -56,7 +67,7 @@ system-test-deps:
 	  else echo "Il manque :$$need — installez-les (apt-get install$$need) puis relancez." >&2; exit 1; fi; \
 	fi
 
-test: install-dev system-test-deps
+test: install-dev messages system-test-deps
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -94,7 +105,7 @@ BIND ?= 127.0.0.1:8000
 GUNICORN_TIMEOUT ?= 120
 WEB_CONCURRENCY ?= $(shell echo $$(( 2 * $$(nproc) + 1 )))
 DEPLOY_CHECK_LEVEL ?= WARNING
-serve-prod: install
+serve-prod: install messages
 	$(PY) manage.py check --deploy --fail-level $(DEPLOY_CHECK_LEVEL)
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py migrate --no-input
@@ -105,7 +116,7 @@ serve-prod: install
 # The office network (README « Réseau du bureau ») : HTTPS on this machine's LAN address with a
 # certificate authority made here once (.lan/), so the other desks may use the microphone.
 # LAN_ADDRESS, LAN_PORT (8443), LAN_NAMES (extra names, comma-separated), LAN_DIR (.lan).
-serve-lan: install
+serve-lan: install messages
 	$(PY) -m config.lan
 
 $(VENV)/.installed-bench: $(VENV)/.installed-dev pyproject.toml

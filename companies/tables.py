@@ -98,10 +98,10 @@ class CampaignTable(tables.Table):
         minutes = int(value.total_seconds() // 60)
         hours, minutes = divmod(minutes, 60)
         if hours and minutes:
-            return f"{hours} h {minutes:02d}"
+            return _("%(hours)d h %(minutes)02d") % {"hours": hours, "minutes": minutes}
         if hours:
-            return f"{hours} h"
-        return f"{minutes} min"
+            return _("%(hours)d h") % {"hours": hours}
+        return _("%(minutes)d min") % {"minutes": minutes}
 
     def render_edit(self, record):
         return format_html(

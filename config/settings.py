@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language a user chose in the menu, from any machine (after LocaleMiddleware's guess).
+    "core.language.UserLanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Who made each change kept in the audit trail (django-auditlog), after authentication.
     "core.audit.AuditMiddleware",
@@ -233,7 +235,12 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("Anglais"))]
+# The catalogues: locale/en/LC_MESSAGES/django.po (pages, Python) and djangojs.po (static/js
+# through the JavaScript catalogue), French being the source language. `make run` and
+# `make test` compile them (compilemessages); docs/ARCHITECTURE.md says how to add a string.
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates, times and numbers per language: core/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["core.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Africa/Douala")
 USE_I18N = True
 USE_TZ = True

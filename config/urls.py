@@ -1,9 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils import timezone
+from django.views.decorators.http import last_modified
+from django.views.i18n import JavaScriptCatalog
 
 from core.forms import LoginForm
-from core.views import healthz
+from core.views import healthz, set_language
+
+# The JavaScript catalogue changes only with a deployment: browsers revalidate it against the
+# server's start (pages ask for it with the language in the address, see base.html).
+STARTED_AT = timezone.now()
 
 urlpatterns = [
     path(
@@ -21,6 +29,12 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
+    path("langue/", set_language, name="set_language"),
+    path(
+        "jsi18n/",
+        login_not_required(last_modified(lambda request: STARTED_AT)(JavaScriptCatalog.as_view())),
+        name="javascript-catalog",
+    ),
 ]
 
 # A database that does not answer gets a French 503 page (core/unavailable.py).

@@ -1,4 +1,4 @@
-"""Views that belong to no app: the health check."""
+"""Views that belong to no app: the health check, the language menu."""
 
 import logging
 
@@ -6,8 +6,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
+
+from core import language
 
 logger = logging.getLogger(__name__)
 
@@ -33,3 +36,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+@require_POST
+@login_not_required
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The navbar's language menu: Django's set_language (the cookie, back to `next`), and the
+    choice kept on the user for their next logins on any machine (core/language.py)."""
+    response = i18n.set_language(request)
+    language.store(request, request.POST.get("language"))
+    return response

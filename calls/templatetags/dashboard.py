@@ -5,6 +5,7 @@ with the locale's separators at a fraction of the cost."""
 from django import template
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -20,7 +21,8 @@ def share(value, decimals: int = 1) -> str:
     """A percentage with one decimal (« 17,6 % »), or « — » when undefined (division by 0)."""
     if value is None:
         return "—"
-    return f"{number_format(round(value, decimals), decimals)}\u00a0%"
+    # Translators: a percentage; French puts a no-break space before the sign, English none.
+    return gettext("%(value)s %%") % {"value": number_format(round(value, decimals), decimals)}
 
 
 @register.filter

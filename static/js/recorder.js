@@ -1,10 +1,14 @@
 // The call form's recorder: MediaRecorder with a timeslice, each chunk POSTed as soon as it
 // exists (so a crash or a closed tab loses at most the last one), and the lock released with
 // navigator.sendBeacon when the tab goes away. Everything else on the page is htmx.
+// Messages go through Django's JavaScript catalogue (base.html loads it): django.gettext and
+// django.interpolate, with French source strings like the templates.
 (function () {
   "use strict";
   const box = document.getElementById("recorder");
   if (!box) return;
+  const gettext = window.django.gettext;
+  const interpolate = window.django.interpolate;
   const csrf = box.dataset.csrf;
   const startButton = document.getElementById("mic-start");
   const stopButton = document.getElementById("mic-stop");
@@ -29,7 +33,7 @@
     return fetch(url, { method: "POST", body: body, headers: headers, credentials: "same-origin" })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
-          if (!response.ok) throw new Error(data.error || ("Erreur " + response.status));
+          if (!response.ok) throw new Error(data.error || interpolate(gettext("Erreur %s"), [response.status]));
           return data;
         });
       });
@@ -58,7 +62,8 @@
     index += 1;
     uploads = uploads.then(function () {
       return post(url, blob, blob.type || "application/octet-stream").then(function (data) {
-        status.textContent = "Enregistrement en cours… " + Math.round(data.size_bytes / 1024) + " Ko envoyés";
+        status.textContent = interpolate(gettext("Enregistrement en cours… %(kilobytes)s Ko envoyés"),
+          { kilobytes: Math.round(data.size_bytes / 1024) }, true);
       });
     }).catch(function (error) {
       showError(error.message);
@@ -71,7 +76,8 @@
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch (error) {
-      showError("Micro indisponible (" + error.name + ") : autorisez le micro ou cochez « Continuer sans enregistrement vocal ».");
+      showError(interpolate(gettext("Micro indisponible (%(error)s) : autorisez le micro ou cochez « Continuer sans enregistrement vocal »."),
+        { error: error.name }, true));
       return;
     }
     const mimeType = chooseMimeType();
@@ -95,7 +101,8 @@
         done.append("duration_seconds", duration.toFixed(2));
         return post(session.stop_url, done);
       }).then(function (data) {
-        status.textContent = "Enregistrement terminé : " + Math.round(data.size_bytes / 1024) + " Ko, " + Math.round(data.duration_seconds) + " s.";
+        status.textContent = interpolate(gettext("Enregistrement terminé : %(kilobytes)s Ko, %(seconds)s s."),
+          { kilobytes: Math.round(data.size_bytes / 1024), seconds: Math.round(data.duration_seconds) }, true);
         box.dataset.state = "stopped";
       }).catch(function (error) { showError(error.message); }).finally(resolveFinished);
       startButton.hidden = false;
@@ -105,7 +112,7 @@
     startedAt = Date.now();
     recorder.start(parseInt(box.dataset.timeslice, 10) || 2000);
     box.dataset.state = "recording";
-    status.textContent = "Enregistrement en cours…";
+    status.textContent = gettext("Enregistrement en cours…");
     startButton.hidden = true;
     stopButton.hidden = false;
     enablePickers();
