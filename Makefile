@@ -10,7 +10,7 @@ export PIP_CONSTRAINT := $(CURDIR)/.ci/build-constraints.txt $(wildcard /etc/xdg
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install install-dev messages system-test-deps lint format check-deploy bench load load-cluster serve-prod serve-lan clean
+.PHONY: run test test-sqlite test-postgres install install-dev messages catalogues system-test-deps lint format check-deploy bench load load-cluster serve-prod serve-lan clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis.")'
@@ -41,6 +41,15 @@ messages: install
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gettext >/dev/null; \
 	  else echo "Il manque : gettext — installez-le (apt-get install gettext) puis relancez." >&2; exit 1; fi; }
 	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --ignore=media --verbosity 0
+
+# After adding or changing a French string: gathers every translatable string of the sources into
+# the English catalogues (new entries empty, changed ones fuzzy); translate them, then `make
+# messages`. tests/test_i18n.py runs the same gathering and fails while a catalogue lags behind.
+MAKEMESSAGES_OPTIONS := --locale en --add-location file --no-obsolete \
+  --ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles --ignore=media
+catalogues: install
+	DEBUG=true $(PY) manage.py makemessages --domain django $(MAKEMESSAGES_OPTIONS)
+	DEBUG=true $(PY) manage.py makemessages --domain djangojs $(MAKEMESSAGES_OPTIONS)
 
 # The local demo: DEBUG on here only (settings default to off, as a server must run).
 run: install messages

@@ -34,7 +34,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from calls.models import CallRecord, CallStatus
@@ -225,6 +225,13 @@ def apply(picks: Picks, calls: list[CallFacts]) -> int:
 
 def select_call(call: CallRecord) -> int:
     """At submission: the call's draw and the rules over the operator's day so far."""
+    # A selection's detail is stored text: written in the site's language (French), not in that
+    # of the operator whose submission ran the rules, so the queue never mixes languages.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _select_call(call)
+
+
+def _select_call(call: CallRecord) -> int:
     campaign = call.company.campaign
     policy = policy_for(campaign)
     day = timezone.localdate(call.submitted_at)
@@ -248,6 +255,11 @@ def select_on_save(sender, instance: CallRecord, raw: bool = False, **kwargs) ->
 def select_day(day: date) -> int:
     """The daily pass (select_for_review): every rule on each operator's whole day in each
     campaign, and the random picks topped up. Returns how many reasons were added."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _select_day(day)
+
+
+def _select_day(day: date) -> int:
     calls = day_calls(day)
     groups: dict[tuple[int, int], list[CallFacts]] = defaultdict(list)
     for call in calls:

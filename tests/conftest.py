@@ -2,13 +2,29 @@
 
 import os
 import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 # The sync Playwright API runs an event loop in the test thread; Django must not take that for
 # async code. Must be set before pytest-django creates the test database.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def compile_catalogues() -> None:
+    """The compiled catalogues (.mo) are not kept in git: compile those older than their .po, as
+    `make messages` does, so that pytest run alone speaks English too (gettext's msgfmt)."""
+    for po in Path(__file__).resolve().parent.parent.glob("locale/*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            if not shutil.which("msgfmt"):
+                raise pytest.UsageError("msgfmt is missing: apt-get install gettext (make test does)")
+            subprocess.run(["msgfmt", "--check", "-o", str(mo), str(po)], check=True)
+
+
+compile_catalogues()
 
 PASSWORD = "mot-de-passe-de-test"
 

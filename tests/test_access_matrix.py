@@ -34,6 +34,9 @@ def company_kwargs(world):
 PAGES: dict[str, Page] = {
     "login": Page(PUBLIC, allowed=(200, 302)),
     "healthz": Page(PUBLIC),
+    # The language menu (anyone, the login page included) and the recorder's messages.
+    "set_language": Page(PUBLIC, method="post", data=lambda w: {"language": "en"}, allowed=(302,)),
+    "javascript-catalog": Page(PUBLIC),
     "logout": Page(OPERATOR, method="post", allowed=(302,)),
     "calls:home": Page(OPERATOR),
     "calls:list": Page(OPERATOR),
