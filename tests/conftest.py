@@ -20,7 +20,7 @@ def compile_catalogues() -> None:
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             if not shutil.which("msgfmt"):
-                raise pytest.UsageError("msgfmt is missing: apt-get install gettext (make test does)")
+                raise pytest.UsageError("msgfmt missing: apt-get install gettext (make test does)")
             subprocess.run(["msgfmt", "--check", "-o", str(mo), str(po)], check=True)
 
 

@@ -105,8 +105,7 @@ def gathered(tmp_path_factory) -> Path:
 def test_the_catalogues_hold_exactly_the_strings_of_the_sources(path, gathered):
     committed = {entry_key(entry) for entry in active(polib.pofile(str(path)))}
     fresh = {
-        entry_key(entry)
-        for entry in active(polib.pofile(str(gathered / path.relative_to(ROOT))))
+        entry_key(entry) for entry in active(polib.pofile(str(gathered / path.relative_to(ROOT))))
     }
     new = sorted(fresh - committed, key=str)
     gone = sorted(committed - fresh, key=str)
