@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import CallRecord
@@ -192,6 +193,7 @@ class Selection(models.Model):
     )
     reason = models.CharField(_("motif"), max_length=20, choices=Reason.choices)
     detail = models.CharField(_("détail"), max_length=255, blank=True)
+    measures = models.JSONField(_("mesures"), default=dict, blank=True)
     created_at = models.DateTimeField(_("le"), auto_now_add=True)
 
     class Meta:
@@ -205,6 +207,35 @@ class Selection(models.Model):
 
     def __str__(self) -> str:
         return self.get_reason_display()
+
+    def describe(self) -> str:
+        """What was measured, in the reader's language (a selection from before the measures
+        were kept shows its stored text)."""
+        return describe(self.measures) or self.detail
+
+
+def describe(measures: dict) -> str:
+    """A selection's measures (quality.sampling) as a sentence in the active language."""
+    kind = measures.get("kind")
+    if kind == "short_interview":
+        return _("Entretien accepté enregistré %(seconds)d s (minimum %(min)d s).") % measures
+    if kind == "unrecorded_interview":
+        return str(_("Entretien accepté sans enregistrement."))
+    if kind == "no_recording_share":
+        return _(
+            "%(without)d appels sur %(total)d sans enregistrement dans la journée "
+            "(plus de %(limit)s %%)."
+        ) % {**measures, "limit": localize(Decimal(measures["limit"]))}
+    if kind == "short_run":
+        return _("%(count)d appels de suite de moins de %(seconds)d s.") % measures
+    if kind == "random":
+        return _("Tirage au sort à %(rate)s %%.") % {"rate": localize(Decimal(measures["rate"]))}
+    if kind == "random_top_up":
+        return (
+            _("Complément du tirage : au moins %(count)d appel(s) contrôlé(s) ce jour-là.")
+            % measures
+        )
+    return ""
 
 
 class CriterionResult(models.Model):

@@ -35,11 +35,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from calls.models import CallRecord, CallStatus
 from core.dates import local_midnight
-from quality.models import Reason, ReviewItem, ReviewPolicy, Selection, policy_for
+from quality.models import Reason, ReviewItem, ReviewPolicy, Selection, describe, policy_for
 
 
 @dataclass(frozen=True)
@@ -109,11 +108,11 @@ def day_calls(day: date, until: datetime | None = None, **filters) -> list[CallF
     ]
 
 
-Picks = dict[int, dict[str, str]]  # call id -> {reason: detail}
+Picks = dict[int, dict[str, dict]]  # call id -> {reason: what was measured (Selection.measures)}
 
 
-def _pick(picks: Picks, call_id: int, reason: str, detail: str) -> None:
-    picks.setdefault(call_id, {}).setdefault(reason, detail)
+def _pick(picks: Picks, call_id: int, reason: str, measures: dict) -> None:
+    picks.setdefault(call_id, {}).setdefault(reason, measures)
 
 
 def rule_flags(calls: list[CallFacts], policy: ReviewPolicy) -> Picks:
@@ -121,29 +120,27 @@ def rule_flags(calls: list[CallFacts], policy: ReviewPolicy) -> Picks:
     picks: Picks = {}
     for call in calls:
         if call.accepted and (call.recorded_seconds or 0) < policy.min_recording_seconds:
+            measures = {"kind": "unrecorded_interview"}
             if call.recorded_seconds:
-                detail = _("Entretien accepté enregistré %(seconds)d s (minimum %(min)d s).") % {
-                    "seconds": call.recorded_seconds,
+                measures = {
+                    "kind": "short_interview",
+                    "seconds": int(call.recorded_seconds),
                     "min": policy.min_recording_seconds,
                 }
-            else:
-                detail = _("Entretien accepté sans enregistrement.")
-            _pick(picks, call.id, Reason.SHORT_RECORDING, detail)
+            _pick(picks, call.id, Reason.SHORT_RECORDING, measures)
 
     without = [call for call in calls if call.without_recording]
     if len(calls) >= policy.no_recording_min_calls and len(without) * 100 > float(
         policy.no_recording_percent
     ) * len(calls):
-        detail = _(
-            "%(without)d appels sur %(total)d sans enregistrement dans la journée "
-            "(plus de %(limit)s %%)."
-        ) % {
+        measures = {
+            "kind": "no_recording_share",
             "without": len(without),
             "total": len(calls),
             "limit": f"{policy.no_recording_percent.normalize():f}",
         }
         for call in without:
-            _pick(picks, call.id, Reason.NO_RECORDING_SHARE, detail)
+            _pick(picks, call.id, Reason.NO_RECORDING_SHARE, measures)
 
     run: list[CallFacts] = []
     for call in [*calls, None]:
@@ -151,18 +148,19 @@ def rule_flags(calls: list[CallFacts], policy: ReviewPolicy) -> Picks:
             run.append(call)
             continue
         if len(run) >= policy.short_run_length:
-            detail = _("%(count)d appels de suite de moins de %(seconds)d s.") % {
+            measures = {
+                "kind": "short_run",
                 "count": len(run),
                 "seconds": policy.short_call_seconds,
             }
             for short in run:
-                _pick(picks, short.id, Reason.SHORT_RUN, detail)
+                _pick(picks, short.id, Reason.SHORT_RUN, measures)
         run = []
     return picks
 
 
-def random_detail(policy: ReviewPolicy) -> str:
-    return _("Tirage au sort à %(rate)s %%.") % {"rate": f"{policy.sample_percent.normalize():f}"}
+def random_detail(policy: ReviewPolicy) -> dict:
+    return {"kind": "random", "rate": f"{policy.sample_percent.normalize():f}"}
 
 
 def random_picks(calls: list[CallFacts], policy: ReviewPolicy, already: set[int]) -> Picks:
@@ -183,13 +181,7 @@ def random_picks(calls: list[CallFacts], policy: ReviewPolicy, already: set[int]
             break
         if call.id not in chosen:
             chosen.add(call.id)
-            _pick(
-                picks,
-                call.id,
-                Reason.RANDOM,
-                _("Complément du tirage : au moins %(count)d appel(s) contrôlé(s) ce jour-là.")
-                % {"count": target},
-            )
+            _pick(picks, call.id, Reason.RANDOM, {"kind": "random_top_up", "count": target})
     return picks
 
 
@@ -213,25 +205,26 @@ def apply(picks: Picks, calls: list[CallFacts]) -> int:
     )
     items = dict(ReviewItem.objects.filter(call_id__in=picks).values_list("call_id", "pk"))
     known = set(Selection.objects.filter(item_id__in=items.values()).values_list("item", "reason"))
-    new = [
-        Selection(item_id=items[call_id], reason=reason, detail=detail[:255])
-        for call_id, reasons in picks.items()
-        for reason, detail in reasons.items()
-        if (items[call_id], reason) not in known
-    ]
+    # The measures are kept and written in the reader's language on display; the detail keeps
+    # them as text in the site's language (French) for the admin and older readers.
+    with translation.override(settings.LANGUAGE_CODE):
+        new = [
+            Selection(
+                item_id=items[call_id],
+                reason=reason,
+                measures=measures,
+                detail=describe(measures)[:255],
+            )
+            for call_id, reasons in picks.items()
+            for reason, measures in reasons.items()
+            if (items[call_id], reason) not in known
+        ]
     Selection.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 
 
 def select_call(call: CallRecord) -> int:
     """At submission: the call's draw and the rules over the operator's day so far."""
-    # A selection's detail is stored text: written in the site's language (French), not in that
-    # of the operator whose submission ran the rules, so the queue never mixes languages.
-    with translation.override(settings.LANGUAGE_CODE):
-        return _select_call(call)
-
-
-def _select_call(call: CallRecord) -> int:
     campaign = call.company.campaign
     policy = policy_for(campaign)
     day = timezone.localdate(call.submitted_at)
@@ -255,11 +248,6 @@ def select_on_save(sender, instance: CallRecord, raw: bool = False, **kwargs) ->
 def select_day(day: date) -> int:
     """The daily pass (select_for_review): every rule on each operator's whole day in each
     campaign, and the random picks topped up. Returns how many reasons were added."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return _select_day(day)
-
-
-def _select_day(day: date) -> int:
     calls = day_calls(day)
     groups: dict[tuple[int, int], list[CallFacts]] = defaultdict(list)
     for call in calls:
@@ -279,7 +267,7 @@ def _select_day(day: date) -> int:
         picks = rule_flags(group, policy)
         already = {call.id for call in group} & random_already
         for call_id, reasons in random_picks(group, policy, already).items():
-            for reason, detail in reasons.items():
-                _pick(picks, call_id, reason, detail)
+            for reason, measures in reasons.items():
+                _pick(picks, call_id, reason, measures)
         added += apply(picks, group)
     return added

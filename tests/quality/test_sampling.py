@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from calls.models import CallRecord
 from companies.models import Company
-from quality.models import Reason, ReviewItem, ReviewPolicy, Selection
+from quality.models import Reason, ReviewItem, ReviewPolicy, Selection, describe
 from quality.sampling import CallFacts, draw, random_picks, rule_flags, select_day
 from tests.factories import CampaignFactory, CompanyFactory, RecordingFactory
 from tests.quality.helpers import submit_call
@@ -122,7 +123,28 @@ def test_a_high_share_of_calls_without_recording_flags_those_calls():
     calls = facts(3) + facts(2, without=True, start=4)  # 2 of 5: 40 % > 20 %
     picks = rule_flags(calls, policy(no_recording_percent=Decimal("20"), no_recording_min_calls=5))
     assert reasons_of(picks) == {4: {Reason.NO_RECORDING_SHARE}, 5: {Reason.NO_RECORDING_SHARE}}
-    assert "2 appels sur 5" in picks[4][Reason.NO_RECORDING_SHARE]
+    measures = picks[4][Reason.NO_RECORDING_SHARE]
+    assert (
+        describe(measures) == "2 appels sur 5 sans enregistrement dans la journée (plus de 20 %)."
+    )
+
+
+def test_what_was_measured_is_written_in_the_readers_language():
+    """A selection keeps its measures, not a sentence: each reader gets their own language,
+    with its decimal sign; a selection from before the measures were kept shows its text."""
+    calls = facts(3) + facts(2, without=True, start=4)
+    rule = policy(no_recording_percent=Decimal("12.5"), no_recording_min_calls=5)
+    measures = rule_flags(calls, rule)[4][Reason.NO_RECORDING_SHARE]
+    with translation.override("en"):
+        assert describe(measures) == (
+            "2 calls out of 5 without recording in the day (more than 12.5%)."
+        )
+    with translation.override("fr"):
+        assert describe(measures) == (
+            "2 appels sur 5 sans enregistrement dans la journée (plus de 12,5 %)."
+        )
+    older = Selection(reason=Reason.RANDOM, detail="Tirage au sort à 5 %.")
+    assert older.describe() == "Tirage au sort à 5 %."
 
 
 def test_the_share_is_not_judged_before_the_minimum_number_of_calls():
@@ -139,7 +161,7 @@ def test_a_run_of_very_short_calls_flags_the_whole_run():
     calls = facts(2, seconds=300) + facts(5, seconds=8, start=3) + facts(1, seconds=300, start=8)
     picks = rule_flags(calls, policy(short_call_seconds=15, short_run_length=5))
     assert set(picks) == {3, 4, 5, 6, 7}
-    assert "5 appels de suite de moins de 15 s" in picks[3][Reason.SHORT_RUN]
+    assert "5 appels de suite de moins de 15 s" in describe(picks[3][Reason.SHORT_RUN])
 
 
 @pytest.mark.parametrize(
