@@ -302,7 +302,9 @@ def queue_health(companies: CompanyFigures) -> Queue:
         return queue
     queue.explanation.append(_("Aucune entreprise n'est appelable maintenant :"))
     queue.explanation.extend(
-        f"{line.label} : {line.count}" for line in breakdown.lines[1:] if line.count
+        _("%(label)s : %(value)s") % {"label": line.label, "value": line.count}
+        for line in breakdown.lines[1:]
+        if line.count
     )
     if queue.next_due:
         queue.explanation.append(
@@ -729,7 +731,7 @@ class ProductivityRow:
         x = 0.0
         for seconds, name, colour in parts:
             width = bar.width * seconds / longest if longest else 0
-            label = f"{name} : {duration(seconds)}"
+            label = _("%(label)s : %(value)s") % {"label": name, "value": duration(seconds)}
             bar.segments.append(Segment(colour, f"{x:.1f}", f"{width:.1f}", label))
             x += width
         bar.label = _("Temps connecté %(total)s : %(parts)s") % {

@@ -185,10 +185,14 @@ def format_report(report: Report, *, applied: bool, filename: str = "") -> str:
         )
         lines.append(_("Colonnes :"))
         for column in layout.mapping():
-            header = f"« {column['header']} »" if column["header"] else _("(sans en-tête)")
+            header = (
+                _("« %(header)s »") % {"header": column["header"]}
+                if column["header"]
+                else _("(sans en-tête)")
+            )
             lines.append(f"  {column['index']:>2}. {header} → {column['label']}")
     for label, value in count_lines(report, applied=applied):
-        lines.append(f"{label} : {value}")
+        lines.append(_("%(label)s : %(value)s") % {"label": label, "value": value})
     if report.rejected:
         lines.append(_("Lignes rejetées :"))
         for issue in report.rejections:

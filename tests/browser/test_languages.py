@@ -164,7 +164,9 @@ def test_every_supervisor_page_in_english_then_in_french(
         re.compile(rf"Today \(\d{{1,2}} ({ENGLISH_MONTHS}) \d{{4}}\)")
     )
     page.goto(f"{live_server.url}/rappels/")
-    expect(page.get_by_role("columnheader", name=re.compile(r"^Monday \d\d\/\d\d$"))).to_be_visible()
+    expect(
+        page.get_by_role("columnheader", name=re.compile(r"^Monday \d\d\/\d\d$"))
+    ).to_be_visible()
 
     choose_language(page, "Français", "fr")
     assert Profile.objects.get(user=supervisor).language == "fr"
