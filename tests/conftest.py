@@ -192,6 +192,13 @@ def login(live_server):
     """Log a browser page in through the real login form."""
 
     def do_login(page, user, password=PASSWORD):
+        # The tests read French pages: a context made without the suite's locale
+        # (browser.new_context()) would otherwise ask for the browser's English.
+        from django.conf import settings
+
+        page.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "fr", "url": live_server.url}]
+        )
         page.goto(f"{live_server.url}/appels/acces/")
         page.get_by_label("Identifiant").fill(user.username)
         page.get_by_label("Mot de passe").fill(password)

@@ -52,6 +52,20 @@ def test_every_page_of_a_signed_in_user_has_the_menu(as_supervisor):
         assert 'id="language-menu"' in page_text(as_supervisor.get(url)), url
 
 
+def test_the_menu_goes_back_to_the_page_it_was_used_on(as_supervisor):
+    """The form sends no `next` (a page would echo its own query string): Django goes back to
+    the Referer, filters included, and only on this site."""
+    page = "http://testserver/contacts/?q=Wouri&page=2"
+    response = as_supervisor.post(
+        reverse("set_language"), {"language": "en"}, headers={"Referer": page}
+    )
+    assert response["Location"] == page
+    response = as_supervisor.post(
+        reverse("set_language"), {"language": "fr"}, headers={"Referer": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
 # --- Anonymous pages: the cookie, else the browser, else French ---
 
 
