@@ -32,15 +32,20 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # The translation catalogues: locale/<language>/LC_MESSAGES/*.po are kept in git, the compiled
-# .mo beside them are not; compilemessages (gettext's msgfmt, Debian's package `gettext`,
-# installed here when missing) compiles those older than their .po.
-messages: install
+# .mo beside them are not. Each .mo older than its .po is compiled by gettext's msgfmt, as
+# `manage.py compilemessages` would, without starting Django when nothing changed; Debian's
+# package `gettext` is installed here when msgfmt is missing.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+messages: $(MO_FILES)
+
+$(MO_FILES): %.mo: %.po
 	@command -v msgfmt >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installation de : gettext"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gettext >/dev/null; \
 	  else echo "Il manque : gettext — installez-le (apt-get install gettext) puis relancez." >&2; exit 1; fi; }
-	DEBUG=true $(PY) manage.py compilemessages --ignore=.venv --ignore=staticfiles --ignore=media --verbosity 0
+	msgfmt --check --output-file $@ $<
 
 # After adding or changing a French string: gathers every translatable string of the sources into
 # the English catalogues (new entries empty, changed ones fuzzy); translate them, then `make

@@ -237,7 +237,7 @@ LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("Anglais"))]
 # The catalogues: locale/en/LC_MESSAGES/django.po (pages, Python) and djangojs.po (static/js
 # through the JavaScript catalogue), French being the source language. `make run` and
-# `make test` compile them (compilemessages); docs/ARCHITECTURE.md says how to add a string.
+# `make test` compile them (`make messages`); docs/ARCHITECTURE.md says how to add a string.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Dates, times and numbers per language: core/formats/<language>/formats.py.
 FORMAT_MODULE_PATH = ["core.formats"]
