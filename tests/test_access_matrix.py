@@ -158,19 +158,17 @@ def reviewed_call(operator, supervisor, campaign):
     """A submitted refusal in the review queue, reviewed, with a criterion."""
     from django.utils import timezone
 
-    from calls.models import CallRecord
     from companies.models import Company
     from quality.models import Criterion, CriterionResult, ReviewItem
+    from tests.factories import CallFactory
 
     company = Company.objects.create(campaign=campaign, name="Ets Contrôle", phone="677000099")
-    call = CallRecord.objects.create(
+    call = CallFactory(
         company=company,
         operator=operator,
-        status_numero="answered",
-        call_status="refused",
-        disposition="2.11",
+        outcome="refused",
+        submitted=True,
         without_recording=True,
-        submitted_at=timezone.now(),
     )
     criterion = Criterion.objects.create(campaign=campaign, label="Présentation faite")
     item, _created = ReviewItem.objects.get_or_create(
@@ -185,12 +183,11 @@ def reviewed_call(operator, supervisor, campaign):
 
 def recorded_call(operator, company):
     """A submitted call by operator with a finished recording."""
-    from calls.models import CallRecord, Recording
+    from calls.models import Recording
     from calls.recordings import add_chunk, finalise
+    from tests.factories import CallFactory
 
-    call = CallRecord.objects.create(
-        company=company, operator=operator, status_numero="no_answer", without_recording=False
-    )
+    call = CallFactory(company=company, operator=operator, outcome="no_answer")
     recording = Recording.objects.create(call=call, mime_type="audio/webm")
     add_chunk(recording, 0, b"\x1a\x45\xdf\xa3" + b"\x00" * 100)
     return finalise(recording, 1.0)

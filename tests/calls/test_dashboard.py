@@ -20,6 +20,7 @@ from calls.dashboard import Filters, PeriodChoice, figures
 from calls.models import CallRecord, CallStatus, DailyFigures
 from companies.models import Campaign, Company
 from tests.calls.submitted import submitted_call as submit
+from tests.factories import CallFactory
 
 DOUALA = ZoneInfo("Africa/Douala")  # UTC+1, the project's TIME_ZONE
 NOW = datetime(2026, 3, 12, 15, 30, tzinfo=DOUALA)
@@ -91,8 +92,8 @@ def world(frozen, campaign, make_company, operator, operator2, supervisor):
     )  # 11
     submit(c.na_due, op2, at(12, 0, 30), "no_answer")  # 12: 23:30 UTC on the 11th, today here
     # Drafts never count, whatever their content.
-    CallRecord.objects.create(company=c.i[1], operator=op1, status_numero="answered")
-    CallRecord.objects.create(company=c.new[0], operator=op2)
+    CallFactory(company=c.i[1], operator=op1, status_numero="answered")
+    CallFactory(company=c.new[0], operator=op2, outcome="draft")
     # Yesterday, 4 days ago, 11 days ago.
     submit(c.vm_retry, op1, at(11, 11), "voicemail", recordings=[20])  # 7
     submit(c.not_transformer, op2, at(11, 23, 59), "answered", "not_transformer")  # 8
