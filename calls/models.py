@@ -3,6 +3,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from companies.models import Company, Disposition, Status, unlocked_values
 
@@ -245,6 +246,18 @@ class Health(models.TextChoices):
     EMPTY = "empty", _("vide")
     # Finalised before the health was recorded (older versions): nothing to compare with.
     UNCHECKED = "unchecked", _("non vérifié")
+
+
+def health_label(health: str, missing_chunks: int | None = 0) -> str:
+    """The words of a recording's health badge: « complet », « incomplet : 2 morceaux
+    manquants », « silencieux »... ("" for no recording)."""
+    if health == Health.INCOMPLETE and missing_chunks:
+        return ngettext(
+            "incomplet : %(count)d morceau manquant",
+            "incomplet : %(count)d morceaux manquants",
+            missing_chunks,
+        ) % {"count": missing_chunks}
+    return str(Health(health).label) if health in Health.values else ""
 
 
 class Recording(models.Model):

@@ -2,7 +2,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +16,14 @@ from calls import locks, recordings
 from calls.dashboard import figures as dashboard_figures
 from calls.filters import CallListFilter
 from calls.forms import CallForm, DashboardFilterForm
-from calls.models import CallRecord, CallStatus, LockLost, NumberStatus, Recording
+from calls.models import (
+    CallRecord,
+    CallStatus,
+    LockLost,
+    NumberStatus,
+    Recording,
+    health_label,
+)
 from calls.recordings import RecordingRefused, finalise_open_recordings, playback_response
 from calls.tables import CallListTable
 from companies.models import CALL_LIST_ORDER, Company, Status
@@ -51,15 +58,10 @@ def playable_recordings(user):
 
 
 def call_list_queryset(user):
-    latest_recording = (
-        playable_recordings(user)
-        .filter(call__company=OuterRef("pk"))
-        .order_by("-created_at", "-id")
-    )
     return (
         Company.objects.filter(is_archived=False, campaign__is_active=True)
         .select_related("locked_by")
-        .annotate(latest_recording_id=Subquery(latest_recording.values("pk")[:1]))
+        .annotate(**recordings.latest_recording_annotations(playable_recordings(user)))
     )
 
 
@@ -392,6 +394,7 @@ def recording_stop(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
             "size_bytes": recording.size_bytes,
             "duration_seconds": recording.duration_seconds,
             "health": recording.health,
+            "health_label": health_label(recording.health, recording.missing_chunks),
             "missing_chunks": recording.missing_chunks,
         }
     )

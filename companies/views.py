@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
 from calls.models import CallRecord, Recording
+from calls.recordings import latest_recording_annotations
 from companies import importing
 from companies.filters import CompanyFilter
 from companies.forms import CampaignForm, ImportSettingsForm, ImportUploadForm
@@ -39,7 +40,9 @@ logger = logging.getLogger(__name__)
 
 
 def render_contacts(request: HtmxHttpRequest, notice: str = "") -> HttpResponse:
-    queryset = Company.objects.select_related("campaign", "locked_by")
+    queryset = Company.objects.select_related("campaign", "locked_by").annotate(
+        **latest_recording_annotations(Recording.objects.all())
+    )
     company_filter = CompanyFilter(request.GET, queryset=queryset)
     table = CompanyTable(company_filter.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
@@ -81,7 +84,7 @@ def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     history = []
     for call in calls:
         recordings = list(call.recordings.all())
-        links = [(recording_url(r), r.duration_seconds) for r in recordings]
+        links = [(recording_url(r), r.duration_seconds, r) for r in recordings]
         history.append((call, recordings, [link for link in links if link[0]]))
     return render(
         request, "companies/company_detail.html", {"company": company, "history": history}

@@ -19,13 +19,24 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import IO, Any
 
 from django.db import connections
-from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    CharField,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Concat
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
+from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording, health_label
 from companies.models import Campaign, Company, Disposition, Status
 
 
@@ -102,6 +113,7 @@ COLUMNS = [
     Column(_("Durée audio (s)"), 15, NUMBER),
     Column(_("Code AAPOR"), 40, LABEL),
     Column(_("Lien de l'enregistrement"), 50),
+    Column(_("Santé audio"), 30, LABEL),  # of the linked recording: « incomplet : 2 morceaux... »
 ]
 COMPANY_EXTRA_COLUMNS = [
     Column(_("Statut de l'entreprise"), 20, LABEL),
@@ -197,7 +209,23 @@ def recording_annotations(call_ref: str) -> dict:
         .annotate(total=Sum("duration_seconds"))
         .values("total")
     )
-    return {"export_recording_id": Subquery(latest), "export_audio_seconds": Subquery(total)}
+    # The linked recording's health and missing chunks as one value ("incomplete:2"): one
+    # more lookup per row, not two.
+    health = (
+        audible_recordings(call_ref)
+        .order_by("-created_at", "-id")
+        .annotate(
+            health_and_missing=Concat(
+                "health", Value(":"), "missing_chunks", output_field=CharField()
+            )
+        )
+        .values("health_and_missing")[:1]
+    )
+    return {
+        "export_recording_id": Subquery(latest),
+        "export_audio_seconds": Subquery(total),
+        "export_recording_health": Subquery(health, output_field=CharField()),
+    }
 
 
 # Row layout read from the database, the same for both scopes (company part, then call part).
@@ -226,7 +254,7 @@ CALL_FIELDS = [
     "callback_at",
     "disposition",
 ]
-RECORDING_FIELDS = ["export_recording_id", "export_audio_seconds"]
+RECORDING_FIELDS = ["export_recording_id", "export_audio_seconds", "export_recording_health"]
 COMPANY_STATE_FIELDS = ["status", "is_archived"]
 
 
@@ -316,6 +344,7 @@ class Export:
         self.level_labels = {value: str(label) for value, label in Level.choices}
         self.disposition_labels = {value: str(label) for value, label in Disposition.choices}
         self.status_labels = {value: str(label) for value, label in Status.choices}
+        self.health_labels: dict[str, str] = {}
         self.rows_written = 0
 
     @property
@@ -327,6 +356,15 @@ class Export:
 
     def count(self) -> int:
         return self.queryset().count()
+
+    def health_cell(self, value: str | None) -> str:
+        """« complet », « incomplet : 2 morceaux manquants »... from "health:missing"."""
+        if not value:
+            return ""
+        if value not in self.health_labels:
+            health, _colon, missing = value.partition(":")
+            self.health_labels[value] = health_label(health, int(missing or 0))
+        return self.health_labels[value]
 
     def rows(self) -> Iterator[list]:
         """Typed cells, one new list per row, streamed from the database: str, int, float,
@@ -365,7 +403,8 @@ class Export:
                 disposition,
                 recording_id,
                 audio_seconds,
-            ) = row[:23]
+                recording_health,
+            ) = row[:24]
             called = submitted_at is not None
             if called and not disposition:
                 disposition = outcome_code(
@@ -395,9 +434,10 @@ class Export:
                 int((audio_seconds or 0) + 0.5) if called else "",
                 dispositions.get(disposition, disposition) or "",
                 f"{link[0]}{recording_id}{link[1]}" if link and recording_id is not None else "",
+                self.health_cell(recording_health),
             ]
             if companies:
-                status, is_archived = row[23:]
+                status, is_archived = row[24:]
                 cells.append(statuses.get(status, status) or "")
                 cells.append(yes if is_archived else no)
             self.rows_written += 1

@@ -254,6 +254,7 @@ def test_stop_reports_the_health(client, recording):
         "size_bytes": len(WEBM_HEAD) + 2,
         "duration_seconds": 3.0,
         "health": "complete",
+        "health_label": "complet",
         "missing_chunks": 0,
     }
     recording.refresh_from_db()
