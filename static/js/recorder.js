@@ -307,12 +307,18 @@
   }
 
   let running = null;
+  let again = false;
   let timer = null;
   let failures = 0;
   let lastFailure = null;
 
+  // One upload round at a time; asked for during a round (the recorder stopped, say), another
+  // round follows it, and the promise returned settles after that one.
   function pump() {
-    if (running) return running;
+    if (running) {
+      again = true;
+      return running;
+    }
     clearTimeout(timer);
     timer = null;
     running = uploadAll().then(function () {
@@ -333,6 +339,10 @@
       });
     }).then(function () {
       running = null;
+      if (again) {
+        again = false;
+        return pump();
+      }
       updateStatus();
       schedule();
     });
@@ -548,6 +558,7 @@
       session.stopped = { duration: (Date.now() - startedAt) / 1000, count: session.nextIndex };
       stream.getTracks().forEach(function (track) { track.stop(); });
       stopMeter();
+      statusLine.textContent = say("finishing");
       startButton.hidden = false;
       stopButton.hidden = true;
       deviceSelect.disabled = false;
@@ -633,6 +644,7 @@
   });
 
   // --- On load: hand in what an earlier page left behind ------------------------------------
+  startButton.disabled = false;
   listDevices();
   refreshPending().then(function () { return pump(); });
 })();

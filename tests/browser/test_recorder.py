@@ -91,7 +91,7 @@ def test_a_20_s_network_cut_loses_nothing_and_never_stops_the_recorder(
     expect(network).to_be_empty()
     page.wait_for_timeout(2000)
     page.get_by_role("button", name="Arrêter l'enregistrement").click()
-    expect(page.locator("#mic-status")).to_contain_text("Enregistrement terminé", timeout=15_000)
+    expect(page.locator("#mic-status")).to_contain_text("Enregistrement terminé", timeout=30_000)
     expect(page.locator("#mic-status")).to_contain_text("complet")
     span = time.monotonic() - started
 
@@ -189,6 +189,27 @@ def test_validating_during_a_cut_keeps_the_draft_and_says_why(
     assert recording.missing_chunks == 0
 
 
+def test_stopping_while_an_upload_is_on_its_way_still_finalises_the_recording(
+    page, context, live_server, login, operator, company
+):
+    """The recorder stops while the periodic upload waits for a slow answer: the stop is sent
+    after that upload, not forgotten."""
+    recording = open_call_and_record(page, login, operator, company)
+    slow = context.new_cdp_session(page)
+    slow.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 3000, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    sent = recording.chunk_count
+    eventually(page, lambda: chunks_in_browser(page) >= 4, what="chunks waiting")
+    page.wait_for_timeout(1500)  # the next upload leaves, its answer 3 s away
+    page.get_by_role("button", name="Arrêter l'enregistrement").click()
+    expect(page.locator("#mic-status")).to_contain_text("Enregistrement terminé", timeout=40_000)
+    recording.refresh_from_db()
+    assert recording.is_complete and recording.health == Health.COMPLETE
+    assert recording.chunk_count > sent and recording.missing_chunks == 0
+
+
 def test_the_level_meter_moves_with_the_sound(page, live_server, login, operator, company):
     open_call_and_record(page, login, operator, company)
     meter = page.get_by_role("meter", name="Niveau du micro")
@@ -228,7 +249,7 @@ def test_a_silent_microphone_is_flagged_then_the_recording_is_silent(
     expect(page.get_by_role("alert").filter(has_text="Micro muet ?")).to_be_visible(timeout=20_000)
     expect(page.locator("#mic-silence")).to_contain_text("Aucun son depuis 10 s")
     page.get_by_role("button", name="Arrêter l'enregistrement").click()
-    expect(page.locator("#mic-status")).to_contain_text("(silencieux)", timeout=15_000)
+    expect(page.locator("#mic-status")).to_contain_text("(silencieux)", timeout=30_000)
     recording.refresh_from_db()
     assert recording.health == Health.SILENT and recording.silence_share >= 0.9
 
@@ -250,7 +271,7 @@ def test_the_operator_chooses_the_input_device(page, live_server, login, operato
     expect(choice).to_be_disabled()  # not while recording
     expect(choice.locator("option")).to_have_count(3)
     page.get_by_role("button", name="Arrêter l'enregistrement").click()
-    expect(page.locator("#mic-status")).to_contain_text("Enregistrement terminé", timeout=15_000)
+    expect(page.locator("#mic-status")).to_contain_text("Enregistrement terminé", timeout=30_000)
 
     choice.select_option(label="Fake Audio Input 2")
     device_id = choice.input_value()
