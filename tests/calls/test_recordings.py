@@ -300,6 +300,18 @@ def test_a_recording_without_audio_is_empty(client, recording, company):
     assert recording.is_complete and recording.health == Health.EMPTY
 
 
+@pytest.mark.parametrize(
+    ("duration", "chunk_count"), [("nan", "10**9"), ("inf", "-3"), ("-5", "999999999"), ("", "")]
+)
+def test_a_stop_with_absurd_figures_keeps_what_arrived(client, recording, duration, chunk_count):
+    send_batch(client, recording, 0, [WEBM_HEAD, b"1"])
+    response = stop(client, recording, duration=duration, chunk_count=chunk_count)
+    assert response.status_code == 200
+    recording.refresh_from_db()
+    assert recording.is_complete and recording.expected_chunks == 2
+    assert recording.duration_seconds == 2.0 and recording.health == Health.COMPLETE
+
+
 def test_a_stop_sent_twice_changes_nothing(client, recording):
     send_batch(client, recording, 0, [WEBM_HEAD, b"1"])
     first = stop(client, recording, duration="2.0", chunk_count=2).json()
