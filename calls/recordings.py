@@ -454,12 +454,11 @@ def finalise_open_recordings(call) -> None:
 
 
 def latest_recording_annotations(recordings, company_ref: str = "pk") -> dict:
-    """Annotations of a Company queryset: the latest of `recordings` on each company, and its
-    health (for the badge: {% recording_badge latest_recording_health
-    latest_recording_missing %})."""
+    """Annotations of a Company queryset: the health of the latest of `recordings` on each
+    company (None when there is none) and its missing chunks, for the badge:
+    {% recording_badge latest_recording_health latest_recording_missing %}."""
     latest = recordings.filter(call__company=OuterRef(company_ref)).order_by("-created_at", "-id")
     return {
-        "latest_recording_id": Subquery(latest.values("pk")[:1]),
         "latest_recording_health": Subquery(latest.values("health")[:1]),
         "latest_recording_missing": Subquery(latest.values("missing_chunks")[:1]),
     }
