@@ -373,7 +373,7 @@
 
   // --- Level meter and silence warning ------------------------------------------------------
   let audioContext = null, analyser = null, samples = null, levelTimer = null;
-  let chunkPeak = 0, lastSoundAt = 0;
+  let chunkPeak = 0, lastSoundAt = 0, shown = 0;
 
   function startMeter(stream) {
     const AudioContextClass = window.AudioContext || window.webkitAudioContext;
@@ -381,7 +381,7 @@
     try {
       audioContext = new AudioContextClass();
       analyser = audioContext.createAnalyser();
-      analyser.fftSize = 2048;
+      analyser.fftSize = 4096; // about 85 ms of sound per look, every 100 ms
       audioContext.createMediaStreamSource(stream).connect(analyser);
       samples = new Float32Array(analyser.fftSize);
     } catch (error) {
@@ -399,7 +399,9 @@
     for (let i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
     const rms = Math.sqrt(sum / samples.length);
     chunkPeak = Math.max(chunkPeak, rms);
-    meter.value = Math.min(1, rms * 4);
+    // The meter jumps up with the sound and falls back slowly, so that short sounds show.
+    shown = Math.max(Math.min(1, rms * 4), shown * 0.8);
+    meter.value = shown;
     const now = Date.now();
     if (rms >= SILENT_LEVEL) {
       lastSoundAt = now;
@@ -415,6 +417,7 @@
     levelTimer = null;
     if (audioContext) audioContext.close().catch(function () {});
     audioContext = null;
+    shown = 0;
     meter.value = 0;
     meter.hidden = true;
     silenceLine.hidden = true;
