@@ -438,6 +438,12 @@ def populate(args, connection):
                     "duration_seconds": duration,
                     "chunk_count": 1,
                     "is_complete": True,
+                    "health": "complete",
+                    "expected_chunks": 1,
+                    "missing_chunks": 0,
+                    "missing_indexes": "",
+                    "received_seconds": duration,
+                    "silent_seconds": 0,
                     "created_at": created,
                     "updated_at": when,
                 }
