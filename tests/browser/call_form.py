@@ -5,7 +5,11 @@ from playwright.sync_api import expect
 
 def answer_a_complete_interview(page) -> None:
     """« Décroche » → « Accepte questionnaire » → the three levels « Complet »; each click is
-    saved as a draft at once, so the last one is awaited."""
+    saved as a draft at once, so the last one is awaited. A company with several numbers asks
+    which one was dialled: the first one offered."""
+    numbers = page.get_by_role("radiogroup", name="Numéro appelé")
+    if numbers.count():
+        numbers.locator("label").first.click()
     page.get_by_text("Décroche", exact=True).click()
     page.get_by_text("Accepte questionnaire", exact=True).click()
     for group in ("Présentation", "Questions libres", "Questions orientées"):
