@@ -518,6 +518,12 @@ def populate(args, connection):
                     "chunk_count": 1,
                     "is_complete": True,
                     "purged_at": None,
+                    "health": "complete",
+                    "expected_chunks": 1,
+                    "missing_chunks": 0,
+                    "missing_indexes": "",
+                    "received_seconds": duration,
+                    "silent_seconds": 0,
                     "created_at": created,
                     "updated_at": when,
                 }

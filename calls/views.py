@@ -2,7 +2,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,18 +15,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from calls import callbacks as calendar
+from calls import recordings
 from calls.dashboard import figures as dashboard_figures
 from calls.dashboard import productivity_csv, productivity_only
 from calls.filters import CallListFilter
 from calls.forms import CallForm, DashboardFilterForm, HandOverForm, WeekForm
-from calls.models import CallRecord, CallStatus, Listen, LockLost, NumberStatus, Recording
-from calls.recordings import (
-    RecordingRefused,
-    add_chunk,
-    finalise,
-    finalise_open_recordings,
-    playback_response,
+from calls.models import (
+    CallRecord,
+    CallStatus,
+    Listen,
+    LockLost,
+    NumberStatus,
+    Recording,
+    health_label,
 )
+from calls.recordings import RecordingRefused, finalise_open_recordings, playback_response
 from calls.tables import CallListTable
 from companies.forms import NumberForm
 from companies.lifecycle import CALL_LIST_ORDER, Status
@@ -66,16 +69,11 @@ def playable_recordings(user):
 
 
 def call_list_queryset(user):
-    latest_recording = (
-        playable_recordings(user)
-        .filter(call__company=OuterRef("pk"))
-        .order_by("-created_at", "-id")
-    )
     return (
         Company.objects.in_queue()
         .with_current_status()
         .select_related("locked_by")
-        .annotate(latest_recording_id=Subquery(latest_recording.values("pk")[:1]))
+        .annotate(**recordings.latest_recording_annotations(playable_recordings(user)))
     )
 
 
@@ -309,7 +307,10 @@ def abandon(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     if beacon and not token:
         return HttpResponse(status=204)
     released = company.release(request.user, token=token)
-    if released:
+    # A closing page with audio still waiting in its browser (network cut) says so: the next page
+    # for this call uploads it and finalises the recording then.
+    audio_pending = beacon and request.POST.get("audio_pending", "0") != "0"
+    if released and not audio_pending:
         draft = CallRecord.objects.drafts().filter(company=company, operator=request.user).last()
         if draft is not None:
             finalise_open_recordings(draft)  # keep what was recorded as one whole file
@@ -338,8 +339,10 @@ def recording_start(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
             _("Vous ne tenez plus cette entreprise : enregistrement impossible."), 409
         )
     call = CallRecord.objects.draft_for(held, request.user)
-    mime_type = request.POST.get("mime_type", "")[:100]
-    recording = Recording.objects.create(call=call, mime_type=mime_type)
+    try:
+        recording = recordings.start(call)  # its type comes from the audio, not the browser
+    except RecordingRefused as refused:
+        return error_json(str(refused), refused.status)
     if call.recording_started_at is None:
         call.recording_started_at = timezone.now()
         call.save(update_fields=["recording_started_at", "updated_at"])
@@ -355,6 +358,8 @@ def recording_start(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 
 
 def own_recording_in_progress(request, recording_id: int) -> Recording:
+    """A recording of the user's own call still in draft. Holding the company is not required:
+    audio a page kept through a network cut or a crash still belongs to that draft."""
     recording = get_object_or_404(
         Recording.objects.select_related("call__company"), pk=recording_id
     )
@@ -366,34 +371,51 @@ def own_recording_in_progress(request, recording_id: int) -> Recording:
 @require_POST
 @permission_required("calls.make_calls", raise_exception=True)
 def recording_chunk(request: HtmxHttpRequest, recording_id: int, index: int) -> HttpResponse:
+    """Chunks index, index + 1, ... in the body (see calls/recordings.py, split_upload)."""
     recording = own_recording_in_progress(request, recording_id)
-    if not Company.objects.held_by(request.user).filter(pk=recording.call.company_id).exists():
-        return error_json(_("Vous ne tenez plus cette entreprise : morceau refusé."), 409)
     try:
-        add_chunk(recording, index, request.body)
+        chunks = recordings.split_upload(index, request.body, request.GET)
+        received = recordings.add_chunks(recording, chunks, request.user)
     except RecordingRefused as refused:
-        return error_json(str(refused), 400)
-    return JsonResponse({"size_bytes": recording.size_bytes, "chunks": recording.chunk_count})
+        return error_json(str(refused), refused.status)
+    return JsonResponse(
+        {"received": received, "size_bytes": recording.size_bytes, "chunks": recording.chunk_count}
+    )
+
+
+def optional_number(text: str, convert):
+    try:
+        return convert(text)
+    except ValueError:
+        return None
 
 
 @require_POST
 @permission_required("calls.make_calls", raise_exception=True)
 def recording_stop(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+    """The recorder stopped: `duration_seconds` by its clock, `chunk_count` chunks recorded."""
     recording = own_recording_in_progress(request, recording_id)
-    try:
-        duration = float(request.POST.get("duration_seconds", ""))
-    except ValueError:
-        duration = None
-    recording = finalise(recording, duration)
+    recording = recordings.finalise(
+        recording,
+        optional_number(request.POST.get("duration_seconds", ""), float),
+        optional_number(request.POST.get("chunk_count", ""), int),
+    )
     return JsonResponse(
-        {"size_bytes": recording.size_bytes, "duration_seconds": recording.duration_seconds}
+        {
+            "size_bytes": recording.size_bytes,
+            "duration_seconds": recording.duration_seconds,
+            "health": recording.health,
+            "health_label": health_label(recording.health, recording.missing_chunks),
+            "missing_chunks": recording.missing_chunks,
+        }
     )
 
 
 @require_GET
 @permission_required("calls.make_calls", raise_exception=True)
 def recording(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
-    """Playback, after the permission check: operators hear their own calls, supervisors all."""
+    """Playback, after the permission check: operators hear their own calls, supervisors all.
+    Listening changes nothing, not even a recording still being made."""
     recording = get_object_or_404(playable_recordings(request.user), pk=recording_id)
     response = playback_response(request, recording)
     if request.method == "GET" and response.status_code < 400:

@@ -25,6 +25,14 @@ class CompanyTable(tables.Table):
     attempts = tables.Column(verbose_name=_("Tentatives"), attrs={"td": {"class": "text-end"}})
     disposition = tables.Column(verbose_name=_("Code AAPOR"))
     last_called_at = tables.DateTimeColumn(verbose_name=_("Dernier appel"), format="d/m/Y H:i")
+    # The latest recording's health (annotated by the view: with_latest_recording).
+    recording = tables.TemplateColumn(
+        template_code='{% include "calls/_recording_badge.html" with '
+        "health=record.latest_recording_health missing=record.latest_recording_missing %}",
+        verbose_name=_("Audio"),
+        orderable=False,
+        empty_values=(),
+    )
     actions = tables.TemplateColumn(
         template_name="companies/company_actions.html",
         verbose_name=_("Actions"),

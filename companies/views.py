@@ -4,7 +4,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -55,8 +55,22 @@ logger = logging.getLogger(__name__)
 # --- Contacts ---------------------------------------------------------------------------------
 
 
+def with_latest_recording(queryset):
+    """Each company's latest recording's health and missing chunks (None: no recording), for
+    the badge (calls/_recording_badge.html), read through the reverse relations."""
+    latest = Company.objects.filter(pk=OuterRef("pk"), calls__recordings__isnull=False).order_by(
+        "-calls__recordings__created_at", "-calls__recordings__id"
+    )
+    return queryset.annotate(
+        latest_recording_health=Subquery(latest.values("calls__recordings__health")[:1]),
+        latest_recording_missing=Subquery(latest.values("calls__recordings__missing_chunks")[:1]),
+    )
+
+
 def render_contacts(request: HtmxHttpRequest, notice: str = "") -> HttpResponse:
-    queryset = Company.objects.with_current_status().select_related("campaign", "locked_by")
+    queryset = with_latest_recording(
+        Company.objects.with_current_status().select_related("campaign", "locked_by")
+    )
     company_filter = CompanyFilter(request.GET, queryset=queryset)
     table = CompanyTable(company_filter.qs)
     paginate(request, table, per_page=50)

@@ -32,7 +32,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import CallRecord, CallStatus, Level, NumberStatus
+from calls.models import CallRecord, CallStatus, Level, NumberStatus, health_label
 from companies.aapor import Disposition
 from companies.lifecycle import Status
 
@@ -65,6 +65,7 @@ class CellContext:
         self.yes, self.no, self.purged = str(_("oui")), str(_("non")), str(_("purgé"))
         self.local = wall_clock(timezone.get_default_timezone())
         self.label_maps: dict[type, dict] = {}
+        self.health_words: dict[str | None, str] = {None: ""}
 
     def labels(self, choices) -> dict:
         """{code: label} for a TextChoices, empty for no code (None: not called)."""
@@ -155,6 +156,16 @@ def recording_link(context: CellContext, recording_ids: Sequence) -> list:
     return [f"{prefix}{pk}{suffix}" if (pk or 0) > 0 else "" for pk in recording_ids]
 
 
+def recording_health(context: CellContext, values: Sequence) -> list:
+    """The linked recording's health in words (« complet », « incomplet : 2 morceaux
+    manquants »...) from "health:missing" (exports/writers.py); empty without a recording."""
+    words = context.health_words
+    for value in set(values).difference(words):
+        health, _colon, missing = value.partition(":")
+        words[value] = health_label(health, int(missing or 0))
+    return list(map(words.__getitem__, values))
+
+
 def outcome_code(number_status, call_status, *levels) -> str:
     """The AAPOR code of an outcome, for a call submitted before codes were stored."""
     return CallRecord(
@@ -205,6 +216,7 @@ COLUMNS = [
     ),
     Column(_("Code AAPOR"), 40, LABEL, ("disposition", *OUTCOME), aapor_code),
     Column(_("Lien de l'enregistrement"), 50, TEXT, "export_recording_id", recording_link),
+    Column(_("Santé audio"), 34, LABEL, "export_recording_health", recording_health),
 ]
 COMPANY_COLUMNS = [
     Column(_("Statut de l'entreprise"), 20, LABEL, "company__status", labels_of(Status)),

@@ -19,6 +19,7 @@ from typing import IO, Any
 from django.db import connections, models
 from django.db.models import (
     Case,
+    CharField,
     F,
     FilteredRelation,
     OuterRef,
@@ -26,8 +27,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
     When,
 )
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -123,7 +126,23 @@ def recording_annotations(call_ref: str) -> dict:
         .annotate(total=Sum("duration_seconds"))
         .values("total")
     )
-    return {"export_recording_id": Subquery(latest), "export_audio_seconds": Subquery(total)}
+    # The linked recording's health and missing chunks as one value ("incomplete:2"): one
+    # more lookup per row, not two (exports/columns.py, recording_health).
+    health = (
+        audible_recordings(call_ref)
+        .order_by("-created_at", "-id")
+        .annotate(
+            health_and_missing=Concat(
+                "health", Value(":"), "missing_chunks", output_field=CharField()
+            )
+        )
+        .values("health_and_missing")[:1]
+    )
+    return {
+        "export_recording_id": Subquery(latest),
+        "export_audio_seconds": Subquery(total),
+        "export_recording_health": Subquery(health, output_field=CharField()),
+    }
 
 
 def calls_queryset(filters: Filters) -> QuerySet:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from calls import daily
-from calls.models import CallRecord, Recording
+from calls.models import CallRecord, Health, Recording
 from companies.models import Campaign, Company, ContactPerson, PinnedNote
 
 LEVELS = ("presentation_level", "questions_libres_level", "questions_orientees_level")
@@ -138,6 +138,7 @@ class RecordingFactory(DjangoModelFactory):
     mime_type = "audio/webm"
     duration_seconds = factory.SelfAttribute("seconds")
     is_complete = True
+    health = Health.COMPLETE
 
     @factory.post_generation
     def stored_file(recording, create, extracted, **kwargs):

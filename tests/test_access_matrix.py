@@ -47,13 +47,14 @@ PAGES: dict[str, Page] = {
     "calls:renew": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(286,)),
     "calls:abandon": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "calls:player": Page(OPERATOR, kwargs=lambda w: {"company_id": w.recording.call.company_id}),
-    # Recording uploads: the operator of the call only, and only while holding the company.
+    # Recording uploads: the operator of the call only; a new recording only while holding the
+    # company; chunks only while the recording is open (this one is finished: 410).
     "calls:recording_start": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(409,)),
     "calls:recording_chunk": Page(
         OPERATOR,
         method="post",
         kwargs=lambda w: {"recording_id": w.recording.pk, "index": 1},
-        expect={OPERATOR: 409, SUPERVISOR: 404, ADMIN: 404},
+        expect={OPERATOR: 410, SUPERVISOR: 404, ADMIN: 404},
     ),
     "calls:recording_stop": Page(
         OPERATOR,
@@ -184,12 +185,12 @@ def reviewed_call(operator, supervisor, campaign):
 def recorded_call(operator, company):
     """A submitted call by operator with a finished recording."""
     from calls.models import Recording
-    from calls.recordings import add_chunk, finalise
+    from calls.recordings import Chunk, add_chunks, finalise
     from tests.factories import CallFactory
 
     call = CallFactory(company=company, operator=operator, outcome="no_answer")
     recording = Recording.objects.create(call=call, mime_type="audio/webm")
-    add_chunk(recording, 0, b"\x1a\x45\xdf\xa3" + b"\x00" * 100)
+    add_chunks(recording, [Chunk(0, b"\x1a\x45\xdf\xa3" + b"\x00" * 100)], operator)
     return finalise(recording, 1.0)
 
 

@@ -49,11 +49,11 @@ def make_call(company, operator, number_status, call_status="", levels=("", "", 
     )
 
 
-def make_recording(call, seconds, size_bytes=4096, created_at=None):
+def make_recording(call, seconds, size_bytes=4096, created_at=None, **health):
     from calls.models import Recording
     from tests.factories import RecordingFactory
 
-    recording = RecordingFactory(call=call, seconds=seconds, stored_file=b"")
+    recording = RecordingFactory(call=call, seconds=seconds, stored_file=b"", **health)
     Recording.objects.filter(pk=recording.pk).update(
         size_bytes=size_bytes, **({"created_at": created_at} if created_at else {})
     )
@@ -92,7 +92,13 @@ def build_outcome_world(campaign, make_company, operator, operator2) -> World:
     world.recordings[6] = [make_recording(by_n[6], 42.4)]
     world.recordings[8] = [
         make_recording(by_n[8], 30.2, created_at=BASE + timedelta(minutes=8)),
-        make_recording(by_n[8], 60.5, created_at=BASE + timedelta(minutes=9)),
+        make_recording(
+            by_n[8],
+            60.5,
+            created_at=BASE + timedelta(minutes=9),
+            health="incomplete",
+            missing_chunks=2,
+        ),
     ]
     world.recordings[9] = [make_recording(by_n[9], 5.0, size_bytes=0)]
     # The disposition stored at submit is what the export shows; a call stored without one

@@ -50,6 +50,7 @@ HEADERS = [
     "Durée audio (s)",
     "Code AAPOR",
     "Lien de l'enregistrement",
+    "Santé audio",
 ]
 COMPANY_HEADERS = HEADERS + ["Statut de l'entreprise", "Archivée"]
 
@@ -134,7 +135,9 @@ def golden_call_rows(world):
         + [ANSWERED, "Refus questionnaire", "", "", "", "non", at(12, 0), "non", CAMPAIGN]
         + [PAUL, 2, None, 0, "2.11 Refus", None],
     ]
-    return rows
+    # The health of the linked recording (the latest with audio).
+    health = {link(world, 6): "complet", link(world, 8): "incomplet : 2 morceaux manquants"}
+    return [row + [health.get(row[-1])] for row in rows]
 
 
 def golden_company_rows(world):
@@ -143,6 +146,7 @@ def golden_company_rows(world):
     by_company = {row[0]: row for row in golden_call_rows(world)}  # the latest call wins
     rows = [by_company[f"Entreprise {n:02d}"] + ["Terminé", "non"] for n in range(1, 16)]
     empty_call = ["", "", "", "", "", None, None, None, CAMPAIGN, None, None, None, None, "", None]
+    empty_call += [None]  # no recording, no health
     rows += [
         by_company["Société Deux Appels"] + ["Terminé", "non"],
         by_company["Ancienne Coopérative"] + ["Terminé", "oui"],
@@ -215,7 +219,7 @@ def test_csv_text_is_pinned_byte_for_byte(outcome_world):
     assert lines[1] == (
         "Entreprise 01;6 77 00 00 01;cacao;transformation;Douala;SARL;M000000000001A;1,5;"
         "Invalide;;;;;non;2026-03-02 09:01:00;non;Enquête transformateurs 2026;Awa Ngo;1;;0;"
-        "4.30 Numéro non valide;"
+        "4.30 Numéro non valide;;"
     )
     assert lines[-1] == ""
     assert len(lines) == 1 + 18 + 1
@@ -252,7 +256,7 @@ def test_xlsx_has_a_frozen_header_an_autofilter_and_column_widths(outcome_world)
     sheet = workbook["Entreprises"]
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:Y20"
+    assert sheet.auto_filter.ref == "A1:Z20"
     widths = {letter: sheet.column_dimensions[letter].width for letter in ("A", "B", "H", "W")}
     assert widths["A"] > widths["B"] > widths["H"]
     assert widths["W"] >= 40
@@ -298,13 +302,14 @@ def test_a_new_column_is_one_record_for_the_query_both_formats_and_both_scopes(
 
     assert calls[0][-2:] == ["Notes", "Tentatives de l'entreprise"]
     assert calls[1][-2:] == ["'=1+1 rappeler", "3"]  # text neutralised, a number as is
-    assert companies[0][23:] == ["Notes", "Tentatives de l'entreprise"] + COMPANY_HEADERS[23:]
-    assert companies[1][23:25] == ["'=1+1 rappeler", "3"]
+    n = len(HEADERS)  # the new columns come after the call columns, before the company ones
+    assert companies[0][n:] == ["Notes", "Tentatives de l'entreprise"] + COMPANY_HEADERS[n:]
+    assert companies[1][n : n + 2] == ["'=1+1 rappeler", "3"]
     uncalled = next(row for row in companies if row[0] == "Entreprise Jamais Appelée")
-    assert uncalled[23:25] == ["", "0"]
-    assert [cell.value for cell in sheet[1][23:25]] == ["=1+1 rappeler", 3]
-    assert sheet[1][23].quotePrefix and sheet[1][24].data_type == "n"
-    assert sheet[0][23].parent.column_dimensions["X"].width > 30
+    assert uncalled[n : n + 2] == ["", "0"]
+    assert [cell.value for cell in sheet[1][n : n + 2]] == ["=1+1 rappeler", 3]
+    assert sheet[1][n].quotePrefix and sheet[1][n + 1].data_type == "n"
+    assert sheet[0][n].parent.column_dimensions[chr(ord("A") + n)].width > 30
 
 
 # --- Formula injection ----------------------------------------------------------------------
@@ -429,7 +434,7 @@ def test_xlsx_continues_on_a_new_sheet_past_excels_row_limit(outcome_world, monk
     data = [row for rows in sheets.values() for row in cell_values(rows)[1:]]
     expected = [[None if v == "" else v for v in row] for row in golden_call_rows(outcome_world)]
     assert data == expected
-    assert workbook["Appels (3)"].auto_filter.ref == "A1:W5"
+    assert workbook["Appels (3)"].auto_filter.ref == "A1:X5"
 
 
 # --- Filters ----------------------------------------------------------------------------------

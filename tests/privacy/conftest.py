@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from calls.models import CallRecord, Recording
-from calls.recordings import add_chunk
+from calls.recordings import Chunk, add_chunks
 from companies import importing
 from companies.models import Campaign, Company, ImportBatch, ImportMode, PhoneLabel
 from quality.corrections import correct_call
@@ -111,8 +111,7 @@ def build_world(supervisor, operator) -> World:
     )
     recording = RecordingFactory(call=first, seconds=42)
     open_recording = Recording.objects.create(call=second, mime_type="audio/webm")
-    add_chunk(open_recording, 0, AUDIO)
-    add_chunk(open_recording, 1, b"\x00" * 32)
+    add_chunks(open_recording, [Chunk(0, AUDIO), Chunk(1, b"\x00" * 32)], operator)
     open_recording.refresh_from_db()
     Recording.objects.filter(pk=open_recording.pk).update(duration_seconds=12.5)
 

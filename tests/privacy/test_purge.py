@@ -16,7 +16,7 @@ from django.utils import timezone
 from calls.dashboard import Filters as DashboardFilters
 from calls.dashboard import PeriodChoice, figures
 from calls.models import Recording, RecordingChunk
-from calls.recordings import add_chunk
+from calls.recordings import Chunk, add_chunks
 from exports.writers import Export, Filters, Scope, recording_link_template
 from privacy.models import PendingFileDeletion
 from quality.models import ReviewItem
@@ -50,7 +50,7 @@ def make_shelf(operator):
     # A recording never finalised (its tab closed 50 days ago): its chunks are stored objects.
     call = CallFactory(company=CompanyFactory(campaign=short), operator=operator, submitted=True)
     open_recording = Recording.objects.create(call=call, mime_type="audio/webm")
-    add_chunk(open_recording, 0, AUDIO)
+    add_chunks(open_recording, [Chunk(0, AUDIO)], operator)
     recordings["short_open"] = aged(open_recording, 50)
     return short, plain, recordings
 
