@@ -218,12 +218,6 @@ class Company(models.Model):
             [(self.pk, self.phone, PhoneLabel.STANDARD), *((self.pk, n, lbl) for n, lbl in numbers)]
         )
 
-    def numbers(self) -> models.QuerySet:
-        """Every number of the company, main number first. Companies written in bulk (an import)
-        get their main number in the list here, the first time a call form needs it."""
-        self.merge_numbers([])
-        return self.phones.all()
-
     @property
     def is_locked(self) -> bool:
         return (
