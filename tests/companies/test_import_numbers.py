@@ -245,6 +245,29 @@ def test_numbers_of_companies_created_in_many_batches_go_to_the_right_company(
     assert CompanyPhone.objects.count() == 300 + 200
 
 
+def test_each_batch_reads_back_only_its_own_ids(run_import, monkeypatch):
+    """Reading a batch's ids back seeks past the previous batch with one bound on the id: with
+    two, SQLite seeks with one and filters with the other, and a million rows took minutes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(import_writer, "BATCH_SIZE", 10)
+    rows = ["name;phone;mobile"] + [f"Société {n};677{n:06d};699{n:06d}" for n in range(1, 31)]
+
+    with CaptureQueriesContext(connection) as queries:
+        run_import(("\n".join(rows) + "\n").encode())
+
+    table = Company._meta.db_table
+    read_back = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT") and f'"{table}"."created_at" =' in q["sql"]
+    ]
+    assert len(read_back) == 3  # one per batch
+    assert all(sql.count(f'"{table}"."id" >') == 1 for sql in read_back), read_back
+    assert CompanyPhone.objects.filter(label="mobile").count() == 30
+
+
 def test_a_failed_apply_leaves_no_number_and_no_person(run_import, monkeypatch):
     def refuse(self):
         raise IntegrityError("refusé pour le test")
