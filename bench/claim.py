@@ -64,11 +64,11 @@ def run_one(database_url: str, claimers: int, companies: int) -> None:
     from django.core.management import call_command
     from django.db import connection, connections
 
-    from companies.models import Campaign, Company
+    from companies.models import Campaign, Company, PhoneLabel, merge_numbers
 
     call_command("migrate", verbosity=0)
     campaign = Campaign.objects.create(name=f"Bench {time.time()}")
-    Company.objects.bulk_create(
+    created = Company.objects.bulk_create(
         (
             Company(
                 campaign=campaign,
@@ -80,6 +80,7 @@ def run_one(database_url: str, claimers: int, companies: int) -> None:
         ),
         batch_size=2000,
     )
+    merge_numbers((company.pk, company.phone, PhoneLabel.STANDARD) for company in created)
     User = get_user_model()
     users = [User.objects.create_user(f"bench{i}-{time.time_ns()}") for i in range(claimers)]
 

@@ -109,7 +109,7 @@ def seed(companies: int, operators: int, supervisors: int) -> dict:
     from django.db import transaction
 
     from companies.management.commands.demo import Command as Demo
-    from companies.models import Campaign, Company
+    from companies.models import Campaign, Company, PhoneLabel, merge_numbers
     from core.roles import OPERATORS, SUPERVISORS
 
     User = get_user_model()
@@ -119,7 +119,12 @@ def seed(companies: int, operators: int, supervisors: int) -> dict:
     supervisor_names = [f"charge-sup{i}" for i in range(1, supervisors + 1)]
     with transaction.atomic():
         campaign = Campaign.objects.create(name=f"Charge {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        Company.objects.bulk_create(Demo().demo_companies(campaign, companies), batch_size=2000)
+        created = Company.objects.bulk_create(
+            Demo().demo_companies(campaign, companies), batch_size=2000
+        )
+        # Every company has its main number in its list, as the import writes it: the call
+        # form records which number was called.
+        merge_numbers((company.pk, company.phone, PhoneLabel.STANDARD) for company in created)
         users = User.objects.bulk_create(
             User(username=name, password=probe.password, first_name=name.title())
             for name in operator_names + supervisor_names

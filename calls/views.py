@@ -219,7 +219,6 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         token = secrets.token_hex(8)
         Company.objects.open_page(held, request.user, token)
         held.refresh_from_db()
-        held.numbers()  # an imported company's main number joins its list of numbers
         context = {**form_context(request, held, call, CallForm(instance=call)), "token": token}
         return render(request, "calls/call_form.html", context)
 
@@ -253,7 +252,6 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         )
         return redirect("calls:fill", company_id=company.pk)
     call = CallRecord.objects.draft_for(held, request.user)
-    held.numbers()
     form = CallForm(request.POST, instance=call, submitting=True)
     if not form.is_valid():
         messages.error(request, _("L'appel n'a pas été enregistré : corrigez les points signalés."))

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -9,6 +10,7 @@ from companies.models import (
     ContactPerson,
     ImportBatch,
     PinnedNote,
+    normalise_phone,
 )
 
 
@@ -22,8 +24,34 @@ class CampaignAdmin(admin.ModelAdmin):
     autocomplete_fields = ["created_by"]
 
 
+class PhoneFormSet(BaseInlineFormSet):
+    """A company's numbers in the admin: a blank normalised form is filled in; the same number
+    twice is refused with a message (the database would refuse it with an error page), the
+    main number included, which a new company gets in its list when it is saved."""
+
+    def clean(self):
+        super().clean()
+        company = self.instance
+        seen = set()
+        if company._state.adding and company.phone:
+            seen.add(normalise_phone(company.phone) or company.phone.strip())
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            number = (form.cleaned_data.get("number") or "").strip()
+            if not number:
+                continue
+            if not form.cleaned_data.get("e164"):  # left blank: the number's own E.164 form
+                form.instance.e164 = normalise_phone(number)
+            key = form.instance.e164 or number
+            if key in seen:
+                form.add_error("number", _("Ce numéro est déjà dans la liste de l'entreprise."))
+            seen.add(key)
+
+
 class PhoneInline(admin.TabularInline):
     model = CompanyPhone
+    formset = PhoneFormSet
     extra = 0
     fields = [
         "position",

@@ -1,5 +1,5 @@
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 import phonenumbers
@@ -237,12 +237,6 @@ class Company(models.Model):
             [(self.pk, self.phone, PhoneLabel.STANDARD), *((self.pk, n, lbl) for n, lbl in numbers)]
         )
 
-    def numbers(self) -> models.QuerySet:
-        """Every number of the company, main number first. Companies written in bulk (an import)
-        get their main number in the list here, the first time a call form needs it."""
-        self.merge_numbers([])
-        return self.phones.all()
-
     @property
     def is_locked(self) -> bool:
         return (
@@ -302,12 +296,26 @@ def merge_numbers(numbers: Iterable[tuple[int, str, str]]) -> int:
     company's others, in the order given, up to MAX_NUMBERS. Many companies at once (an
     import) cost one read and one insert per thousand companies. Returns how many were added.
     """
+    added = 0
+    for rows in new_numbers(numbers):
+        # A number added at the same moment by someone else is skipped (unique constraints).
+        CompanyPhone.objects.bulk_create(rows, ignore_conflicts=True)
+        added += len(rows)
+    return added
+
+
+def new_numbers(
+    numbers: Iterable[tuple[int, str, str]], full: list[tuple[int, str]] | None = None
+) -> Iterator[list["CompanyPhone"]]:
+    """The CompanyPhone rows merge_numbers() would add, unsaved, a thousand companies at a time
+    (each chunk read from the database when it is reached): what an import's preview asks
+    without writing, and what merge_numbers() writes. The (company id, number) pairs left out
+    because the company has MAX_NUMBERS already go on `full`, if given."""
     wanted: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for company_id, raw, label in numbers:
         raw = (raw or "").strip()[:100]
         if raw:
             wanted[company_id].append((raw, normalise_phone(raw), label))
-    added = 0
     ids = list(wanted)
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
@@ -325,7 +333,11 @@ def merge_numbers(numbers: Iterable[tuple[int, str, str]]) -> int:
         for company_id in chunk:
             for raw, e164, label in wanted[company_id]:
                 key = e164 or ("raw", raw)
-                if key in known[company_id] or count[company_id] >= MAX_NUMBERS:
+                if key in known[company_id]:
+                    continue
+                if count[company_id] >= MAX_NUMBERS:
+                    if full is not None:
+                        full.append((company_id, raw))
                     continue
                 known[company_id].add(key)
                 count[company_id] += 1
@@ -339,10 +351,7 @@ def merge_numbers(numbers: Iterable[tuple[int, str, str]]) -> int:
                     )
                 )
                 next_position[company_id] += 1
-        # A number added at the same moment by someone else is skipped (unique constraints).
-        CompanyPhone.objects.bulk_create(rows, ignore_conflicts=True)
-        added += len(rows)
-    return added
+        yield rows
 
 
 class CompanyPhoneQuerySet(models.QuerySet):

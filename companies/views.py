@@ -433,6 +433,8 @@ def batch_context(batch: ImportBatch, settings_form=None) -> dict:
         "errors_hidden": max(0, batch.rows_rejected - len(shown)),
         "accepted": batch.rows_total - batch.rows_rejected,
         "first_rows": batch.sample,
+        # The file has columns for the company's other numbers or its contact person.
+        "rows_have_extras": any("numbers" in row for row in batch.sample),
         "settings_form": settings_form or ImportSettingsForm(batch=batch),
         "is_replace": batch.mode == ImportMode.REPLACE,
         "job_stalled": jobs.is_stalled(batch),

@@ -19,6 +19,11 @@ an empty cell); dates, decimals and choices need theirs (local_time, decimal, la
 
 Cells are typed: str, int, float, naive local datetime, and "" when empty, so that both formats
 say exactly the same thing; each writer renders them by the column's kind.
+
+A company's other numbers and its contact persons are rows of their own tables, several per
+company: their columns take the company's id and look up the chunk's companies at once
+(CellContext.numbers(), CellContext.people()), one query per chunk shared by the columns that
+need it, never one per row.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from calls.models import CallRecord, CallStatus, Level, NumberStatus, health_label
 from companies.aapor import Disposition
 from companies.lifecycle import Status
+from companies.models import CompanyPhone, ContactPerson, PhoneLabel
 
 # What a column holds, which says how each format writes it: text people typed (neutralised in
 # CSV when it looks like a formula, see core/spreadsheet.py), the export's own words (choice
@@ -63,9 +69,14 @@ class CellContext:
     def __init__(self, link_template: tuple[str, str]):
         self.link_template = link_template
         self.yes, self.no, self.purged = str(_("oui")), str(_("non")), str(_("purgé"))
+        self.dead = str(_("hors service"))
         self.local = wall_clock(timezone.get_default_timezone())
         self.label_maps: dict[type, dict] = {}
         self.health_words: dict[str | None, str] = {None: ""}
+        # The last chunk's lookups, by the very sequence of company ids they were made for
+        # (each column of a chunk is given the same one).
+        self.numbers_of: tuple[Sequence | None, dict] = (None, {})
+        self.people_of: tuple[Sequence | None, dict] = (None, {})
 
     def labels(self, choices) -> dict:
         """{code: label} for a TextChoices, empty for no code (None: not called)."""
@@ -73,6 +84,34 @@ class CellContext:
             labels = {value: str(label) for value, label in choices.choices}
             self.label_maps[choices] = {**labels, "": "", None: ""}
         return self.label_maps[choices]
+
+    def numbers(self, company_ids: Sequence) -> dict[int, list[tuple]]:
+        """{company id: its numbers in order, (label, as typed, E.164, dead)} for a chunk."""
+        if self.numbers_of[0] is not company_ids:
+            rows = CompanyPhone.objects.filter(company_id__in=set(company_ids)).order_by(
+                "company_id", "position", "pk"
+            )
+            values = rows.values_list("company_id", "label", "number", "e164", "is_dead")
+            self.numbers_of = (company_ids, grouped(values))
+        return self.numbers_of[1]
+
+    def people(self, company_ids: Sequence) -> dict[int, list[tuple]]:
+        """{company id: its contact persons by name, (name, role, direct line, e-mail)}."""
+        if self.people_of[0] is not company_ids:
+            rows = ContactPerson.objects.filter(company_id__in=set(company_ids)).order_by(
+                "company_id", "name", "pk"
+            )
+            values = rows.values_list("company_id", "name", "role", "phone", "email")
+            self.people_of = (company_ids, grouped(values))
+        return self.people_of[1]
+
+
+def grouped(rows) -> dict[int, list[tuple]]:
+    """Rows whose first value is a company id, as {company id: [the rest of each row]}."""
+    groups: dict[int, list[tuple]] = {}
+    for company_id, *rest in rows:
+        groups.setdefault(company_id, []).append(tuple(rest))
+    return groups
 
 
 # --- Conversions --------------------------------------------------------------------------------
@@ -166,6 +205,45 @@ def recording_health(context: CellContext, values: Sequence) -> list:
     return list(map(words.__getitem__, values))
 
 
+SEPARATOR = " | "  # between the numbers, or the people, of one company in one cell
+
+
+def other_numbers(
+    context: CellContext, company_ids: Sequence, main_e164s: Sequence, mains: Sequence
+) -> list:
+    """The company's numbers but its main one (the « Téléphone » column), in order, each with
+    its label: « Mobile : 699 11 22 33 | Autre : 233 42 11 00 (hors service) »."""
+    numbers = context.numbers(company_ids)
+    labels = context.labels(PhoneLabel)
+    dead = f" ({context.dead})"
+    cells = []
+    for company_id, main_e164, main in zip(company_ids, main_e164s, mains, strict=True):
+        others, main_seen = [], False
+        for label, number, e164, is_dead in numbers.get(company_id, ()):
+            if not main_seen and ((e164 and e164 == main_e164) or number == main):
+                main_seen = True
+                continue
+            others.append(f"{labels.get(label, label)} : {number}{dead if is_dead else ''}")
+        cells.append(SEPARATOR.join(others))
+    return cells
+
+
+def people_field(index: int) -> Callable[..., list]:
+    """One field of the company's contact persons (0 name, 1 role, 2 direct line, 3 e-mail),
+    the people's values in the same order in each of these columns."""
+
+    def cells(context: CellContext, company_ids: Sequence) -> list:
+        people = context.people(company_ids)
+        return [
+            SEPARATOR.join(person[index] for person in people[company_id])
+            if company_id in people
+            else ""
+            for company_id in company_ids
+        ]
+
+    return cells
+
+
 def outcome_code(number_status, call_status, *levels) -> str:
     """The AAPOR code of an outcome, for a call submitted before codes were stored."""
     return CallRecord(
@@ -217,6 +295,16 @@ COLUMNS = [
     Column(_("Code AAPOR"), 40, LABEL, ("disposition", *OUTCOME), aapor_code),
     Column(_("Lien de l'enregistrement"), 50, TEXT, "export_recording_id", recording_link),
     Column(_("Santé audio"), 34, LABEL, "export_recording_health", recording_health),
+    Column(_("Numéro appelé"), 18, TEXT, "phone__number"),
+    Column(_("Type du numéro appelé"), 14, LABEL, "phone__label", labels_of(PhoneLabel)),
+    Column(
+        _("Autres numéros"), 44, TEXT,
+        ("company__id", "company__phone_e164", "company__phone"), other_numbers,
+    ),
+    Column(_("Personne à contacter"), 24, TEXT, "company__id", people_field(0)),
+    Column(_("Fonction du contact"), 20, TEXT, "company__id", people_field(1)),
+    Column(_("Ligne directe du contact"), 18, TEXT, "company__id", people_field(2)),
+    Column(_("E-mail du contact"), 28, TEXT, "company__id", people_field(3)),
 ]
 COMPANY_COLUMNS = [
     Column(_("Statut de l'entreprise"), 20, LABEL, "company__status", labels_of(Status)),

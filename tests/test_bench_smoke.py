@@ -105,10 +105,14 @@ def test_the_cluster_data_build_gives_the_dashboard_closed_days(cluster, roles):
     import load
 
     from calls.dashboard import Filters, PeriodChoice, figures
-    from companies.models import Campaign
+    from companies.models import Campaign, Company
 
     accounts = load.seed(companies=30, operators=3, supervisors=2)
     history_id = cluster.seed_history(accounts["operators"], days=4, per_day=5)
+
+    # Every company has its main number: the load's call forms record which number was called.
+    assert Company.objects.count() == 50
+    assert Company.objects.filter(phones__position=0).distinct().count() == 50
 
     history = Campaign.objects.get(pk=history_id)
     assert not history.is_active  # never served to the load's operators

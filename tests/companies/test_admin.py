@@ -54,3 +54,52 @@ def test_calls_cannot_be_deleted_from_the_admin(client, admin_user, company):
     response = client.get(reverse("admin:calls_callrecord_delete", args=[call.pk]))
     assert response.status_code == 403
     assert CallRecord.objects.filter(pk=call.pk).exists()
+
+
+def admin_company_form(campaign, phones=()) -> dict:
+    """The admin's « add company » form as a person fills it, with inline numbers."""
+    data = {
+        "campaign": campaign.pk,
+        "name": "Ets Ajoutée",
+        "phone": "677 00 55 55",
+        "status": "pending",
+        "attempts": 0,
+        "phones-TOTAL_FORMS": len(phones),
+        "phones-INITIAL_FORMS": 0,
+        "people-TOTAL_FORMS": 0,
+        "people-INITIAL_FORMS": 0,
+        "notes-TOTAL_FORMS": 0,
+        "notes-INITIAL_FORMS": 0,
+    }
+    for index, (position, label, number) in enumerate(phones):
+        data |= {
+            f"phones-{index}-position": position,
+            f"phones-{index}-label": label,
+            f"phones-{index}-number": number,
+        }
+    return data
+
+
+def test_a_company_added_in_the_admin_has_its_main_number_first(client, admin_user, campaign):
+    client.force_login(admin_user)
+    data = admin_company_form(campaign, [(1, "mobile", "699 00 55 55")])
+
+    response = client.post(reverse("admin:companies_company_add"), data)
+
+    assert response.status_code == 302
+    company = Company.objects.get(name="Ets Ajoutée")
+    assert list(company.phones.values_list("position", "label", "number", "e164")) == [
+        (0, "standard", "677 00 55 55", "+237677005555"),
+        (1, "mobile", "699 00 55 55", "+237699005555"),
+    ]
+
+
+def test_the_admin_refuses_the_main_number_twice_with_a_message(client, admin_user, campaign):
+    client.force_login(admin_user)
+    data = admin_company_form(campaign, [(1, "mobile", "+237 677 00 55 55")])
+
+    response = client.post(reverse("admin:companies_company_add"), data)
+
+    assert response.status_code == 200
+    assert "Ce numéro est déjà dans la liste de l&#x27;entreprise." in response.text
+    assert not Company.objects.filter(name="Ets Ajoutée").exists()

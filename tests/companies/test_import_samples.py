@@ -306,7 +306,7 @@ def test_a_score_that_is_not_a_number_is_refused(raw):
         ("Téléphone", "phone"),
         ("TEL", "phone"),
         ("N° Tél", "phone"),
-        ("Téléphone portable", "phone"),
+        ("Téléphone portable", "mobile"),
         ("forme_juridique", "legal_form"),
         ("Statut juridique", "legal_form"),
         ("Statut", "status"),

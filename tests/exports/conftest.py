@@ -125,6 +125,24 @@ def build_outcome_world(campaign, make_company, operator, operator2) -> World:
     archived_call = make_call(
         archived, operator, "invalid", attempt=1, submitted_at=BASE + timedelta(hours=2)
     )
+    # Several numbers: the company called twice has a mobile its second call used, and a
+    # number found dead; company 8 has two contact persons, one with a direct line.
+    from companies.models import ContactPerson, PhoneLabel
+
+    twice.merge_numbers([("699 00 00 16", PhoneLabel.MOBILE), ("233 00 00 16", PhoneLabel.OTHER)])
+    main, mobile, other = twice.phones.all()
+    other.record_call("4.30", BASE)
+    CallRecord.objects.filter(pk=first.pk).update(phone=main)
+    CallRecord.objects.filter(pk=second.pk).update(phone=mobile)
+    with_people = world.companies[7]
+    ContactPerson(
+        company=with_people,
+        name="Mme Ngo Bénoué",
+        role="Directrice",
+        phone="655 44 33 22",
+        email="ngo.benoue@etoile.cm",
+    ).save()
+    ContactPerson(company=with_people, name="M. Abena", role="Comptable").save()
     uncalled = make_company(name="Entreprise Jamais Appelée", validity_score=Decimal("70"))
     draft_only = make_company(name="Brouillon SARL", status="pending")
     draft = make_call(draft_only, operator, "answered", "accepted", ("partial",) * 3)

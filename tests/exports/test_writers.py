@@ -51,6 +51,13 @@ HEADERS = [
     "Code AAPOR",
     "Lien de l'enregistrement",
     "Santé audio",
+    "Numéro appelé",
+    "Type du numéro appelé",
+    "Autres numéros",
+    "Personne à contacter",
+    "Fonction du contact",
+    "Ligne directe du contact",
+    "E-mail du contact",
 ]
 COMPANY_HEADERS = HEADERS + ["Statut de l'entreprise", "Archivée"]
 
@@ -121,23 +128,47 @@ def golden_call_rows(world):
             [AWA, 1, None, 0, PARTIAL_CODE, None]),
     ]
     # fmt: on
-    rows = [company_cells(n) + part + [CAMPAIGN] + rest for n, part, rest in call_parts]
+    rows = [
+        company_cells(n) + part + [CAMPAIGN] + rest + (PEOPLE_08 if n == 8 else NO_NUMBERS)
+        for n, part, rest in call_parts
+    ]
     twice = company_cells(16, "Société Deux Appels", None)
     archived = company_cells(17, "Ancienne Coopérative", -5)
     rows += [
         twice
         + ["Pas de réponse", "", "", "", "", "non", at(10, 0), "non", CAMPAIGN]
-        + [AWA, 1, None, 0, "3.13 Pas de réponse", None],
+        + [AWA, 1, None, 0, "3.13 Pas de réponse", None]
+        + ["6 77 00 00 16", "Standard", TWICE_OTHERS, "", "", "", ""],
         archived
         + ["Invalide", "", "", "", "", "non", at(11, 0), "non", CAMPAIGN]
-        + [AWA, 1, None, 0, "4.30 Numéro non valide", None],
+        + [AWA, 1, None, 0, "4.30 Numéro non valide", None]
+        + NO_NUMBERS,
         twice
         + [ANSWERED, "Refus questionnaire", "", "", "", "non", at(12, 0), "non", CAMPAIGN]
-        + [PAUL, 2, None, 0, "2.11 Refus", None],
+        + [PAUL, 2, None, 0, "2.11 Refus", None]
+        + ["699 00 00 16", "Mobile", TWICE_OTHERS, "", "", "", ""],
     ]
     # The health of the linked recording (the latest with audio).
     health = {link(world, 6): "complet", link(world, 8): "incomplet : 2 morceaux manquants"}
-    return [row + [health.get(row[-1])] for row in rows]
+    at_link = HEADERS.index("Lien de l'enregistrement") + 1
+    return [row[:at_link] + [health.get(row[at_link - 1])] + row[at_link:] for row in rows]
+
+
+# Numéro appelé, its type, the other numbers, then the contact persons' name, role, direct
+# line, e-mail: none for a company with only its main number, called on no number in particular.
+NO_NUMBERS = ["", "", "", "", "", "", ""]
+TWICE_OTHERS = "Mobile : 699 00 00 16 | Autre : 233 00 00 16 (hors service)"
+# Two people, in the order of their names, aligned column by column; the direct line of one
+# is one of the company's numbers.
+PEOPLE_08 = [
+    "",
+    "",
+    "Ligne directe : 655 44 33 22",
+    "M. Abena | Mme Ngo Bénoué",
+    "Comptable | Directrice",
+    " | 655 44 33 22",
+    " | ngo.benoue@etoile.cm",
+]
 
 
 def golden_company_rows(world):
@@ -146,7 +177,7 @@ def golden_company_rows(world):
     by_company = {row[0]: row for row in golden_call_rows(world)}  # the latest call wins
     rows = [by_company[f"Entreprise {n:02d}"] + ["Terminé", "non"] for n in range(1, 16)]
     empty_call = ["", "", "", "", "", None, None, None, CAMPAIGN, None, None, None, None, "", None]
-    empty_call += [None]  # no recording, no health
+    empty_call += [None] + NO_NUMBERS  # no recording, no health; no numbers
     rows += [
         by_company["Société Deux Appels"] + ["Terminé", "non"],
         by_company["Ancienne Coopérative"] + ["Terminé", "oui"],
@@ -219,7 +250,7 @@ def test_csv_text_is_pinned_byte_for_byte(outcome_world):
     assert lines[1] == (
         "Entreprise 01;6 77 00 00 01;cacao;transformation;Douala;SARL;M000000000001A;1,5;"
         "Invalide;;;;;non;2026-03-02 09:01:00;non;Enquête transformateurs 2026;Awa Ngo;1;;0;"
-        "4.30 Numéro non valide;;"
+        "4.30 Numéro non valide;;;;;;;;;"
     )
     assert lines[-1] == ""
     assert len(lines) == 1 + 18 + 1
@@ -256,7 +287,7 @@ def test_xlsx_has_a_frozen_header_an_autofilter_and_column_widths(outcome_world)
     sheet = workbook["Entreprises"]
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:Z20"
+    assert sheet.auto_filter.ref == "A1:AG20"
     widths = {letter: sheet.column_dimensions[letter].width for letter in ("A", "B", "H", "W")}
     assert widths["A"] > widths["B"] > widths["H"]
     assert widths["W"] >= 40
@@ -266,17 +297,47 @@ def test_companies_scope_reads_the_latest_call_in_one_query(
     outcome_world, django_assert_num_queries
 ):
     export = Export(Scope.COMPANIES, Filters(), site_links())
-    with django_assert_num_queries(1):
+    # The rows with their latest call, then the numbers and the people of the chunk's companies.
+    with django_assert_num_queries(3):
         rows = list(export.rows())
     assert len(rows) == 19
 
 
 def test_calls_scope_reads_every_call_in_one_query(outcome_world, django_assert_num_queries):
     export = Export(Scope.CALLS, Filters(), site_links())
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(3):
         rows = list(export.rows())
     assert len(rows) == 18
     assert "Brouillon SARL" not in {row[0] for row in rows}  # drafts are not calls yet
+
+
+@pytest.mark.parametrize("scope", [Scope.CALLS, Scope.COMPANIES])
+def test_numbers_and_people_are_read_once_per_chunk_never_once_per_row(
+    campaign, make_company, operator, monkeypatch, django_assert_max_num_queries, scope
+):
+    from companies.models import ContactPerson, PhoneLabel
+
+    for n in range(25):
+        company = make_company(name=f"Société {n:02d}")
+        company.merge_numbers([(f"699 10 00 {n:02d}", PhoneLabel.MOBILE)])
+        ContactPerson(company=company, name=f"Personne {n:02d}", role="DG").save()
+        make_call(
+            company, operator, "no_answer", submitted_at=datetime(2026, 3, 2, 8, n, tzinfo=UTC)
+        )
+    monkeypatch.setattr(writers, "CHUNK_ROWS", 10)  # 3 chunks
+    export = Export(scope, Filters(), site_links())
+    headers = export.headers
+
+    with django_assert_max_num_queries(1 + 2 * 3):
+        rows = list(export.rows())
+
+    assert len(rows) == 25
+    for n, row in enumerate(rows):  # each chunk's companies, not the chunk before's
+        cells = dict(zip(headers, row, strict=True))
+        assert cells["Entreprise"] == f"Société {n:02d}"
+        assert cells["Autres numéros"] == f"Mobile : 699 10 00 {n:02d}"
+        assert cells["Personne à contacter"] == f"Personne {n:02d}"
+        assert cells["Fonction du contact"] == "DG"
 
 
 # --- One record per column -----------------------------------------------------------------
@@ -300,16 +361,16 @@ def test_a_new_column_is_one_record_for_the_query_both_formats_and_both_scopes(
     _, sheets = read_xlsx(xlsx_bytes(Export(Scope.COMPANIES, Filters(), site_links())))
     sheet = sheets["Entreprises"]
 
+    end = len(HEADERS)  # where the new columns are, before the company scope's own
     assert calls[0][-2:] == ["Notes", "Tentatives de l'entreprise"]
     assert calls[1][-2:] == ["'=1+1 rappeler", "3"]  # text neutralised, a number as is
-    n = len(HEADERS)  # the new columns come after the call columns, before the company ones
-    assert companies[0][n:] == ["Notes", "Tentatives de l'entreprise"] + COMPANY_HEADERS[n:]
-    assert companies[1][n : n + 2] == ["'=1+1 rappeler", "3"]
+    assert companies[0][end:] == ["Notes", "Tentatives de l'entreprise"] + COMPANY_HEADERS[end:]
+    assert companies[1][end : end + 2] == ["'=1+1 rappeler", "3"]
     uncalled = next(row for row in companies if row[0] == "Entreprise Jamais Appelée")
-    assert uncalled[n : n + 2] == ["", "0"]
-    assert [cell.value for cell in sheet[1][n : n + 2]] == ["=1+1 rappeler", 3]
-    assert sheet[1][n].quotePrefix and sheet[1][n + 1].data_type == "n"
-    assert sheet[0][n].parent.column_dimensions[chr(ord("A") + n)].width > 30
+    assert uncalled[end : end + 2] == ["", "0"]
+    assert [cell.value for cell in sheet[1][end : end + 2]] == ["=1+1 rappeler", 3]
+    assert sheet[1][end].quotePrefix and sheet[1][end + 1].data_type == "n"
+    assert sheet[0][end].parent.column_dimensions[sheet[0][end].column_letter].width > 30
 
 
 # --- Formula injection ----------------------------------------------------------------------
@@ -434,7 +495,7 @@ def test_xlsx_continues_on_a_new_sheet_past_excels_row_limit(outcome_world, monk
     data = [row for rows in sheets.values() for row in cell_values(rows)[1:]]
     expected = [[None if v == "" else v for v in row] for row in golden_call_rows(outcome_world)]
     assert data == expected
-    assert workbook["Appels (3)"].auto_filter.ref == "A1:X5"
+    assert workbook["Appels (3)"].auto_filter.ref == "A1:AE5"
 
 
 # --- Filters ----------------------------------------------------------------------------------
@@ -652,3 +713,13 @@ def test_wall_clock_matches_a_plain_conversion_across_offset_changes(zone):
         assert local(moment.astimezone(tz)) == expected, (zone, moment)
         assert local(naive_utc.isoformat(" ")) == expected, (zone, moment)
         assert local(naive_utc).tzinfo is None
+
+
+def test_the_contact_columns_read_back_through_the_import():
+    from companies.importing.columns import field_for_header
+
+    headers = ["Personne à contacter", "Fonction du contact", "Ligne directe du contact"]
+    fields = [field_for_header(header) for header in [*headers, "E-mail du contact"]]
+
+    assert fields == ["contact_name", "contact_role", "contact_phone", "contact_email"]
+    assert set(headers) <= set(HEADERS)

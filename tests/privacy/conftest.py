@@ -88,7 +88,6 @@ def build_world(supervisor, operator) -> World:
     assert batch.rows_rejected == 1
     company = Company.objects.get(niu=NIU)
     neighbour = Company.objects.get(name="Ets Voisin")
-    company.numbers()
     company.merge_numbers([(MOBILE, PhoneLabel.MOBILE)])
     ContactPersonFactory(company=company, name=PERSON, email=EMAIL, phone=DIRECT)
     PinnedNoteFactory(company=company, text=PINNED, pinned_by=supervisor)
