@@ -3,8 +3,9 @@
 Every figure comes from a fixed handful of aggregate queries with conditional aggregation
 (``Count(filter=Q(...))``), whatever the amount of data:
 
-- companies grouped by campaign, archived, status and AAPOR code (status breakdown, queue
-  health, the rates' classes), plus the list of inactive campaigns;
+- companies grouped by campaign, archived, status and AAPOR code (status breakdown, the rates'
+  classes), plus the list of inactive campaigns;
+- the queue's health and the quota cells (companies/queue_health.py, companies/quotas.py);
 - the period's submitted calls grouped by operator (every count in one query, the recorded
   seconds in another); the totals are the sum of the operators' rows. Days before today are
   closed and cached (see ``closed_part``): a poll counts today's calls only,
@@ -15,12 +16,12 @@ Python only adds up aggregated rows (one per operator, at most 72 company groups
 never data rows. Only submitted calls count (``submitted_at`` set); drafts never do.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -28,9 +29,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
-from companies.aapor import DISPOSITION_CLASS, UNANSWERED, Disposition
-from companies.lifecycle import CLAIMABLE_STATUSES, Status, claimable_condition
+from companies.aapor import DISPOSITION_CLASS, Disposition
+from companies.lifecycle import Status
 from companies.models import Campaign, Company
+from companies.queue_health import queue_health
+from companies.quotas import quota_rows
 from core.dates import local_midnight
 from core.roles import OPERATORS
 
@@ -119,54 +122,25 @@ class Line:
     percent: float | None = None
 
 
-@dataclass
-class Queue:
-    lines: list[Line]  # callable first, then each reason the rest is not; they sum to total
-    total: int
-    callable: int
-    next_due: datetime | None
-    explanation: list[str] = field(default_factory=list)  # why the queue is empty
-
-
 def _companies(campaign: Campaign | None):
     rows = Company.objects.all()
     return rows if campaign is None else rows.filter(campaign=campaign)
 
 
-QUEUE_LINES = [
-    ("callable", gettext_lazy("Appelables maintenant")),
-    ("locked", gettext_lazy("Verrouillées : appel en cours")),
-    ("callback_later", gettext_lazy("Rappel pas encore dû")),
-    ("retry_later", gettext_lazy("Délai avant nouvel essai en cours")),
-    ("exhausted", gettext_lazy("Tentatives épuisées (sans réponse)")),
-    ("finished", gettext_lazy("Terminées (issue définitive)")),
-    ("archived", gettext_lazy("Archivées")),
-    ("inactive", gettext_lazy("Campagne inactive")),
-]
-
-
 COMPANY_GROUP = ["campaign_id", "is_archived", "status", "disposition"]
 
 
-def company_groups(campaign: Campaign | None, now: datetime):
-    """One query: companies counted per (campaign, archived, status, AAPOR code), with the
-    time-dependent counts inside each group. It reads only the covering index
-    company_dashboard_idx, in its order, so it stays fast on hundreds of thousands of rows;
-    it returns at most 72 rows per campaign (2 x 4 statuses x 9 codes). Count("campaign")
-    counts rows like COUNT(*) (never null) where Django refuses a filtered COUNT(*)."""
+def company_groups(campaign: Campaign | None):
+    """One query: companies counted per (campaign, archived, status, AAPOR code). It reads
+    only the covering index company_dashboard_idx, in its order, so it stays fast on hundreds
+    of thousands of rows; it returns at most 72 rows per campaign (2 x 4 statuses x 9 codes).
+    The queue's health (why each company is or is not callable now) is counted by
+    companies.queue_health, with the very conditions of the claim."""
     return (
         _companies(campaign)
         .order_by()
         .values(*COMPANY_GROUP)
-        .annotate(
-            n=Count("*"),
-            callable=Count("campaign", filter=claimable_condition(now)),
-            locked=Count("campaign", filter=Q(status=Status.IN_PROGRESS, lock_expires_at__gte=now)),
-            waiting=Count(
-                "campaign", filter=Q(status__in=CLAIMABLE_STATUSES, next_call_at__gt=now)
-            ),
-            next_due=Min("next_call_at", filter=Q(next_call_at__gt=now)),
-        )
+        .annotate(n=Count("*"))
         .order_by(*COMPANY_GROUP)
     )
 
@@ -175,19 +149,17 @@ def inactive_campaign_ids() -> set[int]:
     return set(Campaign.objects.filter(is_active=False).values_list("pk", flat=True))
 
 
-def company_aggregates(campaign: Campaign | None, now: datetime) -> dict:
-    """Status counts, the queue's partition and the count of each AAPOR code (two queries: the
-    grouped companies and the inactive campaigns), summed from the groups."""
+def company_aggregates(campaign: Campaign | None) -> dict:
+    """Status counts and the count of each AAPOR code (two queries: the grouped companies and
+    the inactive campaigns), summed from the groups."""
     agg = dict.fromkeys(
-        ["total", "live", "archived", "inactive", "next_due"]
-        + [key for key, _label in QUEUE_LINES]
+        ["total", "live", "archived", "inactive"]
         + [f"status_{s.value}" for s in Status]
         + [f"code_{code.value}" for code in Disposition],
         0,
     )
-    next_dues = []
     inactive = inactive_campaign_ids()
-    for group in company_groups(campaign, now):
+    for group in company_groups(campaign):
         n, status = group["n"], group["status"]
         agg["total"] += n
         if f"code_{group['disposition']}" in agg:  # blank (never called) has no code
@@ -199,48 +171,7 @@ def company_aggregates(campaign: Campaign | None, now: datetime) -> dict:
         agg[f"status_{status}"] = agg.get(f"status_{status}", 0) + n
         if group["campaign_id"] in inactive:
             agg["inactive"] += n
-            continue
-        # In the queue: callable now, or exactly one reason why not.
-        agg["callable"] += group["callable"]
-        agg["locked"] += group["locked"]
-        if status == Status.PENDING:
-            agg["retry_later"] += group["waiting"]
-        elif status == Status.CALLBACK:
-            agg["callback_later"] += group["waiting"]
-        elif status == Status.DONE:
-            agg["exhausted" if group["disposition"] in UNANSWERED else "finished"] += n
-        if status in CLAIMABLE_STATUSES and group["next_due"] is not None:
-            next_dues.append(group["next_due"])
-    agg["next_due"] = min(next_dues, default=None)
     return agg
-
-
-def queue_health(agg: dict) -> Queue:
-    total = agg["total"]
-    lines = [Line(key, label, agg[key], percent(agg[key], total)) for key, label in QUEUE_LINES]
-    queue = Queue(lines, total, agg["callable"], agg["next_due"])
-    if queue.callable:
-        return queue
-    if not total:
-        queue.explanation.append(
-            _("La file est vide : aucune entreprise dans cette sélection. Importez une liste.")
-        )
-        return queue
-    queue.explanation.append(_("Aucune entreprise n'est appelable maintenant :"))
-    queue.explanation.extend(f"{line.label} : {line.count}" for line in lines[1:] if line.count)
-    if queue.next_due:
-        queue.explanation.append(
-            _("Prochaine entreprise appelable le %(when)s.")
-            % {"when": date_format(timezone.localtime(queue.next_due), "SHORT_DATETIME_FORMAT")}
-        )
-    else:
-        queue.explanation.append(
-            _(
-                "Aucune ne le redeviendra d'elle-même : attendez la fin des appels en cours, "
-                "rouvrez des entreprises, activez la campagne ou importez une liste."
-            )
-        )
-    return queue
 
 
 def choice_lines(agg: dict, choices, prefix: str, whole: str) -> list[Line]:
@@ -680,7 +611,7 @@ def operator_rows(calls: dict) -> tuple[list[OperatorRow], OperatorRow]:
 def figures(filters: Filters, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     period = period_for(filters, now)
-    companies = company_aggregates(filters.campaign, now)
+    companies = company_aggregates(filters.campaign)
     today, per_hour = today_part(filters.campaign, now)
     period_figures = period_calls(filters.campaign, period, today, now)
     calls = period_figures["totals"]
@@ -694,7 +625,8 @@ def figures(filters: Filters, now: datetime | None = None) -> dict:
         "calls_today": sum(per_hour),
         # Companies (not archived) by status; calls by number status, answered ones by outcome.
         "statuses": choice_lines(companies, Status, "status", whole="live"),
-        "queue": queue_health(companies),
+        "queue": queue_health(_companies(filters.campaign), now),
+        "quotas": quota_rows(filters.campaign, now),
         "numbers": choice_lines(calls, NumberStatus, "number", whole="calls"),
         "outcomes": choice_lines(calls, CallStatus, "outcome", whole="answered"),
         "dispositions": disposition_lines(companies),

@@ -2,12 +2,12 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from companies.models import Campaign, Company, ImportBatch
+from companies.models import Campaign, Company, DoNotCallEntry, ImportBatch
 
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "max_attempts", "retry_delay", "created_at", "created_by"]
+    list_display = ["name", "is_active", "time_zone", "public_holidays", "created_at", "created_by"]
     list_filter = ["is_active"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
@@ -84,3 +84,23 @@ class ImportBatchAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     raw_id_fields = ["campaign", "uploaded_by"]
     readonly_fields = ["created_at", "applied_at"]
+
+
+@admin.register(DoNotCallEntry)
+class DoNotCallEntryAdmin(admin.ModelAdmin):
+    """Read-only: entries are added and removed from the « Ne plus appeler » page, which keeps
+    who did what and why."""
+
+    list_display = ["phone_e164", "niu", "company_name", "reason", "created_by", "created_at"]
+    list_filter = ["source"]
+    search_fields = ["phone_e164", "niu", "company_name", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -10,19 +10,31 @@ written back.
 This module imports no model: companies/models.py gives Company a manager made from
 CompanyQuerySet, so each transition is `Company.objects.<verb>(...)` (or a Company method that
 calls it), and each predicate a QuerySet method that the queue, the call list, the dashboard's
-queue health and the tests share.
+queue health and the tests share. The other models a rule reads (campaigns, the do-not-call
+list, quota cells) are looked up by name (`_model`).
+
+The fieldwork rules (calling hours in each company's local time, holidays, spreading of
+unanswered attempts, the do-not-call list, quotas) are predicates too, built per active
+campaign by `rules_condition()` and part of `claimable_condition()`: every claim's one
+conditional UPDATE checks them.
 """
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Case, F, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Greatest, Replace, Upper
+from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from companies.aapor import UNANSWERED, Disposition
+from companies.fieldwork import Calendar, holiday_countries
 
 
 class Status(models.TextChoices):
@@ -55,23 +67,326 @@ def lease_live_condition(now: datetime) -> Q:
     return Q(status=Status.IN_PROGRESS, lock_expires_at__gte=now)
 
 
-def claimable_condition(now: datetime, user=None) -> Q:
-    """The row-level claim condition.
-
-    Claimable: pending or callback and due, or in progress with a lapsed lease. With a user:
-    also the company that user already holds (taking it again changes nothing), and a personal
-    callback of another operator only once it is overdue by CALLBACK_GRACE.
-    """
+def queue_condition(now: datetime, user=None, campaigns=None) -> Q:
+    """What the queue may give user now: pending or callback and due, or in progress with a
+    lapsed lease, not archived, in an active campaign whose fieldwork rules allow it now
+    (rules_condition); a personal callback of another operator only once it is overdue by
+    CALLBACK_GRACE. `campaigns` (campaign_rules()) is read when not given."""
     free = (Q(status__in=CLAIMABLE_STATUSES) & due_condition(now)) | lease_lapsed_condition(now)
+    rules = rules_condition(now, campaign_rules() if campaigns is None else campaigns)
     if user is None:
-        return Q(is_archived=False) & free
+        return Q(is_archived=False) & free & rules
     someone_elses_callback = (
         Q(status=Status.CALLBACK, callback_operator__isnull=False)
         & ~Q(callback_operator=user)
         & Q(callback_at__gt=now - settings.CALLBACK_GRACE)
     )
-    return Q(is_archived=False) & (
-        (free & ~someone_elses_callback) | Q(status=Status.IN_PROGRESS, locked_by=user)
+    return Q(is_archived=False) & free & ~someone_elses_callback & rules
+
+
+def claimable_condition(now: datetime, user=None, campaigns=None) -> Q:
+    """The row-level claim condition: what the queue may give user (queue_condition), or the
+    company user already holds (taking it again changes nothing: a company being called may
+    finish whatever the rules say)."""
+    condition = queue_condition(now, user, campaigns)
+    if user is None:
+        return condition
+    return condition | Q(status=Status.IN_PROGRESS, locked_by=user, is_archived=False)
+
+
+# --- Fieldwork rules ---------------------------------------------------------------------------
+#
+# Each rule is a condition on the company's own columns or an EXISTS subquery, so that it sits
+# in the WHERE of the claim's one conditional UPDATE. What depends on the campaign (its hours,
+# holidays, quota settings) is known in Python: campaign_rules() reads the active campaigns
+# once per claim, and the conditions are written per group of campaigns that share them.
+
+NEVER = Q(pk__in=[])  # Django compiles it to "no row" (and drops it from an OR)
+
+
+def _model(name: str):
+    return apps.get_model("companies", name)
+
+
+def any_of(conditions: list[Q]) -> Q:
+    return reduce(operator.or_, conditions) if conditions else NEVER
+
+
+def campaign_in(pks) -> Q:
+    """Companies of these campaigns, written `campaign_id + 0 IN (...)` so that no database
+    reads it through an index on campaign_id: the queue's steps must walk the index of their
+    own order (SQLite took a bare `campaign_id IN` for a lookup, then sorted the campaign)."""
+    return Q(In(F("campaign_id") + 0, sorted(pks))) if pks else NEVER
+
+
+@dataclass(frozen=True)
+class CampaignRules:
+    """What the queue needs to know of an active campaign."""
+
+    pk: int
+    calendar: Calendar
+    has_cells: bool
+    others_callable: bool
+
+    @property
+    def key(self) -> tuple:
+        return (self.calendar, self.has_cells, self.others_callable)
+
+
+def campaign_rules() -> list[CampaignRules]:
+    """The active campaigns' rules: one query on the campaigns."""
+    cells = _model("QuotaCell").objects.filter(campaign=OuterRef("pk"))
+    rows = (
+        _model("Campaign")
+        .objects.filter(is_active=True)
+        .order_by()
+        .annotate(has_cells=Exists(cells))
+        .only(
+            "calling_hours",
+            "closed_days",
+            "public_holidays",
+            "time_zone",
+            "spread_attempts",
+            "quota_others_callable",
+        )
+    )
+    return [
+        CampaignRules(row.pk, row.calendar, row.has_cells, row.quota_others_callable)
+        for row in rows
+    ]
+
+
+def grouped(campaigns: list[CampaignRules]) -> list[tuple[CampaignRules, list[int]]]:
+    """Campaigns that share the same rules, with their ids: one condition per group."""
+    groups: dict[tuple, tuple[CampaignRules, list[int]]] = {}
+    for rules in campaigns:
+        groups.setdefault(rules.key, (rules, []))[1].append(rules.pk)
+    return list(groups.values())
+
+
+# Calling hours, closed days and public holidays, in the company's local time. The zones open
+# at this minute come from companies/fieldwork.py; a company's zone "" is its campaign's
+# default zone, its country "" the default country (PHONE_REGION).
+
+
+def zone_in(zones, calendar: Calendar) -> Q:
+    if not zones:
+        return NEVER
+    condition = Q(time_zone__in=sorted(zones))
+    if calendar.default_zone in zones:
+        condition |= Q(time_zone="")
+    return condition
+
+
+def country_in(countries, calendar: Calendar) -> Q:
+    if not countries:
+        return NEVER
+    condition = Q(country__in=sorted(countries))
+    if calendar.default_country in countries:
+        condition |= Q(country="")
+    return condition
+
+
+def part_condition(calendar: Calendar, part: str) -> Q:
+    """Unanswered attempts spread over the day: a part already tried waits until every open
+    part of the day has been tried (Calendar.part_allowed)."""
+    if not calendar.spreads():
+        return Q()
+    every_part_tried = reduce(
+        operator.and_, (Q(parts_tried__contains=p) for p in sorted(calendar.open_parts))
+    )
+    return ~Q(parts_tried__contains=part) | every_part_tried
+
+
+def window_condition(calendar: Calendar, now: datetime) -> Q:
+    """Inside the calling window now: an appointment (a callback at a set time, honoured
+    whatever the hour), or a company whose local time is within the calling hours, on a day
+    that is neither a closed day of the campaign nor a public holiday of its country, in a part
+    of the day it may be tried in."""
+    snapshot = calendar.snapshot(now)
+    opens = []
+    for (part, day), zones in sorted(snapshot.open_groups.items()):
+        condition = zone_in(zones, calendar)
+        off = holiday_countries(day) if calendar.public_holidays else frozenset()
+        if off:
+            condition &= ~country_in(off, calendar)
+        opens.append(condition & part_condition(calendar, part))
+    return Q(appointment=True) | any_of(opens)
+
+
+def closed_day_condition(calendar: Calendar, now: datetime) -> Q:
+    """The company's local date is a closed day of the campaign or a holiday of its country."""
+    closed = []
+    for day, zones in sorted(calendar.snapshot(now).dates.items()):
+        if day in calendar.closed_days:
+            closed.append(zone_in(zones, calendar))
+        elif calendar.public_holidays and holiday_countries(day):
+            closed.append(zone_in(zones, calendar) & country_in(holiday_countries(day), calendar))
+    return any_of(closed)
+
+
+def outside_hours_condition(calendar: Calendar, now: datetime) -> Q:
+    """The company's local time is outside the calling hours."""
+    in_hours = calendar.snapshot(now).in_hours
+    return ~zone_in(in_hours, calendar) if in_hours else Q()
+
+
+# The do-not-call list: across campaigns, by normalised number and by NIU (its key: no space,
+# upper case, as the import deduplicates NIUs).
+
+
+def niu_key_expression(niu) -> Upper:
+    return Upper(Replace(niu, Value(" "), Value("")))
+
+
+def listing_by_phone(value_of) -> Q:
+    """Do-not-call entries (a DoNotCallEntry condition) with the number of the company whose
+    values value_of(name) gives (OuterRef in a query on companies)."""
+    return Q(phone_e164=value_of("phone_e164")) & ~Q(phone_e164="")
+
+
+def listing_by_niu(value_of) -> Q:
+    return Q(niu=niu_key_expression(value_of("niu"))) & ~Q(niu="")
+
+
+def do_not_call_condition() -> Q:
+    """Companies on the do-not-call list (a live entry with their number or their NIU).
+
+    The one place that says which of a company's identifiers are checked: a company with
+    several numbers adds an EXISTS on them here (and in listing_entries)."""
+    live = _model("DoNotCallEntry").objects.filter(removed_at__isnull=True)
+    return Q(Exists(live.filter(listing_by_phone(OuterRef)))) | Q(
+        Exists(live.filter(listing_by_niu(OuterRef)))
+    )
+
+
+def listing_entries(company) -> Q:
+    """The do-not-call entries (live or not) that name this company."""
+
+    def value_of(name):
+        return Value(getattr(company, name))
+
+    return listing_by_phone(value_of) | listing_by_niu(value_of)
+
+
+# Quotas: a cell is one or two company fields with a value each and a target of interviews.
+
+QUOTA_FIELDS = [
+    ("activity", _("Activité")),
+    ("location", _("Localisation")),
+    ("product", _("Produit")),
+    ("legal_form", _("Forme juridique")),
+]
+
+
+def cell_matches(value_of) -> Q:
+    """Quota cells (a QuotaCell condition) that contain the company whose field values
+    value_of(name) gives: OuterRef in a query on companies, the values of a row in Python."""
+    first = any_of([Q(field1=name, value1=value_of(name)) for name, _label in QUOTA_FIELDS])
+    second = any_of([Q(field2=name, value2=value_of(name)) for name, _label in QUOTA_FIELDS])
+    return first & (Q(field2="") | second)
+
+
+def company_in_cell(cell) -> Q:
+    """The companies of a quota cell (a Company condition; its campaign aside)."""
+    condition = Q(**{cell.field1: cell.value1})
+    if cell.field2:
+        condition &= Q(**{cell.field2: cell.value2})
+    return condition
+
+
+def quota_full_condition() -> Q:
+    """The company is in a cell of its campaign that has reached its target."""
+    cells = _model("QuotaCell").objects.filter(campaign=OuterRef("campaign"))
+    return Q(Exists(cells.filter(completed__gte=F("target")).filter(cell_matches(OuterRef))))
+
+
+def quota_cell_condition() -> Q:
+    """The company is in at least one cell of its campaign."""
+    cells = _model("QuotaCell").objects.filter(campaign=OuterRef("campaign"))
+    return Q(Exists(cells.filter(cell_matches(OuterRef))))
+
+
+def quota_condition(rules: CampaignRules) -> Q:
+    """Callable as far as quotas go: in no full cell (a full cell's companies leave the queue),
+    and in some cell unless the campaign also calls companies outside every cell."""
+    if not rules.has_cells:
+        return Q()
+    condition = ~quota_full_condition()
+    if not rules.others_callable:
+        condition &= quota_cell_condition()
+    return condition
+
+
+def rules_condition(now: datetime, campaigns: list[CampaignRules]) -> Q:
+    """Every fieldwork rule, for the companies of these (active) campaigns."""
+    branches = [
+        campaign_in(pks) & window_condition(rules.calendar, now) & quota_condition(rules)
+        for rules, pks in grouped(campaigns)
+    ]
+    return any_of(branches) & ~do_not_call_condition()
+
+
+# Why a company is not callable now: exactly one reason each (the first that applies, in this
+# order), "callable" when it is. The dashboard counts them, the call list and the company
+# page show them.
+
+EXHAUSTED = [*UNANSWERED, Disposition.RESPONDENT_UNAVAILABLE]
+
+QUEUE_REASONS = {
+    "callable": _("Appelables maintenant"),
+    "locked": _("Verrouillées : appel en cours"),
+    "callback_later": _("Rappel pas encore dû"),
+    "retry_later": _("Délai avant nouvel essai en cours"),
+    "conversion_later": _("Conversion de refus programmée"),
+    "outside_hours": _("Hors des heures d'appel"),
+    "closed_day": _("Jour férié ou jour de fermeture"),
+    "part_tried": _("Essais répartis : partie de la journée déjà essayée"),
+    "do_not_call": _("Liste « Ne plus appeler »"),
+    "quota_full": _("Quota atteint"),
+    "quota_outside": _("Hors des cellules de quota"),
+    "exhausted": _("Tentatives épuisées (sans réponse)"),
+    "finished": _("Terminées (issue définitive)"),
+    "archived": _("Archivées"),
+    "inactive": _("Campagne inactive"),
+    "other": _("Autre"),
+}
+
+
+def queue_reason(now: datetime, campaigns: list[CampaignRules]) -> Case:
+    waiting = Q(status__in=CLAIMABLE_STATUSES, next_call_at__gt=now)
+    by_campaign: dict[str, list[Q]] = {"full": [], "outside": [], "closed": [], "hours": []}
+    for rules, pks in grouped(campaigns):
+        inside = campaign_in(pks)
+        if rules.has_cells:
+            by_campaign["full"].append(inside & quota_full_condition())
+            if not rules.others_callable:
+                by_campaign["outside"].append(inside & ~quota_cell_condition())
+        by_campaign["closed"].append(inside & closed_day_condition(rules.calendar, now))
+        by_campaign["hours"].append(inside & outside_hours_condition(rules.calendar, now))
+    active = [rules.pk for rules in campaigns]
+    not_appointment = ~Q(appointment=True)
+    whens = [
+        (claimable_condition(now, None, campaigns), "callable"),
+        (Q(is_archived=True), "archived"),
+        (~campaign_in(active) if active else Q(is_archived=False), "inactive"),
+        (Q(status=Status.DONE, disposition__in=EXHAUSTED), "exhausted"),
+        (Q(status=Status.DONE), "finished"),
+        (lease_live_condition(now), "locked"),
+        (do_not_call_condition(), "do_not_call"),
+        (any_of(by_campaign["full"]), "quota_full"),
+        (any_of(by_campaign["outside"]), "quota_outside"),
+        (waiting & Q(status=Status.CALLBACK), "callback_later"),
+        (waiting & Q(disposition=Disposition.REFUSAL), "conversion_later"),
+        (waiting, "retry_later"),
+        (any_of(by_campaign["closed"]) & not_appointment, "closed_day"),
+        (any_of(by_campaign["hours"]) & not_appointment, "outside_hours"),
+        (campaign_in(active) & ~Q(parts_tried=""), "part_tried"),
+    ]
+    return Case(
+        *(When(condition, then=Value(reason)) for condition, reason in whens if condition),
+        default=Value("other"),
+        output_field=models.CharField(),
     )
 
 
@@ -185,36 +500,77 @@ class Outcome:
     """What a submitted call says about the company (calls.models.CallRecord.outcome())."""
 
     disposition: str  # a Disposition code
-    callback_at: datetime | None = None  # for a callback (2.21): when; None = now
+    callback_at: datetime | None = None  # for a callback (2.21): when; None = no set time
     callback_operator: object = None  # for a personal callback: the operator it stays with
 
 
-def outcome_values(outcome: Outcome, attempts: int, campaign, now: datetime) -> dict:
-    """The company's new values once a call with this outcome is submitted:
-    - a callback (2.21) → `callback`, due at its time (now when none was given);
-    - no answer or voicemail → `pending` again after the campaign's retry delay, until the
-      attempts reach the campaign's maximum;
+def outcome_values(outcome: Outcome, company, campaign, now: datetime) -> dict:
+    """The company's new values once a call with this outcome is submitted, by the campaign's
+    retry rules (max attempts count every call of the company, this one included):
+    - a callback (2.21) at a set time → `callback`, an appointment due at that time;
+      without a time → `callback` after the campaign's callback delay, until its max attempts;
+    - no answer (3.13) or voicemail (3.14) → `pending` again after that outcome's delay, until
+      its max attempts; the part of the day it happened in is remembered so that the next
+      attempt falls in another part (Calendar.tried_after);
+    - a refusal (2.11), when the campaign converts refusals and this company's one conversion
+      was not yet tried → `pending` after the conversion delay;
     - anything else (or attempts exhausted) → `done`."""
+    attempts = company.attempts + 1
+    disposition = outcome.disposition
     values = {
         "attempts": F("attempts") + 1,
-        "disposition": outcome.disposition,
+        "disposition": disposition,
         "last_called_at": now,
         "callback_at": None,
         "callback_operator": None,
+        "appointment": False,
         "next_call_at": None,
+        "parts_tried": "",
         "status": Status.DONE,
     }
-    if outcome.disposition == Disposition.RESPONDENT_UNAVAILABLE:
-        callback_at = outcome.callback_at or now
-        values.update(
-            status=Status.CALLBACK,
-            callback_at=callback_at,
-            next_call_at=callback_at,
-            callback_operator=outcome.callback_operator,
+    if disposition == Disposition.RESPONDENT_UNAVAILABLE:
+        limit = campaign.callback_max_attempts
+        if outcome.callback_at is not None or limit is None or attempts < limit:
+            callback_at = outcome.callback_at or now + campaign.callback_delay
+            values.update(
+                status=Status.CALLBACK,
+                callback_at=callback_at,
+                next_call_at=callback_at,
+                callback_operator=outcome.callback_operator,
+                appointment=outcome.callback_at is not None,
+            )
+    elif disposition in UNANSWERED:
+        if disposition == Disposition.NO_ANSWER:
+            delay, limit = campaign.no_answer_delay, campaign.no_answer_max_attempts
+        else:
+            delay, limit = campaign.voicemail_delay, campaign.voicemail_max_attempts
+        values["parts_tried"] = campaign.calendar.tried_after(
+            company.parts_tried, now, company.time_zone
         )
-    elif outcome.disposition in UNANSWERED and attempts + 1 < campaign.max_attempts:
-        values.update(status=Status.PENDING, next_call_at=now + campaign.retry_delay)
+        if attempts < limit:
+            values.update(status=Status.PENDING, next_call_at=now + delay)
+    elif (
+        disposition == Disposition.REFUSAL
+        and campaign.refusal_conversion
+        and company.conversion_at is None
+    ):
+        values.update(
+            status=Status.PENDING,
+            next_call_at=now + timedelta(days=campaign.refusal_conversion_days),
+            conversion_at=now,
+        )
     return values
+
+
+def count_in_quotas(company, old: str, new: str) -> None:
+    """A company's latest code changed from old to new: the quota cells it is in count one
+    interview more or less (one UPDATE; concurrent calls each add their own)."""
+    counted = company.campaign.counted_dispositions()
+    delta = (new in counted) - (old in counted)
+    if delta:
+        _model("QuotaCell").objects.filter(campaign=company.campaign_id).filter(
+            cell_matches(lambda name: getattr(company, name))
+        ).update(completed=Greatest(F("completed") + delta, Value(0)))
 
 
 def _pk(company) -> int:
@@ -234,9 +590,30 @@ class CompanyQuerySet(models.QuerySet):
     def lease_lapsed(self, now=None):
         return self.filter(lease_lapsed_condition(now or timezone.now()))
 
-    def claimable(self, now=None, user=None):
-        """Rows a claim may take: due and not locked, or locked with a lapsed lease."""
-        return self.filter(claimable_condition(now or timezone.now(), user))
+    def claimable(self, now=None, user=None, campaigns=None):
+        """Rows a claim may take: due and not locked, or locked with a lapsed lease, and
+        allowed now by the fieldwork rules."""
+        return self.filter(claimable_condition(now or timezone.now(), user, campaigns))
+
+    def with_queue_reason(self, now=None, campaigns=None):
+        """Annotate `queue_reason`: "callable", or the one reason the queue skips it now (a key
+        of QUEUE_REASONS)."""
+        campaigns = campaign_rules() if campaigns is None else campaigns
+        return self.annotate(queue_reason=queue_reason(now or timezone.now(), campaigns))
+
+    def queue_breakdown(self, now=None) -> dict[str, int]:
+        """How many companies are callable now, and how many are not for each reason."""
+        counts = dict.fromkeys(QUEUE_REASONS, 0)
+        rows = self.with_queue_reason(now).order_by().values("queue_reason")
+        for row in rows.annotate(n=models.Count("pk")):
+            counts[row["queue_reason"]] += row["n"]
+        return counts
+
+    def with_do_not_call(self):
+        """Annotate `do_not_call`: whether the company is on the do-not-call list."""
+        return self.annotate(
+            do_not_call=models.ExpressionWrapper(do_not_call_condition(), models.BooleanField())
+        )
 
     def held_by(self, user):
         return self.filter(status=Status.IN_PROGRESS, locked_by=user)
@@ -248,11 +625,11 @@ class CompanyQuerySet(models.QuerySet):
     def in_current_status(self, status: str, now=None):
         return self.filter(current_status_condition(status, now or timezone.now()))
 
-    def queue_steps(self, user, now) -> list[models.QuerySet]:
+    def queue_steps(self, user, now, campaigns=None) -> list[models.QuerySet]:
         """The queue, in the order « Appeler le suivant » serves it. Each step is a query an
         index answers directly (no sort of the whole queue): lapsed leases first (those calls
         were due already), then due callbacks, most overdue first, then pending companies."""
-        claimable = self.in_queue().claimable(now, user)
+        claimable = self.in_queue().filter(queue_condition(now, user, campaigns))
         return [
             claimable.filter(status=Status.IN_PROGRESS, lock_expires_at__lt=now).order_by(
                 *LAPSED_LEASE_ORDER
@@ -270,12 +647,13 @@ class CompanyQuerySet(models.QuerySet):
         pk, now = _pk(company), timezone.now()
         if not self.model.objects.filter(pk=pk, campaign__is_active=True).exists():
             return False
+        condition = claimable_condition(now, user)
         try:
             with transaction.atomic():
                 self.model.objects.release_held_by(user, keep=pk)
                 won = (
                     self.model.objects.filter(pk=pk)
-                    .filter(claimable_condition(now, user))
+                    .filter(condition)
                     .update(**claim_values(user, now, token))
                 )
                 if not won:
@@ -291,9 +669,10 @@ class CompanyQuerySet(models.QuerySet):
         if held is not None and self.claim(held, user):
             return self.model.objects.get(pk=held.pk)
         self.model.objects.release_held_by(user)  # e.g. a lapsed lease taken by someone else
+        campaigns = campaign_rules()
         for _attempt in range(10):
             now = timezone.now()
-            for step in self.queue_steps(user, now):
+            for step in self.queue_steps(user, now, campaigns):
                 candidate = step.values("pk")[:1]
                 if connection.features.has_select_for_update_skip_locked:
                     # Concurrent claimers skip the row another one is taking.
@@ -302,14 +681,14 @@ class CompanyQuerySet(models.QuerySet):
                     with transaction.atomic():
                         won = (
                             self.model.objects.filter(pk=Subquery(candidate))
-                            .filter(claimable_condition(now, user))
+                            .filter(claimable_condition(now, user, campaigns))
                             .update(**claim_values(user, now))
                         )
                 except IntegrityError:
                     return None
                 if won:
                     return self.model.objects.held_by(user).first()
-            if not any(step.exists() for step in self.queue_steps(user, now)):
+            if not any(step.exists() for step in self.queue_steps(user, now, campaigns)):
                 return None
         return None
 
@@ -358,21 +737,25 @@ class CompanyQuerySet(models.QuerySet):
 
     def record_outcome(self, company, operator, outcome: Outcome, now=None) -> bool:
         """in_progress → done / callback / pending after a submitted call (outcome_values), and
-        the lock released; only while operator holds the company. Returns whether it moved."""
+        the lock released; only while operator holds the company. Returns whether it moved.
+        The quota cells the company is in count the interview in the same transaction."""
         now = now or timezone.now()
         with transaction.atomic():
             row = (
                 self.model.objects.select_related("campaign")
-                .only("attempts", "campaign__max_attempts", "campaign__retry_delay")
+                .select_for_update(of=("self",))
                 .get(pk=_pk(company))
             )
-            values = outcome_values(outcome, row.attempts, row.campaign, now)
-            return (
+            values = outcome_values(outcome, row, row.campaign, now)
+            moved = (
                 self.model.objects.held_by(operator)
                 .filter(pk=row.pk)
                 .update(**values, **unlocked_values())
                 == 1
             )
+            if moved:
+                count_in_quotas(row, row.disposition, outcome.disposition)
+            return moved
 
     def reopen(self, company) -> bool:
         """done → pending: supervisors only, never silently."""
@@ -382,6 +765,8 @@ class CompanyQuerySet(models.QuerySet):
                 next_call_at=None,
                 callback_at=None,
                 callback_operator=None,
+                appointment=False,
+                parts_tried="",
                 updated_at=timezone.now(),
             )
             == 1

@@ -22,6 +22,9 @@ SUPERVISOR_PERMISSIONS = OPERATOR_PERMISSIONS + [
     "companies.change_campaign",
     "companies.view_importbatch",
     "companies.add_importbatch",
+    "companies.view_donotcallentry",
+    "companies.add_donotcallentry",
+    "companies.change_donotcallentry",
 ]
 
 ROLE_PERMISSIONS = {OPERATORS: OPERATOR_PERMISSIONS, SUPERVISORS: SUPERVISOR_PERMISSIONS}

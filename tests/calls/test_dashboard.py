@@ -158,6 +158,14 @@ def test_queue_health_splits_every_company_into_callable_or_one_reason(world):
         "locked": 1,
         "callback_later": 1,
         "retry_later": 2,  # no answer in 1 h, voicemail in 30 min
+        "conversion_later": 0,
+        # The fieldwork rules' reasons (tests/companies/test_queue_reasons.py): none here.
+        "outside_hours": 0,
+        "closed_day": 0,
+        "part_tried": 0,
+        "do_not_call": 0,
+        "quota_full": 0,
+        "quota_outside": 0,
         "exhausted": 2,  # last call unanswered, status done
         "finished": 3 + 2 + 4 + 2 + 1,  # I, P, R, 4.30 twice, 4.70
         "archived": 1,
@@ -554,9 +562,9 @@ def test_query_count_does_not_grow_with_the_data(
     large = count_queries(client, **params)
     assert large == small
     partial, page = large
-    # Session, user, two for permissions, the chosen campaign, then at most seven for the
+    # Session, user, two for permissions, the chosen campaign, then at most ten for the
     # figures (see test_figures_use_a_handful_of_aggregate_queries).
-    assert partial <= 4 + 1 + 7, "the figures must stay a handful of aggregate queries"
+    assert partial <= 4 + 1 + 10, "the figures must stay a handful of aggregate queries"
     assert page <= partial + 1  # the full page only adds the campaign list of the form
 
 
@@ -570,19 +578,20 @@ def test_the_empty_dashboard_runs_the_same_queries(
 
 
 def test_figures_use_a_handful_of_aggregate_queries(django_assert_num_queries, world):
-    # Inactive campaigns and companies (grouped); today's calls per operator (and per hour)
-    # and their recordings; the same two for the closed days; the operators.
-    with django_assert_num_queries(2 + 2 + 2 + 1):
+    # Inactive campaigns and companies (grouped); the queue's health: the active campaigns'
+    # rules and the companies grouped by reason; the quota cells; today's calls per operator
+    # (and per hour) and their recordings; the same two for the closed days; the operators.
+    with django_assert_num_queries(2 + 2 + 1 + 2 + 2 + 1):
         get_figures(world.a, PeriodChoice.CAMPAIGN)
     # Closed days are now cached: only today's calls are counted again.
-    with django_assert_num_queries(2 + 2 + 1):
+    with django_assert_num_queries(2 + 2 + 1 + 2 + 1):
         again = get_figures(world.a, PeriodChoice.CAMPAIGN)
     assert again["calls"]["calls"] == 11
     # Today only: nothing closed to count.
-    with django_assert_num_queries(2 + 2 + 1):
+    with django_assert_num_queries(2 + 2 + 1 + 2 + 1):
         get_figures(world.a)
     # A range of past days only: today is still counted, for the chart and « today ».
-    with django_assert_num_queries(2 + 2 + 2 + 1):
+    with django_assert_num_queries(2 + 2 + 1 + 2 + 2 + 1):
         past = get_figures(world.a, PeriodChoice.CUSTOM, date(2026, 3, 1), date(2026, 3, 11))
     assert (past["calls"]["calls"], past["calls_today"]) == (4, 7)
 
