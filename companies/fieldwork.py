@@ -343,12 +343,23 @@ class Calendar:
 
 
 def local_instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
-    """The instant of a local wall-clock time (minute 1440 is the next midnight). A time that
-    a spring DST change skips maps to the instant the clocks jumped to."""
+    """The instant of a local wall-clock time (minute 1440 is the next midnight). A time the
+    autumn change repeats is its first occurrence; a time the spring change skips is the
+    instant the clocks jump (the first instant whose clock reads later)."""
     if minute >= DAY_MINUTES:
         day, minute = day + timedelta(days=1), minute - DAY_MINUTES
     naive = datetime.combine(day, time(minute // 60, minute % 60))
-    return naive.replace(tzinfo=tz).astimezone(UTC)
+    instant = naive.replace(tzinfo=tz).astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) == naive:
+        return instant
+    low, high = sorted([instant, naive.replace(tzinfo=tz, fold=1).astimezone(UTC)])
+    while high - low > timedelta(minutes=1):
+        middle = (low + (high - low) / 2).replace(second=0, microsecond=0)
+        if middle.astimezone(tz).replace(tzinfo=None) >= naive:
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 @functools.lru_cache(maxsize=256)

@@ -249,14 +249,19 @@ def listing_by_niu(value_of) -> Q:
     return Q(niu=niu_key_expression(value_of("niu"))) & ~Q(niu="")
 
 
-def do_not_call_condition() -> Q:
-    """Companies on the do-not-call list (a live entry with their number or their NIU).
+def do_not_call_condition(prefix: str = "") -> Q:
+    """Companies on the do-not-call list (a live entry with their number or their NIU); with a
+    prefix, rows whose company (through that path, e.g. "company__") is.
 
     The one place that says which of a company's identifiers are checked: a company with
     several numbers adds an EXISTS on them here (and in listing_entries)."""
     live = _model("DoNotCallEntry").objects.filter(removed_at__isnull=True)
-    return Q(Exists(live.filter(listing_by_phone(OuterRef)))) | Q(
-        Exists(live.filter(listing_by_niu(OuterRef)))
+
+    def value_of(name):
+        return OuterRef(prefix + name)
+
+    return Q(Exists(live.filter(listing_by_phone(value_of)))) | Q(
+        Exists(live.filter(listing_by_niu(value_of)))
     )
 
 

@@ -19,7 +19,17 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import IO, Any
 
 from django.db import connections
-from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -27,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from calls.models import CallRecord, CallStatus, Level, NumberStatus, Recording
 from companies.aapor import Disposition
-from companies.lifecycle import Status
+from companies.lifecycle import Status, do_not_call_condition
 from companies.models import Campaign, Company
 from core.dates import local_midnight
 from core.spreadsheet import CSV_NEUTRALISER, FORMULA_CHARS
@@ -111,6 +121,8 @@ COMPANY_EXTRA_COLUMNS = [
     Column(_("Statut de l'entreprise"), 20, LABEL),
     Column(_("Archivée"), 10, LABEL),
 ]
+# Last in both scopes: whether the company's number or NIU is on the do-not-call list now.
+DO_NOT_CALL_COLUMN = Column(_("Ne plus appeler"), 15, LABEL)
 
 
 @dataclass(frozen=True)
@@ -226,6 +238,11 @@ def companies_queryset(filters: Filters) -> QuerySet:
     return companies.annotate(**recording_annotations("latest__pk")).order_by("campaign_id", "pk")
 
 
+def do_not_call_flag(prefix: str = "") -> dict:
+    flag = ExpressionWrapper(do_not_call_condition(prefix), output_field=BooleanField())
+    return {"export_do_not_call": flag}
+
+
 def row_queryset(scope: str, filters: Filters) -> QuerySet:
     if scope == Scope.COMPANIES:
         fields = (
@@ -233,10 +250,16 @@ def row_queryset(scope: str, filters: Filters) -> QuerySet:
             + [f"latest__{name}" for name in CALL_FIELDS]
             + RECORDING_FIELDS
             + COMPANY_STATE_FIELDS
+            + ["export_do_not_call"]
         )
-        return companies_queryset(filters).values_list(*fields)
-    fields = [f"company__{name}" for name in COMPANY_FIELDS] + CALL_FIELDS + RECORDING_FIELDS
-    return calls_queryset(filters).values_list(*fields)
+        return companies_queryset(filters).annotate(**do_not_call_flag()).values_list(*fields)
+    fields = (
+        [f"company__{name}" for name in COMPANY_FIELDS]
+        + CALL_FIELDS
+        + RECORDING_FIELDS
+        + ["export_do_not_call"]
+    )
+    return calls_queryset(filters).annotate(**do_not_call_flag("company__")).values_list(*fields)
 
 
 def recording_link_template(build_absolute: Callable[[str], str] | None) -> tuple[str, str] | None:
@@ -273,6 +296,7 @@ class Export:
 
     def __post_init__(self):
         columns = COLUMNS + (COMPANY_EXTRA_COLUMNS if self.scope == Scope.COMPANIES else [])
+        columns = [*columns, DO_NOT_CALL_COLUMN]
         self.headers = [str(column.header) for column in columns]
         self.widths = [column.width for column in columns]
         self.kinds = [column.kind for column in columns]
@@ -363,9 +387,10 @@ class Export:
                 f"{link[0]}{recording_id}{link[1]}" if link and recording_id is not None else "",
             ]
             if companies:
-                status, is_archived = row[23:]
+                status, is_archived = row[23:25]
                 cells.append(statuses.get(status, status) or "")
                 cells.append(yes if is_archived else no)
+            cells.append(yes if row[-1] else no)
             self.rows_written += 1
             yield cells
 
