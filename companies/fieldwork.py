@@ -278,6 +278,15 @@ class Calendar:
             return str(_("hors des heures d'appel"))
         return ""
 
+    def always_open(self) -> bool:
+        """Open at every hour of every day, no closed day, no holiday: no rule of time."""
+        whole_day = ((0, DAY_MINUTES),)
+        return (
+            all(day == whole_day for day in self.hours)
+            and not self.closed_days
+            and not self.public_holidays
+        )
+
     # --- Parts of the day ---
 
     @functools.cached_property

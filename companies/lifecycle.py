@@ -67,21 +67,27 @@ def lease_live_condition(now: datetime) -> Q:
     return Q(status=Status.IN_PROGRESS, lock_expires_at__gte=now)
 
 
-def queue_condition(now: datetime, user=None, campaigns=None) -> Q:
-    """What the queue may give user now: pending or callback and due, or in progress with a
-    lapsed lease, not archived, in an active campaign whose fieldwork rules allow it now
-    (rules_condition); a personal callback of another operator only once it is overdue by
-    CALLBACK_GRACE. `campaigns` (campaign_rules()) is read when not given."""
+def state_condition(now: datetime, user=None) -> Q:
+    """The company's own state lets the queue give it to user now: pending or callback and
+    due, or in progress with a lapsed lease, not archived; a personal callback of another
+    operator only once it is overdue by CALLBACK_GRACE."""
     free = (Q(status__in=CLAIMABLE_STATUSES) & due_condition(now)) | lease_lapsed_condition(now)
-    rules = rules_condition(now, campaign_rules() if campaigns is None else campaigns)
     if user is None:
-        return Q(is_archived=False) & free & rules
+        return Q(is_archived=False) & free
     someone_elses_callback = (
         Q(status=Status.CALLBACK, callback_operator__isnull=False)
         & ~Q(callback_operator=user)
         & Q(callback_at__gt=now - settings.CALLBACK_GRACE)
     )
-    return Q(is_archived=False) & free & ~someone_elses_callback & rules
+    return Q(is_archived=False) & free & ~someone_elses_callback
+
+
+def queue_condition(now: datetime, user=None, campaigns=None) -> Q:
+    """What the queue may give user now: its state allows it (state_condition), in an active
+    campaign whose fieldwork rules allow it now (rules_condition). `campaigns`
+    (campaign_rules()) is read when not given."""
+    rules = rules_condition(now, campaign_rules() if campaigns is None else campaigns)
+    return state_condition(now, user) & rules
 
 
 def claimable_condition(now: datetime, user=None, campaigns=None) -> Q:
@@ -125,22 +131,28 @@ class CampaignRules:
 
     pk: int
     calendar: Calendar
-    has_cells: bool
+    cell_fields: frozenset[str]  # the company fields its quota cells are on (none: no quota)
     others_callable: bool
 
     @property
     def key(self) -> tuple:
-        return (self.calendar, self.has_cells, self.others_callable)
+        return (self.calendar, self.cell_fields, self.others_callable)
+
+    @property
+    def has_cells(self) -> bool:
+        return bool(self.cell_fields)
 
 
 def campaign_rules() -> list[CampaignRules]:
-    """The active campaigns' rules: one query on the campaigns."""
-    cells = _model("QuotaCell").objects.filter(campaign=OuterRef("pk"))
+    """The active campaigns' rules: two small queries (the campaigns, their cells' fields)."""
+    cells = _model("QuotaCell").objects.filter(campaign__is_active=True).order_by()
+    fields: dict[int, set[str]] = {}
+    for campaign_id, field1, field2 in cells.values_list("campaign_id", "field1", "field2"):
+        fields.setdefault(campaign_id, set()).update(name for name in (field1, field2) if name)
     rows = (
         _model("Campaign")
         .objects.filter(is_active=True)
         .order_by()
-        .annotate(has_cells=Exists(cells))
         .only(
             "calling_hours",
             "closed_days",
@@ -151,7 +163,9 @@ def campaign_rules() -> list[CampaignRules]:
         )
     )
     return [
-        CampaignRules(row.pk, row.calendar, row.has_cells, row.quota_others_callable)
+        CampaignRules(
+            row.pk, row.calendar, frozenset(fields.get(row.pk, ())), row.quota_others_callable
+        )
         for row in rows
     ]
 
@@ -203,6 +217,8 @@ def window_condition(calendar: Calendar, now: datetime) -> Q:
     whatever the hour), or a company whose local time is within the calling hours, on a day
     that is neither a closed day of the campaign nor a public holiday of its country, in a part
     of the day it may be tried in."""
+    if calendar.always_open() and not calendar.spreads():
+        return Q()  # open at every hour, no closed day, no holiday: no condition at all
     snapshot = calendar.snapshot(now)
     opens = []
     for (part, day), zones in sorted(snapshot.open_groups.items()):
@@ -284,11 +300,13 @@ QUOTA_FIELDS = [
 ]
 
 
-def cell_matches(value_of) -> Q:
+def cell_matches(value_of, fields=None) -> Q:
     """Quota cells (a QuotaCell condition) that contain the company whose field values
-    value_of(name) gives: OuterRef in a query on companies, the values of a row in Python."""
-    first = any_of([Q(field1=name, value1=value_of(name)) for name, _label in QUOTA_FIELDS])
-    second = any_of([Q(field2=name, value2=value_of(name)) for name, _label in QUOTA_FIELDS])
+    value_of(name) gives: OuterRef in a query on companies, the values of a row in Python.
+    `fields`: the fields the cells may be on (all of QUOTA_FIELDS when not given)."""
+    names = [name for name, _label in QUOTA_FIELDS if fields is None or name in fields]
+    first = any_of([Q(field1=name, value1=value_of(name)) for name in names])
+    second = any_of([Q(field2=name, value2=value_of(name)) for name in names])
     return first & (Q(field2="") | second)
 
 
@@ -300,16 +318,17 @@ def company_in_cell(cell) -> Q:
     return condition
 
 
-def quota_full_condition() -> Q:
+def quota_full_condition(fields=None) -> Q:
     """The company is in a cell of its campaign that has reached its target."""
     cells = _model("QuotaCell").objects.filter(campaign=OuterRef("campaign"))
-    return Q(Exists(cells.filter(completed__gte=F("target")).filter(cell_matches(OuterRef))))
+    full = cells.filter(completed__gte=F("target"))
+    return Q(Exists(full.filter(cell_matches(OuterRef, fields))))
 
 
-def quota_cell_condition() -> Q:
+def quota_cell_condition(fields=None) -> Q:
     """The company is in at least one cell of its campaign."""
     cells = _model("QuotaCell").objects.filter(campaign=OuterRef("campaign"))
-    return Q(Exists(cells.filter(cell_matches(OuterRef))))
+    return Q(Exists(cells.filter(cell_matches(OuterRef, fields))))
 
 
 def quota_condition(rules: CampaignRules) -> Q:
@@ -317,9 +336,9 @@ def quota_condition(rules: CampaignRules) -> Q:
     and in some cell unless the campaign also calls companies outside every cell."""
     if not rules.has_cells:
         return Q()
-    condition = ~quota_full_condition()
+    condition = ~quota_full_condition(rules.cell_fields)
     if not rules.others_callable:
-        condition &= quota_cell_condition()
+        condition &= quota_cell_condition(rules.cell_fields)
     return condition
 
 
@@ -364,9 +383,9 @@ def queue_reason(now: datetime, campaigns: list[CampaignRules]) -> Case:
     for rules, pks in grouped(campaigns):
         inside = campaign_in(pks)
         if rules.has_cells:
-            by_campaign["full"].append(inside & quota_full_condition())
+            by_campaign["full"].append(inside & quota_full_condition(rules.cell_fields))
             if not rules.others_callable:
-                by_campaign["outside"].append(inside & ~quota_cell_condition())
+                by_campaign["outside"].append(inside & ~quota_cell_condition(rules.cell_fields))
         by_campaign["closed"].append(inside & closed_day_condition(rules.calendar, now))
         by_campaign["hours"].append(inside & outside_hours_condition(rules.calendar, now))
     active = [rules.pk for rules in campaigns]
@@ -643,6 +662,16 @@ class CompanyQuerySet(models.QuerySet):
             claimable.filter(status=Status.PENDING).order_by(*PENDING_ORDER),
         ]
 
+    def step_rows(self, now) -> list:
+        """For each queue step, the rows it may take before any rule (None: not worth a look):
+        lapsed leases and due callbacks are few, so one look through their index tells that
+        the step has nothing, without building its conditional UPDATE."""
+        return [
+            self.model.objects.filter(lease_lapsed_condition(now)),
+            self.model.objects.filter(Q(status=Status.CALLBACK) & due_condition(now)),
+            None,
+        ]
+
     # --- Transitions ---------------------------------------------------------------------------
 
     def claim(self, company, user, token: str = "") -> bool:
@@ -677,17 +706,22 @@ class CompanyQuerySet(models.QuerySet):
         campaigns = campaign_rules()
         for _attempt in range(10):
             now = timezone.now()
-            for step in self.queue_steps(user, now, campaigns):
+            # One conditional UPDATE: the candidate (read in the order of its step's index,
+            # with every rule of queue_condition) is a subquery of its WHERE, which checks the
+            # company's state once more; the rules are not built and compiled twice.
+            claimable = self.model.objects.filter(state_condition(now, user))
+            steps = zip(self.queue_steps(user, now, campaigns), self.step_rows(now), strict=True)
+            for step, rows in steps:
+                if rows is not None and not rows.exists():
+                    continue
                 candidate = step.values("pk")[:1]
                 if connection.features.has_select_for_update_skip_locked:
                     # Concurrent claimers skip the row another one is taking.
                     candidate = candidate.select_for_update(skip_locked=True, of=("self",))
                 try:
                     with transaction.atomic():
-                        won = (
-                            self.model.objects.filter(pk=Subquery(candidate))
-                            .filter(claimable_condition(now, user, campaigns))
-                            .update(**claim_values(user, now))
+                        won = claimable.filter(pk=Subquery(candidate)).update(
+                            **claim_values(user, now)
                         )
                 except IntegrityError:
                     return None
