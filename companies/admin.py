@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from companies import quotas
 from companies.models import Campaign, Company, DoNotCallEntry, ImportBatch
 
 
@@ -35,7 +36,20 @@ class CompanyAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["campaign", "locked_by"]
     raw_id_fields = ["campaign", "locked_by", "callback_operator"]
-    readonly_fields = ["created_at", "updated_at", "locked_at", "lock_expires_at", "last_called_at"]
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "locked_at",
+        "lock_expires_at",
+        "last_called_at",
+        # The fieldwork rules' columns: the zone comes from the number or the company page.
+        "time_zone",
+        "time_zone_chosen",
+        "country",
+        "appointment",
+        "parts_tried",
+        "conversion_at",
+    ]
     actions = ["release_locks", "reopen_companies"]
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
 
@@ -56,6 +70,10 @@ class CompanyAdmin(admin.ModelAdmin):
             ngettext("%d entreprise rouverte.", "%d entreprises rouvertes.", reopened) % reopened,
             messages.SUCCESS,
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        quotas.recount(obj.campaign)  # its activity or location may have moved it between cells
 
     def has_release_permission(self, request):
         return request.user.has_perm("companies.release_company")

@@ -66,7 +66,6 @@ def always_open_hours() -> list:
 # same), so a company nobody answers in the morning is next tried at midday or afternoon.
 MORNING, MIDDAY, AFTERNOON = "m", "n", "a"
 PARTS = [(MORNING, 0, 11 * 60), (MIDDAY, 11 * 60, 14 * 60), (AFTERNOON, 14 * 60, DAY_MINUTES)]
-PART_LABELS = {MORNING: _("matin"), MIDDAY: _("midi"), AFTERNOON: _("après-midi")}
 
 
 def part_of_day(minute: int) -> str:

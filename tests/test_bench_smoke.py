@@ -39,3 +39,15 @@ def test_the_dashboard_benchmark_builds_its_database_and_reports():
     assert result.returncode == 0, result.stderr[-3000:]
     assert "lignes : 100 entreprises" in result.stdout
     assert "Objectif p50 < 200 ms pour la vue par défaut : atteint" in result.stdout
+
+
+def test_the_claim_benchmark_runs_both_queues_and_checks_them():
+    result = run_bench(
+        "bench/claim.py", "--db", "sqlite", "--companies", "400", "--claims", "40",
+        "--claimers", "2",
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    for variant in ("plain", "rules"):
+        line = next(line for line in result.stdout.splitlines() if f" {variant} " in line)
+        assert "claimed=40 double_claims=0 outside_window=0 listed_served=0 errors=0" in line
+    assert "p95 rules / plain = " in result.stdout
