@@ -19,9 +19,10 @@ campaign by `rules_condition()` and part of `claimable_condition()`: every claim
 conditional UPDATE checks them.
 """
 
+import functools
 import operator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 
 from django.apps import apps
@@ -357,10 +358,17 @@ def quota_condition(rules: CampaignRules) -> Q:
 
 
 def rules_condition(now: datetime, campaigns: list[CampaignRules]) -> Q:
-    """Every fieldwork rule, for the companies of these (active) campaigns."""
+    """Every fieldwork rule, for the companies of these (active) campaigns. The same for a
+    whole minute (see companies/fieldwork.py), so built once a minute per process."""
+    minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return _rules_condition(minute, tuple(campaigns))
+
+
+@functools.lru_cache(maxsize=64)
+def _rules_condition(minute: datetime, campaigns: tuple[CampaignRules, ...]) -> Q:
     branches = [
-        campaign_in(pks) & window_condition(rules.calendar, now) & quota_condition(rules)
-        for rules, pks in grouped(campaigns)
+        campaign_in(pks) & window_condition(rules.calendar, minute) & quota_condition(rules)
+        for rules, pks in grouped(list(campaigns))
     ]
     return any_of(branches) & not_on_do_not_call_list()
 
