@@ -205,6 +205,8 @@ COLUMNS = [
     ),
     Column(_("Code AAPOR"), 40, LABEL, ("disposition", *OUTCOME), aapor_code),
     Column(_("Lien de l'enregistrement"), 50, TEXT, "export_recording_id", recording_link),
+    # Whether the company's numbers or NIU are on the do-not-call list now (not when called).
+    Column(_("Ne plus appeler"), 15, LABEL, "export_do_not_call", yes_no),
 ]
 COMPANY_COLUMNS = [
     Column(_("Statut de l'entreprise"), 20, LABEL, "company__status", labels_of(Status)),

@@ -47,8 +47,15 @@ class CampaignFactory(DjangoModelFactory):
         model = Campaign
 
     name = factory.Sequence(lambda n: f"Campagne {n}")
-    max_attempts = 3
-    retry_delay = timedelta(hours=2)
+    no_answer_max_attempts = 3
+    voicemail_max_attempts = 3
+    no_answer_delay = timedelta(hours=2)
+    voicemail_delay = timedelta(hours=2)
+    # Open at every hour, no holidays, no spreading: tests of other behaviours mean the same
+    # whatever day and hour they run (tests of the fieldwork rules set their own).
+    calling_hours = factory.LazyFunction(lambda: [[["00:00", "24:00"]] for _day in range(7)])
+    public_holidays = False
+    spread_attempts = False
 
 
 class CompanyFactory(DjangoModelFactory):

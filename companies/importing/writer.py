@@ -33,7 +33,15 @@ class CompanyWriter:
     rows. Call finish() after the last row.
     """
 
-    VARIABLE = ["campaign_id", *INFO_FIELDS, "phone_e164", "status", "callback_at"]
+    VARIABLE = [
+        "campaign_id",
+        *INFO_FIELDS,
+        "phone_e164",
+        "time_zone",
+        "country",
+        "status",
+        "callback_at",
+    ]
 
     def __init__(
         self,
@@ -43,7 +51,7 @@ class CompanyWriter:
         batch_size: int = BATCH_SIZE,
         expected: int = 0,
     ):
-        self.updated = [*updated, "phone_e164"]
+        self.updated = [*updated, "phone_e164", "time_zone", "country"]
         self.connection = connection = connections[Company.objects.db]
         self.expected = expected
         self.dropped_indexes: list[str] | None = None
@@ -83,7 +91,14 @@ class CompanyWriter:
         self.copy_sql = None
         if connection.vendor == "postgresql":
             self.copy_sql = f"COPY {table} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-        assignments = ", ".join(f"{quote(c)} = %s" for c in [*self.updated, "is_archived"])
+
+        def assignment(column: str) -> str:
+            if column == "time_zone":  # a zone a supervisor chose stays; else it follows the number
+                chosen = quote("time_zone_chosen")
+                return f"{quote(column)} = CASE WHEN {chosen} THEN {quote(column)} ELSE %s END"
+            return f"{quote(column)} = %s"
+
+        assignments = ", ".join(assignment(c) for c in [*self.updated, "is_archived"])
         self.update_sql = (
             f"UPDATE {table} SET {assignments}, {quote('updated_at')} = %s WHERE {quote('id')} = %s"
         )
@@ -109,6 +124,8 @@ class CompanyWriter:
         for name in TEXT_FIELDS:
             row[slot[name]] = values[name]
         row[slot["phone_e164"]] = values["phone_e164"]
+        row[slot["time_zone"]] = values["time_zone"]
+        row[slot["country"]] = values["country"]
         row[slot["validity_score"]] = self.adapt_score(values["validity_score"])
         status = values["status"]
         row[slot["status"]] = str(status)

@@ -13,6 +13,7 @@ from tests.factories import CallFactory
         "companies/campaign",
         "companies/company",
         "companies/importbatch",
+        "companies/donotcallentry",
         "calls/callrecord",
         "calls/recording",
         "calls/recordingchunk",
@@ -54,3 +55,42 @@ def test_calls_cannot_be_deleted_from_the_admin(client, admin_user, company):
     response = client.get(reverse("admin:calls_callrecord_delete", args=[call.pk]))
     assert response.status_code == 403
     assert CallRecord.objects.filter(pk=call.pk).exists()
+
+
+def test_the_do_not_call_list_is_read_only_in_the_admin(client, admin_user):
+    """Entries are added and removed from their page, which keeps who, when and why."""
+    from companies.models import DoNotCallEntry
+
+    entry = DoNotCallEntry.objects.create(
+        phone_e164="+237677000001", reason="Plainte", source="supervisor", created_by=admin_user
+    )
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:companies_donotcallentry_add")).status_code == 403
+    assert (
+        client.get(reverse("admin:companies_donotcallentry_delete", args=[entry.pk])).status_code
+        == 403
+    )
+
+
+def test_a_company_changed_in_the_admin_moves_its_interview_between_quota_cells(
+    client, admin_user, campaign, make_company
+):
+    from django.forms.models import model_to_dict
+
+    from companies.models import QuotaCell
+
+    company = make_company(activity="cacao", disposition="1.1", status=Status.DONE)
+    cacao = QuotaCell.objects.create(campaign=campaign, field1="activity", value1="cacao", target=5)
+    cafe = QuotaCell.objects.create(campaign=campaign, field1="activity", value1="café", target=5)
+    client.force_login(admin_user)
+    data = {
+        key: value
+        for key, value in model_to_dict(company).items()
+        if value is not None and key not in ("locked_by", "callback_operator")
+    }
+    data.update(activity="café", campaign=campaign.pk)
+    response = client.post(reverse("admin:companies_company_change", args=[company.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    cacao.refresh_from_db()
+    cafe.refresh_from_db()
+    assert (cacao.completed, cafe.completed) == (0, 1)
