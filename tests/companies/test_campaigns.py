@@ -9,36 +9,7 @@ from django.urls import reverse
 
 from companies.models import Campaign, Company
 from tests.conftest import page_text
-
-
-def form_data(**changes) -> dict:
-    """Everything the campaign form posts, with the fieldwork defaults, changed by `changes`
-    (None removes a field, as an unticked checkbox does)."""
-    data = {
-        "name": "Enquête laitière",
-        "is_active": "on",
-        "hours_0": "08:00-12:30, 14:00-18:00",
-        "hours_1": "08:00-12:30, 14:00-18:00",
-        "hours_2": "08:00-12:30, 14:00-18:00",
-        "hours_3": "08:00-12:30, 14:00-18:00",
-        "hours_4": "08:00-12:30, 14:00-18:00",
-        "hours_5": "09:00-12:00",
-        "hours_6": "",
-        "time_zone": "Africa/Douala",
-        "public_holidays": "on",
-        "closed_days_text": "",
-        "no_answer_delay_minutes": 120,
-        "no_answer_max_attempts": 3,
-        "voicemail_delay_minutes": 120,
-        "voicemail_max_attempts": 3,
-        "callback_delay_minutes": 0,
-        "callback_max_attempts": "",
-        "spread_attempts": "on",
-        "refusal_conversion_days": 14,
-        "quota_others_callable": "on",
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
+from tests.factories import campaign_form_data as form_data
 
 
 def test_the_list_shows_each_campaign_with_its_zone_and_size(as_supervisor, make_company):

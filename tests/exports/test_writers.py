@@ -22,6 +22,7 @@ from exports.writers import (
     recording_link_template,
 )
 from exports.xlsx import ExportWorksheet, write_xlsx
+from tests.conftest import ALWAYS_OPEN
 from tests.exports.conftest import cell_values, make_call, read_csv, read_xlsx
 
 CAMPAIGN = "Enquête transformateurs 2026"
@@ -462,7 +463,7 @@ def names(scope, **filters):
 def test_filters_by_campaign(outcome_world, make_company, operator):
     from companies.models import Campaign
 
-    other = Campaign.objects.create(name="Autre campagne")
+    other = Campaign.objects.create(name="Autre campagne", **ALWAYS_OPEN)
     company = make_company(campaign=other, name="Autre Société")
     make_call(company, operator, "invalid", submitted_at=datetime(2026, 3, 2, tzinfo=UTC))
 
