@@ -10,7 +10,19 @@ from django.urls import reverse
 from companies import donotcall
 from companies.aapor import Disposition
 from companies.lifecycle import Outcome
-from companies.models import Campaign, Company, DoNotCallEntry, DoNotCallSource, ImportMode, Status
+from companies.models import (
+    Campaign,
+    Company,
+    ContactPerson,
+    DoNotCallEntry,
+    DoNotCallSource,
+    ImportMode,
+    PhoneLabel,
+    Status,
+)
+from companies.queue_health import is_listed
+from exports.writers import Export, Scope
+from exports.writers import Filters as ExportFilters
 from tests.conftest import ALWAYS_OPEN
 
 
@@ -259,3 +271,62 @@ def test_contacts_show_the_flag(client, supervisor, make_company):
     table = client.get(reverse("companies:contacts")).context["table"]
     flags = {row.record.name: row.record.do_not_call for row in table.rows}
     assert flags == {"Listée": True, "Libre": False}
+
+
+# --- Every number of a company ----------------------------------------------------------------
+
+
+def test_a_company_is_held_back_by_any_of_its_numbers(operator, supervisor, make_company):
+    company = make_company(name="Deux numéros", phone="677123456")
+    company.merge_numbers([("699 11 22 33", PhoneLabel.MOBILE)])
+    free = make_company(name="Libre", phone="677999999")
+    listed(supervisor, phone="+237 699 11 22 33")  # its second number only
+
+    assert Company.objects.with_queue_state().get(pk=company.pk).queue_state == "do_not_call"
+    assert not Company.objects.claim(company, operator)
+    assert Company.objects.claim_next(operator) == free
+    assert is_listed(company) and not is_listed(free)
+
+
+def test_a_direct_line_of_a_contact_person_counts_too(operator, supervisor, make_company):
+    company = make_company(phone="677123456")
+    ContactPerson.objects.create(company=company, name="Mme Ndiaye", phone="699 44 55 66")
+    listed(supervisor, phone="699445566")
+    assert not callable_now(company)
+    assert Company.objects.claim_next(operator) is None
+
+
+def test_the_company_page_names_the_entry_of_any_of_its_numbers(client, supervisor, make_company):
+    company = make_company(phone="677123456")
+    company.merge_numbers([("699 11 22 33", PhoneLabel.MOBILE)])
+    listed(supervisor, phone="699112233", reason="Plainte du gérant")
+    client.force_login(supervisor)
+    page = client.get(reverse("companies:company", args=[company.pk])).text
+    assert "Sur la liste « Ne plus appeler »" in page and "Plainte du gérant" in page
+
+
+def test_listing_a_company_lists_every_number_and_its_niu(client, supervisor, make_company):
+    company = make_company(phone="677123456", niu="M7")
+    company.merge_numbers([("699 11 22 33", PhoneLabel.MOBILE), ("pas un numéro", "other")])
+    client.force_login(supervisor)
+    url = reverse("companies:company_do_not_call", args=[company.pk])
+    client.post(url, {"reason": "Demande"})
+    entries = DoNotCallEntry.objects.order_by("phone_e164")
+    assert [(entry.phone_e164, entry.niu) for entry in entries] == [
+        ("+237677123456", "M7"),
+        ("+237699112233", ""),
+    ]
+    response = client.post(url, {"reason": "Encore"}, follow=True)
+    assert "déjà sur la liste" in response.text
+    assert DoNotCallEntry.objects.count() == 2
+
+
+def test_the_export_flags_a_company_by_any_of_its_numbers(supervisor, make_company):
+    company = make_company(name="Deux numéros", phone="677123456")
+    company.merge_numbers([("699 11 22 33", PhoneLabel.MOBILE)])
+    make_company(name="Libre", phone="677999999")
+    listed(supervisor, phone="699112233")
+    export = Export(Scope.COMPANIES, ExportFilters())
+    column = export.headers.index("Ne plus appeler")
+    flags = {row[0]: row[column] for row in export.rows()}
+    assert flags == {"Deux numéros": "oui", "Libre": "non"}
