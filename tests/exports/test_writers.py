@@ -53,10 +53,11 @@ HEADERS = [
     "Code AAPOR",
     "Lien de l'enregistrement",
 ]
-# Last in both scopes: the company is on the do-not-call list (tests/companies/test_do_not_call.py).
+# The last of the columns both scopes share: the company is on the do-not-call list
+# (tests/companies/test_do_not_call.py).
 DO_NOT_CALL = "Ne plus appeler"
-COMPANY_HEADERS = HEADERS + ["Statut de l'entreprise", "Archivée", DO_NOT_CALL]
 HEADERS = HEADERS + [DO_NOT_CALL]
+COMPANY_HEADERS = HEADERS + ["Statut de l'entreprise", "Archivée"]
 
 AWA, PAUL = "Awa Ngo", "Paul Eto"
 C, P = "Complet", "Partiel"
@@ -90,7 +91,7 @@ def link(world, n, index=-1):
 def golden_call_rows(world):
     """Every outcome, as the survey team's client must read it (local time, French labels);
     no company is on the do-not-call list."""
-    return [row + ["non"] for row in call_rows(world)]
+    return call_rows(world)
 
 
 def call_rows(world):
@@ -144,7 +145,7 @@ def call_rows(world):
         + [ANSWERED, "Refus questionnaire", "", "", "", "non", at(12, 0), "non", CAMPAIGN]
         + [PAUL, 2, None, 0, "2.11 Refus", None],
     ]
-    return rows
+    return [row + ["non"] for row in rows]  # on the do-not-call list: no
 
 
 def golden_company_rows(world):
@@ -153,13 +154,14 @@ def golden_company_rows(world):
     by_company = {row[0]: row for row in call_rows(world)}  # the latest call wins
     rows = [by_company[f"Entreprise {n:02d}"] + ["Terminé", "non"] for n in range(1, 16)]
     empty_call = ["", "", "", "", "", None, None, None, CAMPAIGN, None, None, None, None, "", None]
+    empty_call += ["non"]  # on the do-not-call list: no
     rows += [
         by_company["Société Deux Appels"] + ["Terminé", "non"],
         by_company["Ancienne Coopérative"] + ["Terminé", "oui"],
         company_cells(18, "Entreprise Jamais Appelée", 70) + empty_call + ["À appeler", "non"],
         company_cells(19, "Brouillon SARL", None) + empty_call + ["À appeler", "non"],
     ]
-    return [row + ["non"] for row in rows]
+    return rows
 
 
 EACH_SCOPE = pytest.mark.parametrize(
@@ -308,13 +310,13 @@ def test_a_new_column_is_one_record_for_the_query_both_formats_and_both_scopes(
 
     assert calls[0][-2:] == ["Notes", "Tentatives de l'entreprise"]
     assert calls[1][-2:] == ["'=1+1 rappeler", "3"]  # text neutralised, a number as is
-    assert companies[0][23:] == ["Notes", "Tentatives de l'entreprise"] + COMPANY_HEADERS[23:]
-    assert companies[1][23:25] == ["'=1+1 rappeler", "3"]
+    assert companies[0][24:] == ["Notes", "Tentatives de l'entreprise"] + COMPANY_HEADERS[24:]
+    assert companies[1][24:26] == ["'=1+1 rappeler", "3"]
     uncalled = next(row for row in companies if row[0] == "Entreprise Jamais Appelée")
-    assert uncalled[23:25] == ["", "0"]
-    assert [cell.value for cell in sheet[1][23:25]] == ["=1+1 rappeler", 3]
-    assert sheet[1][23].quotePrefix and sheet[1][24].data_type == "n"
-    assert sheet[0][23].parent.column_dimensions["X"].width > 30
+    assert uncalled[24:26] == ["", "0"]
+    assert [cell.value for cell in sheet[1][24:26]] == ["=1+1 rappeler", 3]
+    assert sheet[1][24].quotePrefix and sheet[1][25].data_type == "n"
+    assert sheet[0][24].parent.column_dimensions["Y"].width > 30
 
 
 # --- Formula injection ----------------------------------------------------------------------
@@ -422,7 +424,7 @@ def test_a_company_on_the_do_not_call_list_is_flagged_in_both_scopes(outcome_wor
 
     user = CallRecord.objects.first().operator
     donotcall.add(niu="M000000000007A", reason="Refus définitif", user=user)
-    flags = {row[0]: row[-1] for row in Export(scope, Filters()).rows()}
+    flags = {row[0]: row[HEADERS.index(DO_NOT_CALL)] for row in Export(scope, Filters()).rows()}
     assert flags["Entreprise 07"] == "oui"
     assert {flag for name, flag in flags.items() if name != "Entreprise 07"} == {"non"}
 
