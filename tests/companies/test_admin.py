@@ -72,6 +72,9 @@ def test_the_do_not_call_list_is_read_only_in_the_admin(client, admin_user):
     )
 
 
+COUNTS = ["TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"]
+
+
 def test_a_company_changed_in_the_admin_moves_its_interview_between_quota_cells(
     client, admin_user, campaign, make_company
 ):
@@ -89,6 +92,23 @@ def test_a_company_changed_in_the_admin_moves_its_interview_between_quota_cells(
         if value is not None and key not in ("locked_by", "callback_operator")
     }
     data.update(activity="café", campaign=campaign.pk)
+    # The inlines (numbers, people, pinned notes) as the page posts them, unchanged.
+    phone = company.phones.get()
+    data.update(
+        {
+            **{f"{prefix}-{name}": 0 for prefix in ("people", "notes") for name in COUNTS},
+            "phones-TOTAL_FORMS": 1,
+            "phones-INITIAL_FORMS": 1,
+            "phones-MIN_NUM_FORMS": 0,
+            "phones-MAX_NUM_FORMS": 1000,
+            "phones-0-id": phone.pk,
+            "phones-0-company": company.pk,
+            "phones-0-position": phone.position,
+            "phones-0-label": phone.label,
+            "phones-0-number": phone.number,
+            "phones-0-e164": phone.e164,
+        }
+    )
     response = client.post(reverse("admin:companies_company_change", args=[company.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     cacao.refresh_from_db()
