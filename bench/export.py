@@ -215,8 +215,12 @@ def build_database(db: Path, rows: int, small: int, env: dict) -> dict:
             [(n, f"operateur{n}", f"Prénom{n}", f"Nom{n}", now) for n in range(1, 21)],
         )
         connection.executemany(
-            "INSERT INTO companies_campaign (id, name, is_active, max_attempts, retry_delay,"
-            " created_at) VALUES (?, ?, 1, 4, 7200000000, ?)",
+            "INSERT INTO companies_campaign (id, name, is_active, created_at, calling_hours,"
+            " time_zone, public_holidays, closed_days, no_answer_delay, no_answer_max_attempts,"
+            " voicemail_delay, voicemail_max_attempts, callback_delay, spread_attempts,"
+            " refusal_conversion, refusal_conversion_days, quota_counts_partials,"
+            " quota_others_callable) VALUES (?, ?, 1, ?, '[]', 'Africa/Douala', 1, '[]',"
+            " 7200000000, 4, 7200000000, 4, 0, 1, 0, 14, 0, 1)",
             [(1, "Campagne A", now), (2, "Campagne B", now), (3, "Campagne vide", now)],
         )
         weights = [weight for weight, *_ in OUTCOMES]
@@ -295,8 +299,9 @@ def build_database(db: Path, rows: int, small: int, env: dict) -> dict:
         connection.executemany(
             "INSERT INTO companies_company (id, name, phone, phone_e164, product, activity,"
             " location, legal_form, niu, validity_score, status, status_before_claim, attempts,"
-            " disposition, is_archived, lock_token, campaign_id, created_at, updated_at) VALUES"
-            " (?, ?, ?, '', ?, ?, ?, ?, ?, ?, 'done', '', 0, '', 0, '', ?, ?, ?11)",
+            " disposition, is_archived, lock_token, campaign_id, created_at, updated_at,"
+            " time_zone, time_zone_chosen, country, appointment, parts_tried) VALUES (?, ?, ?,"
+            " '', ?, ?, ?, ?, ?, ?, 'done', '', 0, '', 0, '', ?, ?, ?11, '', 0, '', 0, '')",
             companies,
         )
         insert_call = (

@@ -118,7 +118,13 @@ def seed(companies: int, operators: int, supervisors: int) -> dict:
     operator_names = [f"charge-op{i:02d}" for i in range(1, operators + 1)]
     supervisor_names = [f"charge-sup{i}" for i in range(1, supervisors + 1)]
     with transaction.atomic():
-        campaign = Campaign.objects.create(name=f"Charge {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        # Open at every hour (the load test runs whenever someone runs it); the queue still
+        # checks every rule: holidays off, but the do-not-call list and quotas are read.
+        campaign = Campaign.objects.create(
+            name=f"Charge {time.strftime('%Y-%m-%d %H:%M:%S')}",
+            calling_hours=[[["00:00", "24:00"]] for _day in range(7)],
+            public_holidays=False,
+        )
         created = Company.objects.bulk_create(
             Demo().demo_companies(campaign, companies), batch_size=2000
         )

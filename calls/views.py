@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -16,8 +17,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from calls import callbacks as calendar
 from calls import recordings
+from calls.dashboard import company_figures, productivity_csv, productivity_only, queue_health
 from calls.dashboard import figures as dashboard_figures
-from calls.dashboard import productivity_csv, productivity_only
 from calls.filters import CallListFilter
 from calls.forms import CallForm, DashboardFilterForm, HandOverForm, WeekForm
 from calls.models import (
@@ -31,9 +32,11 @@ from calls.models import (
 )
 from calls.recordings import RecordingRefused, finalise_open_recordings, playback_response
 from calls.tables import CallListTable
-from companies.forms import NumberForm
-from companies.lifecycle import CALL_LIST_ORDER, Status
-from companies.models import Company
+from companies import donotcall
+from companies.forms import NumberForm, ReasonForm
+from companies.lifecycle import CALL_LIST_ORDER, QueueState, Status
+from companies.models import Company, DoNotCallSource
+from companies.queue_health import appointment_warning, explain, is_listed
 from core.dates import today_start
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 from core.redirects import safe_target
@@ -72,7 +75,8 @@ def call_list_queryset(user):
     return (
         Company.objects.in_queue()
         .with_current_status()
-        .select_related("locked_by")
+        .with_queue_state()
+        .select_related("locked_by", "campaign")
         .annotate(**recordings.latest_recording_annotations(playable_recordings(user)))
     )
 
@@ -127,13 +131,7 @@ def player(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 def next_call(request: HtmxHttpRequest) -> HttpResponse:
     company = Company.objects.claim_next(request.user)
     if company is None:
-        messages.info(
-            request,
-            _(
-                "Aucune entreprise à appeler pour le moment : toutes sont terminées, en cours, ou "
-                "leur rappel n'est pas encore dû."
-            ),
-        )
+        messages.info(request, nothing_to_call_message())
         return redirect("calls:list")
     return redirect("calls:fill", company_id=company.pk)
 
@@ -150,6 +148,25 @@ def start_call(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     return redirect("calls:fill", company_id=company.pk)
 
 
+def nothing_to_call_message() -> str:
+    """Why « Appeler le suivant » found nothing: the queue's reasons, and when it refills."""
+    queue = queue_health(company_figures(None, timezone.now()))
+    out_of_queue = {QueueState.ARCHIVED, QueueState.INACTIVE}
+    reasons = " ; ".join(
+        f"{line.display} : {line.count}"
+        for line in queue.lines[1:]
+        if line.count and line.key not in out_of_queue
+    )
+    message = _("Aucune entreprise à appeler pour le moment.")
+    if reasons:
+        message += " " + reasons + "."
+    if queue.next_due:
+        message += " " + _("Prochaine entreprise appelable le %(when)s.") % {
+            "when": date_format(timezone.localtime(queue.next_due), "SHORT_DATETIME_FORMAT")
+        }
+    return message
+
+
 def unavailable_message(company: Company, user) -> str:
     if company.is_locked_by_other(user):
         return _("« %(company)s » est déjà en cours d'appel par %(operator)s.") % {
@@ -160,7 +177,16 @@ def unavailable_message(company: Company, user) -> str:
         return _("« %(company)s » est terminée.") % {"company": company}
     if company.is_archived or not company.campaign.is_active:
         return _("« %(company)s » n'est plus dans la file d'appels.") % {"company": company}
-    return _("« %(company)s » n'est pas encore à rappeler.") % {"company": company}
+    explanation = explain(company)
+    message = _("« %(company)s » n'est pas appelable maintenant : %(why)s") % {
+        "company": company,
+        "why": explanation.label,
+    }
+    if explanation.until:
+        message += " " + _("Appelable à partir du %(when)s.") % {
+            "when": date_format(timezone.localtime(explanation.until), "SHORT_DATETIME_FORMAT")
+        }
+    return message
 
 
 # --- The call form ----------------------------------------------------------------------------
@@ -171,6 +197,9 @@ def held_company(user, company_id: int) -> Company | None:
 
 
 def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, form) -> dict:
+    warning = ""
+    if call.call_status == CallStatus.CALLBACK and call.callback_at:
+        warning = appointment_warning(company, call.callback_at)
     return {
         "company": company,
         "call": call,
@@ -186,6 +215,9 @@ def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, f
         .filter(company=company)
         .select_related("operator", "phone")
         .order_by("-submitted_at", "-id")[:50],
+        "callback_warning": warning,
+        "listed": is_listed(company),
+        "do_not_call_form": ReasonForm(),
     }
 
 
@@ -279,6 +311,37 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
             return redirect("calls:fill", company_id=following.pk)
         messages.info(request, _("Plus aucune entreprise à appeler pour le moment."))
     return redirect("calls:list")
+
+
+@require_POST
+@permission_required("calls.make_calls", raise_exception=True)
+def do_not_call(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+    """« Ne plus appeler » from the call form: the company's number and NIU join the
+    do-not-call list (with the reason the operator gives). The operator still records the
+    call's outcome; the company is never served again, in any campaign."""
+    company = get_object_or_404(Company, pk=company_id)
+    held = held_company(request.user, company_id)
+    form = ReasonForm(request.POST)
+    listed = False
+    if held is None:
+        form.add_error(None, _("Vous ne tenez plus cette entreprise : rien n'a été ajouté."))
+    elif form.is_valid():
+        try:
+            donotcall.add_company(
+                held, form.cleaned_data["reason"], request.user, DoNotCallSource.CALL_FORM
+            )
+        except donotcall.DoNotCallError as error:
+            form.add_error("reason", str(error))
+        listed = is_listed(held)
+    if is_fragment_request(request):
+        context = {"company": company, "listed": listed, "do_not_call_form": form}
+        return render(request, "calls/call_form.html#do_not_call", context)
+    if listed:
+        messages.success(request, _("Ce numéro ne sera plus appelé, dans aucune campagne."))
+    else:
+        for error in [*form.non_field_errors(), *form.errors.get("reason", [])]:
+            messages.error(request, error)
+    return redirect("calls:fill", company_id=company.pk)
 
 
 @require_POST

@@ -3,11 +3,13 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from companies import quotas
 from companies.models import (
     Campaign,
     Company,
     CompanyPhone,
     ContactPerson,
+    DoNotCallEntry,
     ImportBatch,
     PinnedNote,
     normalise_phone,
@@ -16,7 +18,7 @@ from companies.models import (
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "max_attempts", "retry_delay", "created_at", "created_by"]
+    list_display = ["name", "is_active", "time_zone", "public_holidays", "created_at", "created_by"]
     list_filter = ["is_active"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
@@ -102,7 +104,20 @@ class CompanyAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["campaign", "locked_by"]
     raw_id_fields = ["campaign", "locked_by", "callback_operator"]
-    readonly_fields = ["created_at", "updated_at", "locked_at", "lock_expires_at", "last_called_at"]
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "locked_at",
+        "lock_expires_at",
+        "last_called_at",
+        # The fieldwork rules' columns: the zone comes from the number or the company page.
+        "time_zone",
+        "time_zone_chosen",
+        "country",
+        "appointment",
+        "parts_tried",
+        "conversion_at",
+    ]
     actions = ["release_locks", "reopen_companies"]
     inlines = [PhoneInline, PersonInline, NoteInline]
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
@@ -124,6 +139,10 @@ class CompanyAdmin(admin.ModelAdmin):
             ngettext("%d entreprise rouverte.", "%d entreprises rouvertes.", reopened) % reopened,
             messages.SUCCESS,
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        quotas.recount(obj.campaign)  # its activity or location may have moved it between cells
 
     def has_release_permission(self, request):
         return request.user.has_perm("companies.release_company")
@@ -166,3 +185,23 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "job_progress",
         "job_error",
     ]
+
+
+@admin.register(DoNotCallEntry)
+class DoNotCallEntryAdmin(admin.ModelAdmin):
+    """Read-only: entries are added and removed from the « Ne plus appeler » page, which keeps
+    who did what and why."""
+
+    list_display = ["phone_e164", "niu", "company_name", "reason", "created_by", "created_at"]
+    list_filter = ["source"]
+    search_fields = ["phone_e164", "niu", "company_name", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

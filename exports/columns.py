@@ -305,6 +305,8 @@ COLUMNS = [
     Column(_("Fonction du contact"), 20, TEXT, "company__id", people_field(1)),
     Column(_("Ligne directe du contact"), 18, TEXT, "company__id", people_field(2)),
     Column(_("E-mail du contact"), 28, TEXT, "company__id", people_field(3)),
+    # Whether the company's numbers or NIU are on the do-not-call list now (not when called).
+    Column(_("Ne plus appeler"), 15, LABEL, "export_do_not_call", yes_no),
 ]
 COMPANY_COLUMNS = [
     Column(_("Statut de l'entreprise"), 20, LABEL, "company__status", labels_of(Status)),

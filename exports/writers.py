@@ -18,8 +18,10 @@ from typing import IO, Any
 
 from django.db import connections, models
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     OuterRef,
@@ -37,6 +39,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import CallRecord, Recording
+from companies.lifecycle import do_not_call_condition
 from companies.models import Campaign, Company
 from core.dates import local_midnight
 from core.spreadsheet import CSV_NEUTRALISER, FORMULA_CHARS
@@ -145,12 +148,21 @@ def recording_annotations(call_ref: str) -> dict:
     }
 
 
+def do_not_call_annotation(company_path: str = "") -> dict:
+    """Whether the row's company is on the do-not-call list now: any of its numbers or its NIU
+    (the queue's own condition, companies/lifecycle.py); company_path leads to the company."""
+    flag = ExpressionWrapper(do_not_call_condition(company_path), output_field=BooleanField())
+    return {"export_do_not_call": flag}
+
+
 def calls_queryset(filters: Filters) -> QuerySet:
     """One row per submitted call (drafts are not calls yet), oldest first."""
     calls = CallRecord.objects.submitted().filter(call_conditions(filters))
     if filters.campaign:
         calls = calls.filter(company__campaign=filters.campaign)
-    return calls.annotate(**recording_annotations("pk")).order_by("submitted_at", "pk")
+    return calls.annotate(
+        **recording_annotations("pk"), **do_not_call_annotation("company__")
+    ).order_by("submitted_at", "pk")
 
 
 def companies_queryset(filters: Filters) -> QuerySet:
@@ -172,7 +184,9 @@ def companies_queryset(filters: Filters) -> QuerySet:
         companies = companies.filter(campaign=filters.campaign)
     if filters.touch_calls():
         companies = companies.filter(call_conditions(filters, prefix="latest__"))
-    return companies.annotate(**recording_annotations("latest__pk")).order_by("campaign_id", "pk")
+    return companies.annotate(
+        **recording_annotations("latest__pk"), **do_not_call_annotation()
+    ).order_by("campaign_id", "pk")
 
 
 def row_queryset(scope: str, fields: list[str], filters: Filters) -> QuerySet:

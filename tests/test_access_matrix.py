@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from companies.models import DoNotCallEntry, QuotaCell
+
 ANONYMOUS, OPERATOR, SUPERVISOR, ADMIN = "anonymous", "operator", "supervisor", "admin"
 ROLES = [ANONYMOUS, OPERATOR, SUPERVISOR, ADMIN]
 RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -46,6 +48,7 @@ PAGES: dict[str, Page] = {
     "calls:submit": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "calls:renew": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(286,)),
     "calls:abandon": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
+    "calls:do_not_call": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "calls:player": Page(OPERATOR, kwargs=lambda w: {"company_id": w.recording.call.company_id}),
     # Recording uploads: the operator of the call only; a new recording only while holding the
     # company; chunks only while the recording is open (this one is finished: 410).
@@ -71,7 +74,31 @@ PAGES: dict[str, Page] = {
     "companies:company_release": Page(
         SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
     ),
+    "companies:company_time_zone": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
+    ),
+    "companies:company_do_not_call": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
+    ),
     "companies:campaigns": Page(SUPERVISOR),
+    "companies:campaign_quotas": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.campaign_id}),
+    "companies:quota_target": Page(
+        SUPERVISOR,
+        method="post",
+        kwargs=lambda w: {"pk": w.cell.campaign_id, "cell_pk": w.cell.pk},
+        allowed=(302,),
+    ),
+    "companies:quota_delete": Page(
+        SUPERVISOR,
+        method="post",
+        kwargs=lambda w: {"pk": w.cell.campaign_id, "cell_pk": w.cell.pk},
+        allowed=(302,),
+    ),
+    "companies:do_not_call": Page(SUPERVISOR),
+    "companies:do_not_call_import": Page(SUPERVISOR, method="post", allowed=(422,)),
+    "companies:do_not_call_remove": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.entry.pk}, allowed=(302,)
+    ),
     "companies:campaign_create": Page(SUPERVISOR),
     "companies:campaign_edit": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.campaign_id}),
     "companies:import": Page(SUPERVISOR),
@@ -152,6 +179,12 @@ def world(operator, supervisor, admin_user, company):
     w.submitted_call = reviewed_call(operator, supervisor, company.campaign)
     w.person = company.people.create(name="Mme Ndiaye", role="Directrice")
     w.note = company.notes.create(text="Demander la directrice", pinned_by=supervisor)
+    w.cell = QuotaCell.objects.create(
+        campaign=company.campaign, field1="activity", value1="cacao", target=10
+    )
+    w.entry = DoNotCallEntry.objects.create(
+        phone_e164="+237699000000", reason="Demande", source="supervisor", created_by=supervisor
+    )
     return w
 
 

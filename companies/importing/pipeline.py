@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext as _
 
+from companies import quotas
 from companies.importing.columns import TEXT_FIELDS
 from companies.importing.dedup import (
     CREATE,
@@ -285,6 +286,7 @@ def _apply(batch: ImportBatch, handle: BinaryIO, progress: Progress | None) -> R
         # What could not be deleted (a call arrived meanwhile) is archived instead.
         report.archived = archive_companies(archive + delete, now)
 
+    quotas.recount(campaign)  # the companies' fields may have moved interviews between cells
     report.store_on(locked, rejects=False)
     locked.campaign = campaign
     locked.applied_at = timezone.now()

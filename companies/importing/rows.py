@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from companies.fieldwork import phone_zone
 from companies.importing.columns import EMPTY_VALUES, FIELD_LABELS, status_for
 from companies.importing.phones import fast_normalise_phone
 from companies.importing.reading import (
@@ -142,6 +143,8 @@ def clean_record(line: int, fields: list[str], layout: Layout, report: Report) -
         raw_status = fields[layout.status_index].strip()
 
     values["phone_e164"] = e164 = fast_normalise_phone(values["phone"])
+    # The fieldwork rules' time zone and country (of public holidays), from the number.
+    values["time_zone"], values["country"] = phone_zone(e164)
     if not e164:
         report.warn(line, UNKNOWN_PHONE, phone=values["phone"][:40])
     values["status"] = clean_status(line, raw_status, report)

@@ -85,7 +85,15 @@ class CompanyWriter:
     other numbers and contact person are written then (companies/importing/numbers.py).
     """
 
-    VARIABLE = ["campaign_id", *INFO_FIELDS, "phone_e164", "status", "callback_at"]
+    VARIABLE = [
+        "campaign_id",
+        *INFO_FIELDS,
+        "phone_e164",
+        "time_zone",
+        "country",
+        "status",
+        "callback_at",
+    ]
 
     def __init__(
         self,
@@ -96,7 +104,7 @@ class CompanyWriter:
         expected: int = 0,
         after_batch: Callable[[list], None] | None = None,
     ):
-        self.updated = [*updated, "phone_e164"]
+        self.updated = [*updated, "phone_e164", "time_zone", "country"]
         self.connection = connection = connections[Company.objects.db]
         self.expected = expected
         self.dropped_indexes: list[str] | None = None
@@ -113,7 +121,14 @@ class CompanyWriter:
         self.template[self.slot["campaign_id"]] = campaign.pk
         quote = connection.ops.quote_name
         table = quote(Company._meta.db_table)
-        assignments = ", ".join(f"{quote(c)} = %s" for c in [*self.updated, "is_archived"])
+
+        def assignment(column: str) -> str:
+            if column == "time_zone":  # a zone a supervisor chose stays; else it follows the number
+                chosen = quote("time_zone_chosen")
+                return f"{quote(column)} = CASE WHEN {chosen} THEN {quote(column)} ELSE %s END"
+            return f"{quote(column)} = %s"
+
+        assignments = ", ".join(assignment(c) for c in [*self.updated, "is_archived"])
         self.update_sql = (
             f"UPDATE {table} SET {assignments}, {quote('updated_at')} = %s WHERE {quote('id')} = %s"
         )
@@ -139,6 +154,8 @@ class CompanyWriter:
         for name in TEXT_FIELDS:
             row[slot[name]] = values[name]
         row[slot["phone_e164"]] = values["phone_e164"]
+        row[slot["time_zone"]] = values["time_zone"]
+        row[slot["country"]] = values["country"]
         row[slot["validity_score"]] = self.adapt_score(values["validity_score"])
         status = values["status"]
         row[slot["status"]] = str(status)

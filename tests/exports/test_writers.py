@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from calls.models import CallRecord
 from exports import writers, xlsx
 from exports.columns import NUMBER, TEXT, Column, wall_clock
 from exports.writers import (
@@ -21,6 +22,7 @@ from exports.writers import (
     recording_link_template,
 )
 from exports.xlsx import ExportWorksheet, write_xlsx
+from tests.conftest import ALWAYS_OPEN
 from tests.exports.conftest import cell_values, make_call, read_csv, read_xlsx
 
 CAMPAIGN = "Enquête transformateurs 2026"
@@ -59,6 +61,10 @@ HEADERS = [
     "Ligne directe du contact",
     "E-mail du contact",
 ]
+# The last of the columns both scopes share: the company is on the do-not-call list
+# (tests/companies/test_do_not_call.py).
+DO_NOT_CALL = "Ne plus appeler"
+HEADERS = HEADERS + [DO_NOT_CALL]
 COMPANY_HEADERS = HEADERS + ["Statut de l'entreprise", "Archivée"]
 
 AWA, PAUL = "Awa Ngo", "Paul Eto"
@@ -91,7 +97,12 @@ def link(world, n, index=-1):
 
 
 def golden_call_rows(world):
-    """Every outcome, as the survey team's client must read it (local time, French labels)."""
+    """Every outcome, as the survey team's client must read it (local time, French labels);
+    no company is on the do-not-call list."""
+    return call_rows(world)
+
+
+def call_rows(world):
     # fmt: off
     call_parts = [
         # statut numéros, statut appel, 3 levels, enquête, horodatage, audio
@@ -151,7 +162,10 @@ def golden_call_rows(world):
     # The health of the linked recording (the latest with audio).
     health = {link(world, 6): "complet", link(world, 8): "incomplet : 2 morceaux manquants"}
     at_link = HEADERS.index("Lien de l'enregistrement") + 1
-    return [row[:at_link] + [health.get(row[at_link - 1])] + row[at_link:] for row in rows]
+    return [
+        row[:at_link] + [health.get(row[at_link - 1])] + row[at_link:] + ["non"]  # not listed
+        for row in rows
+    ]
 
 
 # Numéro appelé, its type, the other numbers, then the contact persons' name, role, direct
@@ -174,10 +188,10 @@ PEOPLE_08 = [
 def golden_company_rows(world):
     """One row per company: its latest call, uncalled and draft-only companies with an empty
     call part, the archived company flagged."""
-    by_company = {row[0]: row for row in golden_call_rows(world)}  # the latest call wins
+    by_company = {row[0]: row for row in call_rows(world)}  # the latest call wins
     rows = [by_company[f"Entreprise {n:02d}"] + ["Terminé", "non"] for n in range(1, 16)]
     empty_call = ["", "", "", "", "", None, None, None, CAMPAIGN, None, None, None, None, "", None]
-    empty_call += [None] + NO_NUMBERS  # no recording, no health; no numbers
+    empty_call += [None] + NO_NUMBERS + ["non"]  # no recording, health, numbers; not listed
     rows += [
         by_company["Société Deux Appels"] + ["Terminé", "non"],
         by_company["Ancienne Coopérative"] + ["Terminé", "oui"],
@@ -250,7 +264,7 @@ def test_csv_text_is_pinned_byte_for_byte(outcome_world):
     assert lines[1] == (
         "Entreprise 01;6 77 00 00 01;cacao;transformation;Douala;SARL;M000000000001A;1,5;"
         "Invalide;;;;;non;2026-03-02 09:01:00;non;Enquête transformateurs 2026;Awa Ngo;1;;0;"
-        "4.30 Numéro non valide;;;;;;;;;"
+        "4.30 Numéro non valide;;;;;;;;;;non"
     )
     assert lines[-1] == ""
     assert len(lines) == 1 + 18 + 1
@@ -287,7 +301,7 @@ def test_xlsx_has_a_frozen_header_an_autofilter_and_column_widths(outcome_world)
     sheet = workbook["Entreprises"]
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:AG20"
+    assert sheet.auto_filter.ref == "A1:AH20"
     widths = {letter: sheet.column_dimensions[letter].width for letter in ("A", "B", "H", "W")}
     assert widths["A"] > widths["B"] > widths["H"]
     assert widths["W"] >= 40
@@ -473,6 +487,17 @@ def test_accents_round_trip_through_xlsx(accented_world):
 
 
 @pytest.mark.parametrize("scope", [Scope.CALLS, Scope.COMPANIES])
+def test_a_company_on_the_do_not_call_list_is_flagged_in_both_scopes(outcome_world, scope):
+    from companies import donotcall
+
+    user = CallRecord.objects.first().operator
+    donotcall.add(niu="M000000000007A", reason="Refus définitif", user=user)
+    flags = {row[0]: row[HEADERS.index(DO_NOT_CALL)] for row in Export(scope, Filters()).rows()}
+    assert flags["Entreprise 07"] == "oui"
+    assert {flag for name, flag in flags.items() if name != "Entreprise 07"} == {"non"}
+
+
+@pytest.mark.parametrize("scope", [Scope.CALLS, Scope.COMPANIES])
 def test_an_empty_result_gives_just_the_header_in_both_formats(db, scope):
     export = Export(scope, Filters())
     headers = HEADERS if scope == Scope.CALLS else COMPANY_HEADERS
@@ -495,7 +520,7 @@ def test_xlsx_continues_on_a_new_sheet_past_excels_row_limit(outcome_world, monk
     data = [row for rows in sheets.values() for row in cell_values(rows)[1:]]
     expected = [[None if v == "" else v for v in row] for row in golden_call_rows(outcome_world)]
     assert data == expected
-    assert workbook["Appels (3)"].auto_filter.ref == "A1:AE5"
+    assert workbook["Appels (3)"].auto_filter.ref == "A1:AF5"
 
 
 # --- Filters ----------------------------------------------------------------------------------
@@ -508,7 +533,7 @@ def names(scope, **filters):
 def test_filters_by_campaign(outcome_world, make_company, operator):
     from companies.models import Campaign
 
-    other = Campaign.objects.create(name="Autre campagne")
+    other = Campaign.objects.create(name="Autre campagne", **ALWAYS_OPEN)
     company = make_company(campaign=other, name="Autre Société")
     make_call(company, operator, "invalid", submitted_at=datetime(2026, 3, 2, tzinfo=UTC))
 

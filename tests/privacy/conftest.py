@@ -19,6 +19,7 @@ from companies import importing
 from companies.models import Campaign, Company, ImportBatch, ImportMode, PhoneLabel
 from quality.corrections import correct_call
 from quality.models import ReviewItem
+from tests.conftest import ALWAYS_OPEN
 from tests.factories import (
     AUDIO,
     ContactPersonFactory,
@@ -86,6 +87,8 @@ def build_world(supervisor, operator) -> World:
     importing.apply_batch(batch)
     batch.refresh_from_db()
     assert batch.rows_rejected == 1
+    # Calls are made now, whatever the day: the imported campaign is open at every hour.
+    Campaign.objects.filter(pk=batch.campaign_id).update(**ALWAYS_OPEN)
     company = Company.objects.get(niu=NIU)
     neighbour = Company.objects.get(name="Ets Voisin")
     company.merge_numbers([(MOBILE, PhoneLabel.MOBILE)])

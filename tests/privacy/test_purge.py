@@ -21,7 +21,14 @@ from exports.writers import Export, Filters, Scope, recording_link_template
 from privacy.models import PendingFileDeletion
 from quality.models import ReviewItem
 from tests.conftest import page_text
-from tests.factories import AUDIO, CallFactory, CampaignFactory, CompanyFactory, RecordingFactory
+from tests.factories import (
+    AUDIO,
+    CallFactory,
+    CampaignFactory,
+    CompanyFactory,
+    RecordingFactory,
+    campaign_form_data,
+)
 
 
 def aged(recording: Recording, days: int) -> Recording:
@@ -218,7 +225,7 @@ def test_purged_recordings_still_count_and_say_purged(shelf, capture, client, su
 def test_a_campaign_sets_its_own_retention_on_its_page(as_supervisor, value, stored, error):
     campaign = CampaignFactory(recording_retention_days=365)
     url = reverse("companies:campaign_edit", kwargs={"pk": campaign.pk})
-    data = {"name": campaign.name, "max_attempts": 3, "retry_delay_minutes": 120}
+    data = campaign_form_data(name=campaign.name)
     response = as_supervisor.post(url, {**data, "recording_retention_days": value})
     campaign.refresh_from_db()
     if error:
