@@ -98,6 +98,7 @@ def test_a_callback_outside_the_window_is_honoured_but_warned(client, operator, 
         assert Company.objects.claim_next(operator) == company
 
 
+@time_machine.travel(datetime(2026, 12, 1, 4, 0, tzinfo=DOUALA), tick=False)  # noon in Tokyo
 def test_the_warning_speaks_of_the_company_local_time(client, operator, make_company):
     tokyo = make_company(phone="+81 3 1234 5678")
     campaign = tokyo.campaign
