@@ -21,8 +21,9 @@ Cells are typed: str, int, float, naive local datetime, and "" when empty, so th
 say exactly the same thing; each writer renders them by the column's kind.
 
 A company's other numbers and its contact persons are rows of their own tables, several per
-company: their columns take the company's id and look up the chunk's companies at once
-(CellContext.numbers(), CellContext.people()), one query per chunk shared by the columns that
+company: their columns take the company's id ("company__id") and find it in what CellContext
+read for the companies of a whole block of rows (CellContext.numbers(), .people()): one query
+per block of BLOCK_ROWS rows (exports/writers.py) for each table, shared by the columns that
 need it, never one per row.
 """
 
@@ -34,13 +35,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import repeat
 from typing import Any
 
+from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import CallRecord, CallStatus, Level, NumberStatus, health_label
 from companies.aapor import Disposition
 from companies.lifecycle import Status
-from companies.models import CompanyPhone, ContactPerson, PhoneLabel
+from companies.models import Company, CompanyPhone, ContactPerson, PhoneLabel
 
 # What a column holds, which says how each format writes it: text people typed (neutralised in
 # CSV when it looks like a formula, see core/spreadsheet.py), the export's own words (choice
@@ -73,10 +75,11 @@ class CellContext:
         self.local = wall_clock(timezone.get_default_timezone())
         self.label_maps: dict[type, dict] = {}
         self.health_words: dict[str | None, str] = {None: ""}
-        # The last chunk's lookups, by the very sequence of company ids they were made for
-        # (each column of a chunk is given the same one).
-        self.numbers_of: tuple[Sequence | None, dict] = (None, {})
-        self.people_of: tuple[Sequence | None, dict] = (None, {})
+        # The companies of the rows being converted (a block of several chunks), and their
+        # numbers and people, read when a column first asks for them.
+        self.block: Sequence = ()
+        self.numbers_of: dict[int, list] | None = None
+        self.people_of: dict[int, list] | None = None
 
     def labels(self, choices) -> dict:
         """{code: label} for a TextChoices, empty for no code (None: not called)."""
@@ -85,33 +88,67 @@ class CellContext:
             self.label_maps[choices] = {**labels, "": "", None: ""}
         return self.label_maps[choices]
 
-    def numbers(self, company_ids: Sequence) -> dict[int, list[tuple]]:
-        """{company id: its numbers in order, (label, as typed, E.164, dead)} for a chunk."""
-        if self.numbers_of[0] is not company_ids:
-            rows = CompanyPhone.objects.filter(company_id__in=set(company_ids)).order_by(
-                "company_id", "position", "pk"
-            )
-            values = rows.values_list("company_id", "label", "number", "e164", "is_dead")
-            self.numbers_of = (company_ids, grouped(values))
-        return self.numbers_of[1]
+    def start_block(self, company_ids: Sequence) -> None:
+        """The companies of the next rows (the export calls this before converting them)."""
+        self.block, self.numbers_of, self.people_of = company_ids, None, None
 
-    def people(self, company_ids: Sequence) -> dict[int, list[tuple]]:
-        """{company id: its contact persons by name, (name, role, direct line, e-mail)}."""
-        if self.people_of[0] is not company_ids:
-            rows = ContactPerson.objects.filter(company_id__in=set(company_ids)).order_by(
-                "company_id", "name", "pk"
-            )
-            values = rows.values_list("company_id", "name", "role", "phone", "email")
-            self.people_of = (company_ids, grouped(values))
-        return self.people_of[1]
+    def numbers(self) -> dict[int, str]:
+        """{company id: its numbers but the main one, as one cell} for the block's companies
+        that have any: « Mobile : 699 11 22 33 | Autre : 233 42 11 00 (hors service) »."""
+        if self.numbers_of is None:
+            labels, dead = self.labels(PhoneLabel), f" ({self.dead})"
+            self.numbers_of = {
+                company_id: SEPARATOR.join(
+                    f"{labels.get(label, label)} : {number}{dead if is_dead else ''}"
+                    for label, number, is_dead in numbers
+                )
+                for company_id, numbers in of_companies(OTHER_NUMBERS_SQL, self.block).items()
+            }
+        return self.numbers_of
+
+    def people(self) -> dict[int, tuple[str, str, str, str]]:
+        """{company id: (names, roles, direct lines, e-mails) of its contact persons, each as
+        one cell} for the block's companies that have any; people in the order of their names,
+        the same from one cell to the next."""
+        if self.people_of is None:
+            self.people_of = {
+                company_id: tuple(SEPARATOR.join(field) for field in zip(*people, strict=True))
+                for company_id, people in of_companies(PEOPLE_SQL, self.block).items()
+            }
+        return self.people_of
 
 
-def grouped(rows) -> dict[int, list[tuple]]:
-    """Rows whose first value is a company id, as {company id: [the rest of each row]}."""
+def of_companies(sql: str, company_ids: Sequence) -> dict[int, list[tuple]]:
+    """{company id: [the rest of each row]} of a query whose rows start with a company id and
+    whose « IN ({ids}) » is given these companies' ids (each once).
+
+    Plain SQL: through the ORM, preparing each id of the list one by one and building the
+    query cost more than the query itself."""
+    connection = connections[Company.objects.db]
+    ids = list(set(company_ids))
     groups: dict[int, list[tuple]] = {}
-    for company_id, *rest in rows:
-        groups.setdefault(company_id, []).append(tuple(rest))
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), ids)
+        for company_id, *values in cursor.fetchall():
+            groups.setdefault(company_id, []).append(values)
     return groups
+
+
+PHONES, COMPANIES, PEOPLE = (m._meta.db_table for m in (CompanyPhone, Company, ContactPerson))
+# A company's numbers in their order, but its main one (Company.phone: the same E.164 form, or
+# the same text).
+OTHER_NUMBERS_SQL = f"""
+    SELECT p.company_id, p.label, p.number, p.is_dead
+    FROM "{PHONES}" p INNER JOIN "{COMPANIES}" c ON c.id = p.company_id
+    WHERE p.company_id IN ({{ids}})
+        AND NOT (p.e164 <> '' AND p.e164 = c.phone_e164) AND p.number <> c.phone
+    ORDER BY p.company_id, p."position", p.id
+"""
+PEOPLE_SQL = f"""
+    SELECT company_id, name, "role", phone, email FROM "{PEOPLE}"
+    WHERE company_id IN ({{ids}}) ORDER BY company_id, name, id
+"""
+SEPARATOR = " | "  # between the numbers, or the people, of one company in one cell
 
 
 # --- Conversions --------------------------------------------------------------------------------
@@ -205,40 +242,19 @@ def recording_health(context: CellContext, values: Sequence) -> list:
     return list(map(words.__getitem__, values))
 
 
-SEPARATOR = " | "  # between the numbers, or the people, of one company in one cell
-
-
-def other_numbers(
-    context: CellContext, company_ids: Sequence, main_e164s: Sequence, mains: Sequence
-) -> list:
-    """The company's numbers but its main one (the « Téléphone » column), in order, each with
-    its label: « Mobile : 699 11 22 33 | Autre : 233 42 11 00 (hors service) »."""
-    numbers = context.numbers(company_ids)
-    labels = context.labels(PhoneLabel)
-    dead = f" ({context.dead})"
-    cells = []
-    for company_id, main_e164, main in zip(company_ids, main_e164s, mains, strict=True):
-        others, main_seen = [], False
-        for label, number, e164, is_dead in numbers.get(company_id, ()):
-            if not main_seen and ((e164 and e164 == main_e164) or number == main):
-                main_seen = True
-                continue
-            others.append(f"{labels.get(label, label)} : {number}{dead if is_dead else ''}")
-        cells.append(SEPARATOR.join(others))
-    return cells
+def other_numbers(context: CellContext, company_ids: Sequence) -> list:
+    """The company's numbers but its main one (the « Téléphone » column), with their labels."""
+    numbers = context.numbers()
+    return [numbers.get(company_id, "") for company_id in company_ids]
 
 
 def people_field(index: int) -> Callable[..., list]:
-    """One field of the company's contact persons (0 name, 1 role, 2 direct line, 3 e-mail),
-    the people's values in the same order in each of these columns."""
+    """One field of the company's contact persons: 0 name, 1 role, 2 direct line, 3 e-mail."""
 
     def cells(context: CellContext, company_ids: Sequence) -> list:
-        people = context.people(company_ids)
+        people = context.people()
         return [
-            SEPARATOR.join(person[index] for person in people[company_id])
-            if company_id in people
-            else ""
-            for company_id in company_ids
+            people[company_id][index] if company_id in people else "" for company_id in company_ids
         ]
 
     return cells
@@ -297,10 +313,7 @@ COLUMNS = [
     Column(_("Santé audio"), 34, LABEL, "export_recording_health", recording_health),
     Column(_("Numéro appelé"), 18, TEXT, "phone__number"),
     Column(_("Type du numéro appelé"), 14, LABEL, "phone__label", labels_of(PhoneLabel)),
-    Column(
-        _("Autres numéros"), 44, TEXT,
-        ("company__id", "company__phone_e164", "company__phone"), other_numbers,
-    ),
+    Column(_("Autres numéros"), 44, TEXT, "company__id", other_numbers),
     Column(_("Personne à contacter"), 24, TEXT, "company__id", people_field(0)),
     Column(_("Fonction du contact"), 20, TEXT, "company__id", people_field(1)),
     Column(_("Ligne directe du contact"), 18, TEXT, "company__id", people_field(2)),

@@ -326,7 +326,7 @@ def test_calls_scope_reads_every_call_in_one_query(outcome_world, django_assert_
 
 
 @pytest.mark.parametrize("scope", [Scope.CALLS, Scope.COMPANIES])
-def test_numbers_and_people_are_read_once_per_chunk_never_once_per_row(
+def test_numbers_and_people_are_read_once_per_block_never_once_per_row(
     campaign, make_company, operator, monkeypatch, django_assert_max_num_queries, scope
 ):
     from companies.models import ContactPerson, PhoneLabel
@@ -335,19 +335,22 @@ def test_numbers_and_people_are_read_once_per_chunk_never_once_per_row(
         company = make_company(name=f"Société {n:02d}")
         company.merge_numbers([(f"699 10 00 {n:02d}", PhoneLabel.MOBILE)])
         ContactPerson(company=company, name=f"Personne {n:02d}", role="DG").save()
-        make_call(
-            company, operator, "no_answer", submitted_at=datetime(2026, 3, 2, 8, n, tzinfo=UTC)
-        )
-    monkeypatch.setattr(writers, "CHUNK_ROWS", 10)  # 3 chunks
-    export = Export(scope, Filters(), site_links())
-    headers = export.headers
+        at = datetime(2026, 3, 2, 8, n, tzinfo=UTC)
+        make_call(company, operator, "no_answer", submitted_at=at)
 
+    # One block: the rows, then the numbers and the people of all their companies.
+    with django_assert_max_num_queries(3):
+        rows = list(Export(scope, Filters(), site_links()).rows())
+    # Three blocks of 10 rows, converted 5 at a time: two queries more per block, none per row.
+    monkeypatch.setattr(writers, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(writers, "CHUNK_ROWS", 5)
+    export = Export(scope, Filters(), site_links())
     with django_assert_max_num_queries(1 + 2 * 3):
-        rows = list(export.rows())
+        assert list(export.rows()) == rows
 
     assert len(rows) == 25
-    for n, row in enumerate(rows):  # each chunk's companies, not the chunk before's
-        cells = dict(zip(headers, row, strict=True))
+    for n, row in enumerate(rows):  # each block's own companies, not the block before's
+        cells = dict(zip(export.headers, row, strict=True))
         assert cells["Entreprise"] == f"Société {n:02d}"
         assert cells["Autres numéros"] == f"Mobile : 699 10 00 {n:02d}"
         assert cells["Personne à contacter"] == f"Personne {n:02d}"
@@ -680,9 +683,11 @@ def test_a_text_that_looks_like_xlsxwriter_markup_stays_text(campaign, make_comp
 def test_the_csv_is_streamed_in_chunks(outcome_world, monkeypatch):
     whole = csv_bytes(Export(Scope.CALLS, Filters(), site_links()))
     monkeypatch.setattr(writers, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(writers, "BLOCK_ROWS", 5)
 
     chunks = list(csv_chunks(Export(Scope.CALLS, Filters(), site_links())))
-    assert len(chunks) == 1 + 9  # the header, then 18 calls two by two
+    # The header, then 18 calls read 5 at a time (5, 5, 5, 3), each block two by two.
+    assert len(chunks) == 1 + 3 + 3 + 3 + 2
     assert all(len(chunk) < 1000 for chunk in chunks)
     assert b"".join(chunks) == whole
 
