@@ -126,6 +126,12 @@ def of_companies(sql: str, company_ids: Sequence) -> dict[int, list[tuple]]:
     query cost more than the query itself."""
     connection = connections[Company.objects.db]
     ids = list(set(company_ids))
+    if not ids:
+        return {}
+    # As many ids as the next power of two, the first one repeated: a dozen statements at most,
+    # which the driver prepares once, instead of one per count of companies, each kept in its
+    # statement cache (128 on SQLite: the export grew by 10 MB over its first 200,000 rows).
+    ids += ids[:1] * ((1 << (len(ids) - 1).bit_length()) - len(ids))
     groups: dict[int, list[tuple]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), ids)
