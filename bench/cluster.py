@@ -273,12 +273,13 @@ def seed_history(operators: list[str], days: int = 30, per_day: int = 40) -> int
     from calls import daily
     from calls.models import CallRecord
     from companies.management.commands.demo import Command as Demo
-    from companies.models import Campaign, Company
+    from companies.models import Campaign, Company, PhoneLabel, merge_numbers
 
     campaign = Campaign.objects.create(  # inactive: never served to the load's operators
         name=f"Historique {time.strftime('%Y-%m-%d %H:%M:%S')}", is_active=False
     )
     companies = Company.objects.bulk_create(Demo().demo_companies(campaign, days * per_day))
+    merge_numbers((company.pk, company.phone, PhoneLabel.STANDARD) for company in companies)
     users = list(get_user_model().objects.filter(username__in=operators[:10]))
     now = timezone.now()
     outcomes = [("answered", "refused"), ("no_answer", ""), ("answered", "not_transformer")]

@@ -352,6 +352,14 @@ OUTCOME_WEIGHTS = [
     ("accepted", 40),
 ]
 BATCH = 50_000
+# The campaigns' fieldwork rules: open every hour of every day, so that the measured dashboard
+# shows callable companies whenever the benchmark runs (holidays, quotas and the do-not-call
+# list still cost what they cost: the queue's health evaluates every rule).
+RULES = {
+    "calling_hours": [[["00:00", "24:00"]] for _day in range(7)],
+    "no_answer_max_attempts": 10,
+    "voicemail_max_attempts": 10,
+}
 
 
 def weighted(rng, pairs):
@@ -374,9 +382,9 @@ def populate(args, connection):
     now = timezone.now()
     start = now - timedelta(days=120)
     campaigns = [
-        Campaign.objects.create(name="Campagne A", max_attempts=10),
-        Campaign.objects.create(name="Campagne B", max_attempts=10),
-        Campaign.objects.create(name="Campagne C (close)", max_attempts=10, is_active=False),
+        Campaign.objects.create(name="Campagne A", **RULES),
+        Campaign.objects.create(name="Campagne B", **RULES),
+        Campaign.objects.create(name="Campagne C (close)", is_active=False, **RULES),
     ]
     Campaign.objects.update(created_at=start)
     user_model = get_user_model()
@@ -518,6 +526,12 @@ def populate(args, connection):
                     "chunk_count": 1,
                     "is_complete": True,
                     "purged_at": None,
+                    "health": "complete",
+                    "expected_chunks": 1,
+                    "missing_chunks": 0,
+                    "missing_indexes": "",
+                    "received_seconds": duration,
+                    "silent_seconds": 0,
                     "created_at": created,
                     "updated_at": when,
                 }
@@ -579,10 +593,10 @@ def company_row(company_id, campaign, last, n, now, rng, locks_given, operator_i
         when, _company, _attempt, numero, call_status, levels, _op, last_callback, _d = last
         disposition = disposition_of(numero, call_status, levels)
         if disposition in ("3.13", "3.14"):
-            if n >= campaign.max_attempts:
+            if n >= campaign.no_answer_max_attempts:
                 status = "done"
             else:
-                next_call_at = when + campaign.retry_delay
+                next_call_at = when + campaign.no_answer_delay
         elif disposition == "2.21":
             status, next_call_at = "callback", last_callback
             callback_at = next_call_at
@@ -624,6 +638,12 @@ def company_row(company_id, campaign, last, n, now, rng, locks_given, operator_i
         "erased_at": None,
         "created_at": now - timedelta(days=120),
         "updated_at": last[0] if last else now,
+        "time_zone": "Africa/Douala",
+        "time_zone_chosen": False,
+        "country": "CM",
+        "appointment": False,
+        "parts_tried": "",
+        "conversion_at": None,
     }
 
 

@@ -5,7 +5,9 @@
 
 Builds a SQLite database migrated by Django in a temporary directory (or --db FILE, kept and
 reused), fills it with raw SQL (executemany): `--rows` submitted calls, 1 % drafts (which are
-not exported), recordings for about two thirds of the calls, 2.3 calls per company. Then, for
+not exported), recordings for about two thirds of the calls, 2.3 calls per company, each
+company's main number (which its calls used), a mobile for one company in three and a contact
+person for one in four. Then, for
 `--small` rows (campaign 1) and for every row (no filter), it reads the database file once (warm
 page cache) and runs each tool in its own process, measuring its wall time and its peak resident
 memory (GNU time's %M, i.e. the process's ru_maxrss). The floor and naumur run --repeat times
@@ -213,12 +215,16 @@ def build_database(db: Path, rows: int, small: int, env: dict) -> dict:
             [(n, f"operateur{n}", f"Prénom{n}", f"Nom{n}", now) for n in range(1, 21)],
         )
         connection.executemany(
-            "INSERT INTO companies_campaign (id, name, is_active, max_attempts, retry_delay,"
-            " created_at) VALUES (?, ?, 1, 4, 7200000000, ?)",
+            "INSERT INTO companies_campaign (id, name, is_active, created_at, calling_hours,"
+            " time_zone, public_holidays, closed_days, no_answer_delay, no_answer_max_attempts,"
+            " voicemail_delay, voicemail_max_attempts, callback_delay, spread_attempts,"
+            " refusal_conversion, refusal_conversion_days, quota_counts_partials,"
+            " quota_others_callable) VALUES (?, ?, 1, ?, '[]', 'Africa/Douala', 1, '[]',"
+            " 7200000000, 4, 7200000000, 4, 0, 1, 0, 14, 0, 1)",
             [(1, "Campagne A", now), (2, "Campagne B", now), (3, "Campagne vide", now)],
         )
         weights = [weight for weight, *_ in OUTCOMES]
-        companies, calls, recordings = [], [], []
+        companies, calls, recordings, phones, people = [], [], [], [], []
         company_id = call_id = recording_id = 0
         for campaign_id, wanted in ((1, small), (2, rows - small)):
             made = 0
@@ -243,6 +249,15 @@ def build_database(db: Path, rows: int, small: int, env: dict) -> dict:
                         now,
                     )
                 )
+                # Its numbers as the import writes them: the main one, a mobile for one company
+                # in three; a contact person for one in four. Calls use the main number.
+                main_id = len(phones) + 1
+                phones.append((main_id, n, 0, "standard", phone, now))
+                if n % 3 == 1:
+                    mobile = f"699 {n // 10000 % 100:02d} {n // 100 % 100:02d} {n % 100:02d}"
+                    phones.append((len(phones) + 1, n, 1, "mobile", mobile, now))
+                if n % 4 == 2:
+                    people.append((n, f"M. {NAMES[n % 9]}", "Directeur", n, now))
                 if n % 10 == 0:
                     continue  # uncalled company
                 first = start + timedelta(seconds=rng.randint(0, 90 * 86400))
@@ -262,7 +277,7 @@ def build_database(db: Path, rows: int, small: int, env: dict) -> dict:
                     )
                     calls.append(
                         (call_id, attempt, number, status, *levels, callback, code)
-                        + (stamp(submitted), stamp(submitted), 1 + n % 20, n)
+                        + (stamp(submitted), stamp(submitted), 1 + n % 20, n, main_id)
                     )
                     if number == "answered" or rng.random() < 0.3:
                         for _ in range(2 if rng.random() < 0.05 else 1):
@@ -278,22 +293,34 @@ def build_database(db: Path, rows: int, small: int, env: dict) -> dict:
                                 )
                             )
         drafts = [
-            (call_id + k, 1, "", "", "", "", "", None, "", stamp(start), None, 1, 1 + k)
+            (call_id + k, 1, "", "", "", "", "", None, "", stamp(start), None, 1, 1 + k, None)
             for k in range(1, rows // 100 + 1)
         ]
         connection.executemany(
             "INSERT INTO companies_company (id, name, phone, phone_e164, product, activity,"
             " location, legal_form, niu, validity_score, status, status_before_claim, attempts,"
-            " disposition, is_archived, lock_token, campaign_id, created_at, updated_at) VALUES"
-            " (?, ?, ?, '', ?, ?, ?, ?, ?, ?, 'done', '', 0, '', 0, '', ?, ?, ?11)",
+            " disposition, is_archived, lock_token, campaign_id, created_at, updated_at,"
+            " time_zone, time_zone_chosen, country, appointment, parts_tried) VALUES (?, ?, ?,"
+            " '', ?, ?, ?, ?, ?, ?, 'done', '', 0, '', 0, '', ?, ?, ?11, '', 0, '', 0, '')",
             companies,
         )
         insert_call = (
             "INSERT INTO calls_callrecord (id, attempt, status_numero, call_status,"
             " presentation_level, questions_libres_level, questions_orientees_level, callback_at,"
-            " disposition, created_at, submitted_at, operator_id, company_id, callback_personal,"
-            " notes, without_recording, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, 0, '', 0, ?10)"
+            " disposition, created_at, submitted_at, operator_id, company_id, phone_id,"
+            " callback_personal, notes, without_recording, updated_at) VALUES (?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?, ?, ?, ?, ?, 0, '', 0, ?10)"
+        )
+        connection.executemany(
+            "INSERT INTO companies_companyphone (id, company_id, position, label, number, e164,"
+            " is_dead, last_disposition, created_at) VALUES (?, ?, ?, ?, ?, '', 0, '', ?)",
+            phones,
+        )
+        connection.executemany(
+            "INSERT INTO companies_contactperson (company_id, name, role, phone, phone_e164,"
+            " email, created_at, updated_at) VALUES (?, ?, ?, '', '', 'contact' || ? ||"
+            " '@example.cm', ?, ?5)",
+            people,
         )
         connection.executemany(insert_call, calls)
         connection.executemany(insert_call, drafts)
@@ -309,6 +336,8 @@ def build_database(db: Path, rows: int, small: int, env: dict) -> dict:
         "calls": len(calls),
         "drafts": len(drafts),
         "recordings": len(recordings),
+        "numbers": len(phones),
+        "people": len(people),
     }
 
 
@@ -423,7 +452,8 @@ def main() -> None:
             print(
                 f"SQLite database built in {time.perf_counter() - started:.0f} s: "
                 f"{sizes['calls']:,} submitted calls, {sizes['drafts']:,} drafts, "
-                f"{sizes['companies']:,} companies, {sizes['recordings']:,} recordings."
+                f"{sizes['companies']:,} companies, {sizes['recordings']:,} recordings, "
+                f"{sizes['numbers']:,} numbers, {sizes['people']:,} contact persons."
             )
         version = subprocess.check_output([sqlite_cli, "-version"]).decode().split()[0]
         print(f"sqlite3 {version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")

@@ -8,7 +8,9 @@ generator, for the import benchmark and for trying the import by hand).
 Deterministic for a given --seed. Phone numbers come in the shapes seen in real lists
 (+237 6.., 6.. .. .., 00237.., with dots or dashes); with --dirty a few rows are bad on purpose
 (blank phone, a score that is not a number, an unknown status, a duplicate NIU) and scores use the
-French decimal comma.
+French decimal comma. With --numbers each row also has a « mobile » column (filled one row in
+three) and a contact person, « contact » and « fonction » (one row in four), drawn from a
+random stream of their own: the other columns are the same as without.
 """
 
 import argparse
@@ -92,15 +94,38 @@ def row(rng: random.Random, i: int, dirty: bool, previous_niu: str) -> list[str]
     return fields
 
 
-def write(out, rows: int, seed: int = 42, delimiter: str = ",", header: bool = True, dirty=False):
-    rng = random.Random(seed)
+NUMBERS_HEADER = ["mobile", "contact", "fonction"]
+PEOPLE = ["M. Mbarga", "Mme Ngo", "M. Fouda", "Mme Atangana", "M. Nji", "Mme Bello"]
+ROLES = ["Directeur", "Gérante", "Responsable achats", "Comptable"]
+
+
+def extra_fields(rng: random.Random) -> list[str]:
+    """A mobile for one row in three, a contact person for one row in four."""
+    mobile = phone(rng) if rng.random() < 1 / 3 else ""
+    if rng.random() < 1 / 4:
+        return [mobile, rng.choice(PEOPLE), rng.choice(ROLES)]
+    return [mobile, "", ""]
+
+
+def write(
+    out,
+    rows: int,
+    seed: int = 42,
+    delimiter: str = ",",
+    header: bool = True,
+    dirty=False,
+    numbers=False,
+):
+    rng, extra_rng = random.Random(seed), random.Random(seed + 1)
     writer = csv.writer(out, delimiter=delimiter)
     if header:
-        writer.writerow(HEADER)
+        writer.writerow(HEADER + NUMBERS_HEADER if numbers else HEADER)
     previous_niu = ""
     for i in range(1, rows + 1):
         fields = row(rng, i, dirty, previous_niu)
         previous_niu = fields[6]
+        if numbers:
+            fields += extra_fields(extra_rng)
         writer.writerow(fields)
 
 
@@ -112,9 +137,18 @@ def main() -> None:
     parser.add_argument("--encoding", default="utf-8")
     parser.add_argument("--no-header", action="store_true")
     parser.add_argument("--dirty", action="store_true")
+    parser.add_argument("--numbers", action="store_true", help="a mobile and a contact person")
     args = parser.parse_args()
     with open(sys.stdout.fileno(), "w", encoding=args.encoding, newline="", closefd=False) as out:
-        write(out, args.rows, args.seed, args.delimiter, not args.no_header, args.dirty)
+        write(
+            out,
+            args.rows,
+            args.seed,
+            args.delimiter,
+            not args.no_header,
+            args.dirty,
+            args.numbers,
+        )
 
 
 if __name__ == "__main__":

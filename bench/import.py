@@ -13,6 +13,8 @@ timed), so its peak memory (ru_maxrss) is its own:
   file kept through the storage API, the analysis runs as a job (companies/importing/jobs.py,
   its thread joined), then « Enregistrer » runs the apply job: a new campaign, one
   transaction. Measured on --rows (100,000) and --large (1,000,000) rows;
+- naumur with --numbers: the --rows list again, with a « mobile » column filled one row in
+  three and a contact person (« contact », « fonction ») one row in four;
 - floor: the same --rows file read with the csv module and inserted with plain sqlite3
   executemany into the same table (same DDL and indexes, made by the migrations), no checks;
 - django-import-export (the `bench` extra): a ModelResource for the same model, with what a
@@ -116,7 +118,7 @@ def worker_naumur(csv_path: Path, database_url: str, media: str) -> dict:
     from django.core.files import File
 
     from companies import importing
-    from companies.models import Company, ImportBatch, ImportJob
+    from companies.models import Company, CompanyPhone, ContactPerson, ImportBatch, ImportJob
 
     user = bench_user()
     measure = Measure()
@@ -130,7 +132,11 @@ def worker_naumur(csv_path: Path, database_url: str, media: str) -> dict:
     run_job(batch, ImportJob.APPLY)
     measure.step("apply")
     return measure.result(
-        rows=batch.rows_total, created=Company.objects.count(), rejected=batch.rows_rejected
+        rows=batch.rows_total,
+        created=Company.objects.count(),
+        rejected=batch.rows_rejected,
+        numbers=CompanyPhone.objects.count(),
+        people=ContactPerson.objects.count(),
     )
 
 
@@ -255,6 +261,7 @@ WORKERS = {
 LABELS = {
     "naumur": "Naumur (SQLite)",
     "naumur_large": "Naumur (SQLite), grand fichier",
+    "naumur_numbers": "Naumur (SQLite), mobile et contact",
     "naumur_pg": "Naumur (PostgreSQL)",
     "floor": "Plancher : sqlite3 executemany",
     "import_export_bulk": "django-import-export (use_bulk)",
@@ -274,11 +281,11 @@ def run_worker(name: str, csv_path: Path, database_url: str, media: str) -> dict
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def write_list(path: Path, rows: int) -> None:
+def write_list(path: Path, rows: int, numbers: bool = False) -> None:
     from bench import gen_companies
 
     with open(path, "w", encoding="utf-8", newline="") as out:
-        gen_companies.write(out, rows, seed=42, delimiter=";", dirty=True)
+        gen_companies.write(out, rows, seed=42, delimiter=";", dirty=True, numbers=numbers)
     print(f"{path.name} : {rows} lignes, {path.stat().st_size / 1024 / 1024:.1f} Mo")
 
 
@@ -288,6 +295,11 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000, help="the list naumur imports")
     parser.add_argument("--skip-large", action="store_true", help="leave the large list out")
     parser.add_argument("--skip-peer", action="store_true", help="leave django-import-export out")
+    parser.add_argument(
+        "--numbers",
+        action="store_true",
+        help="naumur also imports the --rows list with a mobile and a contact person",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -311,6 +323,9 @@ def main() -> None:
         write_list(small, args.rows)
         if not args.skip_large:
             write_list(large, args.large)
+        with_numbers = tmp_path / "companies_numbers.csv"
+        if args.numbers:
+            write_list(with_numbers, args.rows, numbers=True)
 
         def run(name: str, path: Path, key: str) -> None:
             url = f"sqlite:///{tmp_path / key}.sqlite3"
@@ -319,6 +334,8 @@ def main() -> None:
         results: dict[str, dict] = {}
         # The two naumur runs one after the other, so that the same load weighs on both.
         run("naumur", small, "naumur")
+        if args.numbers:
+            run("naumur", with_numbers, "naumur_numbers")
         if not args.skip_large:
             run("naumur", large, "naumur_large")
         run("floor", small, "floor")
@@ -330,6 +347,9 @@ def main() -> None:
             results["naumur_pg"] = run_worker("naumur", small, pg_url, str(tmp_path / "m-pg"))
     print(f"Charge de la machine à la fin : {os.getloadavg()[0]:.1f}")
     report(results, args)
+    for key, result in results.items():
+        if "numbers" in result:
+            print(f"{LABELS[key]} : {result['numbers']:,} numéros, {result['people']:,} personnes")
 
 
 def seconds(result: dict, key: str) -> str:
@@ -367,6 +387,13 @@ def report(results: dict, args) -> None:
             speedup, cpu = peer["total_s"] / ours["total_s"], peer["cpu_s"] / ours["cpu_s"]
             print(f"{LABELS[key]} / Naumur : {speedup:.1f}× (CPU {cpu:.1f}×)")
             checks.append((f"≥ {TARGET_SPEEDUP:.0f}× {LABELS[key]}", speedup >= TARGET_SPEEDUP))
+    if "naumur_numbers" in results:
+        extra = results["naumur_numbers"]
+        print(
+            f"mobile et contact / sans : {extra['total_s'] / ours['total_s']:.2f}× "
+            f"(CPU {extra['cpu_s'] / ours['cpu_s']:.2f}×, "
+            f"pic mémoire {extra['peak_mb'] / ours['peak_mb']:.2f}×)"
+        )
     if "naumur_large" in results:
         big = results["naumur_large"]
         scale = args.large / args.rows

@@ -8,7 +8,7 @@ and PostgreSQL on loopback, then a check of what the database holds.
 Steps: migrate and seed a campaign (--companies) with one account per simulated user; start
 gunicorn exactly as `make serve-prod` does (DEBUG off, `check --deploy`, collected static files,
 2 x cores + 1 sync workers) on 127.0.0.1; capture --audio-seconds of real WebM/Opus from Chromium's
-fake microphone (MediaRecorder, one chunk every 2 s, as the call form does); run locust headless
+fake microphone (MediaRecorder, one chunk a second, as the call form does); run locust headless
 (bench/locustfile.py) for --run-time seconds, users finishing the call they are in before they
 stop; stop gunicorn; print requests/s and p50/p95/p99 per endpoint, error count, CPU and load
 average; then verify in the database: no double claim, no company left in progress, every
@@ -109,7 +109,7 @@ def seed(companies: int, operators: int, supervisors: int) -> dict:
     from django.db import transaction
 
     from companies.management.commands.demo import Command as Demo
-    from companies.models import Campaign, Company
+    from companies.models import Campaign, Company, PhoneLabel, merge_numbers
     from core.roles import OPERATORS, SUPERVISORS
 
     User = get_user_model()
@@ -118,8 +118,19 @@ def seed(companies: int, operators: int, supervisors: int) -> dict:
     operator_names = [f"charge-op{i:02d}" for i in range(1, operators + 1)]
     supervisor_names = [f"charge-sup{i}" for i in range(1, supervisors + 1)]
     with transaction.atomic():
-        campaign = Campaign.objects.create(name=f"Charge {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        Company.objects.bulk_create(Demo().demo_companies(campaign, companies), batch_size=2000)
+        # Open at every hour (the load test runs whenever someone runs it); the queue still
+        # checks every rule: holidays off, but the do-not-call list and quotas are read.
+        campaign = Campaign.objects.create(
+            name=f"Charge {time.strftime('%Y-%m-%d %H:%M:%S')}",
+            calling_hours=[[["00:00", "24:00"]] for _day in range(7)],
+            public_holidays=False,
+        )
+        created = Company.objects.bulk_create(
+            Demo().demo_companies(campaign, companies), batch_size=2000
+        )
+        # Every company has its main number in its list, as the import writes it: the call
+        # form records which number was called.
+        merge_numbers((company.pk, company.phone, PhoneLabel.STANDARD) for company in created)
         users = User.objects.bulk_create(
             User(username=name, password=probe.password, first_name=name.title())
             for name in operator_names + supervisor_names
@@ -441,6 +452,19 @@ def endpoint_stats(requests: list[dict], since: float | None = None) -> tuple[li
     return rows, window
 
 
+AUDIO_ENDPOINTS = ["POST /enregistrements/[id]/morceaux/[n]/", "POST /enregistrements/[id]/fin/"]
+
+
+def per_operator(rows: list[dict], operators: int) -> dict:
+    """Requests per second one operator sends: all of a call's requests, and the audio's."""
+    rate = {row["name"]: row["rps"] for row in rows}
+    return {
+        "all": sum(rate.get(name, 0.0) for name in OPERATOR_ENDPOINTS) / operators,
+        "audio": sum(rate.get(name, 0.0) for name in AUDIO_ENDPOINTS) / operators,
+        "chunks": rate.get(AUDIO_ENDPOINTS[0], 0.0) / operators,
+    }
+
+
 def print_table(rows: list[dict]) -> None:
     print(
         f"  {'endpoint':<42} {'requêtes':>8} {'req/s':>6} {'p50':>6} {'p95':>6} {'p99':>6} "
@@ -583,6 +607,8 @@ def verify(accounts: dict, claims: list[dict], audio: list[bytes]) -> list[tuple
         problem = None
         if not recording.is_complete or not recording.file:
             problem = "incomplet"
+        elif recording.health != "complete":
+            problem = f"santé {recording.health} ({recording.missing_chunks} manquant(s))"
         elif recording.size_bytes != len(expected):
             problem = f"taille {recording.size_bytes} au lieu de {len(expected)}"
         else:
@@ -626,7 +652,10 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spawn-rate", type=float, default=1.0, help="users started per second")
     parser.add_argument("--companies", type=int, default=20_000)
     parser.add_argument("--audio-seconds", type=float, default=10.0)
-    parser.add_argument("--timeslice-ms", type=int, default=2000)
+    parser.add_argument("--timeslice-ms", type=int, default=1000, help="the recorder's chunks")
+    parser.add_argument(
+        "--batch-seconds", type=float, default=5.0, help="how often the recorder uploads"
+    )
     parser.add_argument("--dashboard-every", type=float, default=5.0)
     parser.add_argument("--export-every", type=float, default=60.0)
     parser.add_argument(
@@ -688,6 +717,7 @@ def locust_environment(env: dict, args, workdir: Path) -> dict:
         LOAD_OPERATORS=str(args.operators),
         LOAD_SUPERVISORS=str(args.supervisors),
         LOAD_CHUNK_SECONDS=str(args.timeslice_ms / 1000),
+        LOAD_BATCH_SECONDS=str(args.batch_seconds),
         LOAD_AUDIO_SECONDS=str(args.audio_seconds),
         LOAD_DASHBOARD_EVERY=str(args.dashboard_every),
         LOAD_EXPORT_EVERY=str(args.export_every),
@@ -741,6 +771,11 @@ def summarise(
     if steady_since:
         print(f"\nRégime établi (après la montée en charge, {steady_window:.0f} s), temps en ms :")
         print_table(steady_rows)
+    operator_rate = per_operator(steady_rows or rows, args.operators)
+    print(
+        f"\nPar opérateur : {operator_rate['all']:.2f} requêtes/s, dont audio "
+        f"{operator_rate['audio']:.2f} (envois de morceaux {operator_rate['chunks']:.2f})"
+    )
 
     steady_cpu = None
     if steady_since and marks.get("test_start"):
@@ -832,6 +867,7 @@ def summarise(
         "steady_rows": steady_rows,
         "machine": machine,
         "steady_cpu": steady_cpu,
+        "per_operator": operator_rate,
         "statuses": statuses,
         "errors": errors,
         "server_errors": server_errors,

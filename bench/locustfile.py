@@ -8,6 +8,8 @@ checks); the browser's Origin header goes with every request.
 Inputs (environment, written by bench/load.py):
   LOAD_ACCOUNTS  JSON file: {"password": ..., "operators": [...], "supervisors": [...]}
   LOAD_AUDIO     folder of the captured WebM chunks (000.bin, 001.bin, ...), sent in order
+  LOAD_CHUNK_SECONDS / LOAD_BATCH_SECONDS  the recorder's timeslice (1 s) and how often it
+                 uploads what waits (5 s), as static/js/recorder.js does
   LOAD_OUTPUT    folder where every request and every operator's claims are written at the end
   LOAD_DASHBOARD_EVERY / LOAD_EXPORT_EVERY  supervisor polling periods, in seconds
   LOAD_DASHBOARD_QUERY  the dashboard filters the supervisors poll (default: today, every campaign)
@@ -30,7 +32,8 @@ from locust.exception import StopUser
 ACCOUNTS = json.loads(Path(os.environ["LOAD_ACCOUNTS"]).read_text())
 AUDIO_DIR = Path(os.environ["LOAD_AUDIO"])
 AUDIO_CHUNKS = [path.read_bytes() for path in sorted(AUDIO_DIR.glob("*.bin"))]
-AUDIO_SECONDS_PER_CHUNK = float(os.environ.get("LOAD_CHUNK_SECONDS", "2"))
+AUDIO_SECONDS_PER_CHUNK = float(os.environ.get("LOAD_CHUNK_SECONDS", "1"))
+BATCH_SECONDS = float(os.environ.get("LOAD_BATCH_SECONDS", "5"))
 AUDIO_SECONDS = float(os.environ.get("LOAD_AUDIO_SECONDS", "10"))
 AUDIO_MIME = "audio/webm;codecs=opus"
 OUTPUT = Path(os.environ["LOAD_OUTPUT"])
@@ -176,8 +179,8 @@ class NaumurUser(FastHttpUser):
 class Operator(NaumurUser):
     """One operator's day, compressed: the call list, « Appeler le suivant », the form with
     three picker changes (each followed by a lease renewal) while the recorder uploads 10 s of
-    audio in real time (one chunk every 2 s, in a second greenlet as in the browser), then
-    « Valider » and back to the list."""
+    audio in real time (a chunk every second, the waiting ones sent together every 5 s, in a
+    second greenlet as in the browser), then « Valider » and back to the list."""
 
     fixed_count = int(os.environ.get("LOAD_OPERATORS", "50"))
     accounts = list(ACCOUNTS["operators"])
@@ -312,37 +315,68 @@ class Operator(NaumurUser):
                 r.failure(f"lease not renewed: {r.status_code}")
 
     def record(self, session: dict, claim: dict) -> None:
-        """The MediaRecorder: a chunk every 2 s of real time, then « fin » with the duration."""
+        """The recorder (static/js/recorder.js): MediaRecorder hands over a chunk every
+        timeslice (and the rest when it stops); every BATCH_SECONDS the chunks waiting are sent
+        in one request (their sizes, durations and levels in the query); then « fin » with the
+        duration and the number of chunks."""
         started = time.monotonic()
-        sent = 0
-        for index, chunk in enumerate(AUDIO_CHUNKS):
-            # MediaRecorder hands over a chunk every timeslice, and the rest when it stops.
-            due = min((index + 1) * AUDIO_SECONDS_PER_CHUNK, AUDIO_SECONDS)
+        ready_at = [
+            min((index + 1) * AUDIO_SECONDS_PER_CHUNK, AUDIO_SECONDS)
+            for index in range(len(AUDIO_CHUNKS))
+        ]
+        sent = first = 0
+        due = 0.0
+        while first < len(AUDIO_CHUNKS):
+            due = min(due + BATCH_SECONDS, AUDIO_SECONDS)
             gevent.sleep(max(0.0, started + due - time.monotonic()))
-            url = session["chunk_url"].replace("/0/", f"/{index}/")
+            last = sum(1 for at in ready_at if at <= due + 1e-6)
+            batch = AUDIO_CHUNKS[first:last]
+            if not batch:
+                continue
+            query = urlencode(
+                {
+                    "sizes": ",".join(str(len(chunk)) for chunk in batch),
+                    "durations": ",".join(
+                        str(round(1000 * (ready_at[i] - (ready_at[i - 1] if i else 0))))
+                        for i in range(first, last)
+                    ),
+                    "levels": ",".join("0.3" for _ in batch),
+                }
+            )
+            url = session["chunk_url"].replace("/0/", f"/{first}/") + "?" + query
+            body = b"".join(batch)
+            # Sent again while the server is away: a batch it stored before dying is only
+            # acknowledged the second time (the server keys chunks by index).
             _r, problem = self.retrying(
-                lambda url=url, chunk=chunk: self.client.post(
+                lambda url=url, body=body: self.client.post(
                     url,
-                    data=chunk,
-                    headers={"Content-Type": "audio/webm", "X-CSRFToken": self.csrf_token()},
+                    data=body,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "X-CSRFToken": self.csrf_token(),
+                    },
                     name="POST /enregistrements/[id]/morceaux/[n]/",
                     catch_response=True,
                 ),
-                lambda r, index=index: (
+                lambda r, first=first, last=last: (
                     None
                     if r.status_code == 200
-                    else f"chunk {index} refused: {r.status_code} {(r.text or '')[:120]}"
+                    else f"chunks {first}-{last - 1} refused: {r.status_code} "
+                    f"{(r.text or '')[:120]}"
                 ),
             )
             if problem:
                 break
-            sent += len(chunk)
+            sent += sum(map(len, batch))
+            first = last
         claim["bytes_sent"] = sent
-        duration = f"{time.monotonic() - started:.2f}"
         self.retrying(
             lambda: self.post_form(
                 session["stop_url"],
-                {"duration_seconds": duration},
+                {
+                    "duration_seconds": f"{AUDIO_SECONDS:.2f}",  # the recorder's clock at its stop
+                    "chunk_count": str(len(AUDIO_CHUNKS)),
+                },
                 name="POST /enregistrements/[id]/fin/",
                 catch_response=True,
             ),

@@ -2,9 +2,13 @@
 
 Every figure comes from a fixed handful of aggregate queries, whatever the amount of data:
 
-- companies grouped by campaign, archived, status and AAPOR code, each group counted by queue
-  state (companies.lifecycle's predicates) and lapsed leases, plus the list of inactive
-  campaigns;
+- companies grouped by campaign, archived, status and AAPOR code, each group counted by the
+  queue state its own columns give (companies.lifecycle's state_conditions) and lapsed leases,
+  plus the list of inactive campaigns;
+- the companies the queue may take or that wait for their time, grouped by the fieldwork rule
+  that holds them back and what their calendar needs (companies/queue_health.py
+  `rule_figures`, after the active campaigns' rules: two queries), and the quota cells
+  (companies/quotas.py);
 - the period's submitted calls: the kept daily figures (calls/daily.py: one row per operator,
   day and campaign, recounted as calls are submitted) summed per operator, and today's rows
   for the calls per hour; the calls table itself is never read;
@@ -23,7 +27,7 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Max, Min, Q, Sum, When
+from django.db.models import Case, Count, Max, Q, Sum, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -35,14 +39,18 @@ from calls.daily import CallFigures
 from calls.models import CallStatus, DailyFigures, NumberStatus
 from companies.aapor import DISPOSITION_CLASS, Disposition
 from companies.lifecycle import (
+    RULE_STATES,
+    WINDOW_STATES,
     QueueState,
     Status,
+    campaign_rules,
     lease_lapsed_condition,
-    queue_state_conditions,
     released_status,
-    waiting_condition,
+    state_conditions,
 )
 from companies.models import Campaign, Company
+from companies.queue_health import rule_figures
+from companies.quotas import QuotaRow, quota_rows
 from core.dates import local_midnight
 from core.roles import OPERATORS
 from core.spreadsheet import neutralised
@@ -137,6 +145,16 @@ class Line:
     label: str | Promise
     count: int
     percent: float | None = None
+    next_opening: datetime | None = None  # outside the hours, holiday: when the first opens
+
+    @property
+    def display(self) -> str | Promise:
+        if self.next_opening is None:
+            return self.label
+        return _("%(label)s (prochaine ouverture le %(when)s)") % {
+            "label": self.label,
+            "when": date_format(timezone.localtime(self.next_opening), "SHORT_DATETIME_FORMAT"),
+        }
 
 
 @dataclass
@@ -179,7 +197,9 @@ class CompanyFigures:
     statuses: Counter = field(default_factory=Counter)  # live companies by current Status
     dispositions: Counter = field(default_factory=Counter)  # every company with a code
     states: Counter = field(default_factory=Counter)  # every company by QueueState
-    next_due: datetime | None = None  # when the next waiting company becomes due
+    # When the first company of each waiting or window state becomes callable by itself.
+    openings: dict = field(default_factory=dict)
+    next_due: datetime | None = None  # the first of them
 
 
 def _companies(campaign: Campaign | None):
@@ -201,14 +221,15 @@ def count_where(condition: Q) -> Case | Count:
 
 def company_groups(campaign: Campaign | None, now: datetime):
     """One query: companies counted per (campaign, archived, status, status before the claim,
-    AAPOR code), and within each group by queue state (the life cycle's predicates) and how
-    many hold a lapsed lease. It reads only the covering index company_dashboard_idx, in its
+    AAPOR code), and within each group by the queue state of its own columns (the life cycle's
+    state_conditions: CALLABLE there is before the fieldwork rules) and how many hold a lapsed
+    lease. It reads only the covering index company_dashboard_idx, in its
     order, so it stays fast on hundreds of thousands of rows; it returns a few dozen rows per
     campaign. Count("campaign") counts rows like COUNT(*) (never null) where Django refuses a
     filtered COUNT(*)."""
     states = {
         f"state_{state.value}": count_where(condition)
-        for state, condition in queue_state_conditions(now).items()
+        for state, condition in state_conditions(now).items()
     }
     return (
         _companies(campaign)
@@ -218,7 +239,6 @@ def company_groups(campaign: Campaign | None, now: datetime):
             n=Count("*"),
             lapsed=count_where(lease_lapsed_condition(now)),
             **states,
-            next_due=Min("next_call_at", filter=waiting_condition(now)),
         )
         .order_by(*COMPANY_GROUP)
     )
@@ -228,12 +248,13 @@ def inactive_campaign_ids() -> set[int]:
     return set(Campaign.objects.filter(is_active=False).values_list("pk", flat=True))
 
 
-def company_figures(campaign: Campaign | None, now: datetime) -> CompanyFigures:
-    """Two queries: the grouped companies and the inactive campaigns, summed in Python."""
+def company_figures(campaign: Campaign | None, now: datetime, campaigns=None) -> CompanyFigures:
+    """Five queries: the grouped companies and the inactive campaigns, summed in Python; then
+    the active campaigns' rules (two) and rule_figures(), which carves the fieldwork rules'
+    states out of CALLABLE and says when each waiting or window state opens."""
     figures = CompanyFigures()
-    next_dues = []
     inactive = inactive_campaign_ids()
-    conditions = queue_state_conditions(now)
+    conditions = state_conditions(now)
     for group in company_groups(campaign, now):
         n = group["n"]
         figures.total += n
@@ -253,9 +274,15 @@ def company_figures(campaign: Campaign | None, now: datetime) -> CompanyFigures:
             continue
         for state in conditions:
             figures.states[state] += group[f"state_{state.value}"]
-        if group["next_due"] is not None:
-            next_dues.append(group["next_due"])
-    figures.next_due = min(next_dues, default=None)
+    campaigns = campaign_rules() if campaigns is None else campaigns
+    rules = rule_figures(_companies(campaign), now, campaigns)
+    held_back = sum(rules.counts[state] for state in RULE_STATES)
+    for state in RULE_STATES:
+        figures.states[state] = rules.counts[state]
+    # The two queries may see a call that happened between them: the lines still sum up.
+    figures.states[QueueState.CALLABLE] = max(figures.states[QueueState.CALLABLE] - held_back, 0)
+    figures.openings = rules.openings
+    figures.next_due = min(rules.openings.values(), default=None)
     return figures
 
 
@@ -286,12 +313,19 @@ def queue_health(companies: CompanyFigures) -> Queue:
         lines=breakdown_lines(companies.states, QueueState, total),
         note=gettext_lazy(
             "Appelable : à appeler ou rappel, dont l'heure est venue (ou verrou expiré), non "
-            "archivée, campagne active. Un rappel personnel reste réservé à son opérateur "
-            "pendant le délai de grâce."
+            "archivée, campagne active, dans les heures d'appel de la campagne à l'heure locale "
+            "de l'entreprise (hors jours fériés et jours de fermeture ; un rendez-vous est "
+            "honoré à son heure), absente de la liste « Ne plus appeler », quota non atteint. "
+            "Un rappel personnel reste réservé à son opérateur pendant le délai de grâce. "
+            "Chaque entreprise non appelable est comptée une fois, pour la première raison de "
+            "la liste."
         ),
         total=total,
         highlight_first=True,
     )
+    for line in breakdown.lines:
+        if line.key in WINDOW_STATES:
+            line.next_opening = companies.openings.get(QueueState(line.key))
     queue = Queue(breakdown, companies.states[QueueState.CALLABLE], companies.next_due)
     if queue.callable:
         return queue
@@ -302,7 +336,7 @@ def queue_health(companies: CompanyFigures) -> Queue:
         return queue
     queue.explanation.append(_("Aucune entreprise n'est appelable maintenant :"))
     queue.explanation.extend(
-        _("%(label)s : %(value)s") % {"label": line.label, "value": line.count}
+        _("%(label)s : %(value)s") % {"label": line.display, "value": line.count}
         for line in breakdown.lines[1:]
         if line.count
     )
@@ -315,7 +349,8 @@ def queue_health(companies: CompanyFigures) -> Queue:
         queue.explanation.append(
             _(
                 "Aucune ne le redeviendra d'elle-même : attendez la fin des appels en cours, "
-                "rouvrez des entreprises, activez la campagne ou importez une liste."
+                "rouvrez des entreprises, activez la campagne, retirez des numéros de la liste "
+                "« Ne plus appeler », relevez un quota ou importez une liste."
             )
         )
     return queue
@@ -837,6 +872,7 @@ class Dashboard:
     calls_today: int
     key_figures: list[KeyFigure]
     queue: Queue
+    quotas: list[QuotaRow]  # the cells of the campaign (of every active campaign)
     statuses: Breakdown  # companies (not archived) by the status the queue sees
     numbers: Breakdown
     outcomes: Breakdown
@@ -889,6 +925,7 @@ def figures(
         calls_today=sum(per_hour),
         key_figures=key_figures(companies, calls, sum(per_hour)),
         queue=queue_health(companies),
+        quotas=quota_rows(filters.campaign, now),
         statuses=Breakdown(
             id="statuses-title",
             title=gettext_lazy("Statut des entreprises"),

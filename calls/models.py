@@ -5,6 +5,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from calls import daily
 from companies.aapor import Disposition
@@ -237,19 +238,62 @@ def recording_path(recording: "Recording", filename: str) -> str:
     return f"recordings/{created:%Y/%m}/call_{recording.call_id}_{recording.pk}.{ext}"
 
 
+class Health(models.TextChoices):
+    """What a recording holds against what the browser recorded (calls/recordings.py, assess)."""
+
+    RECORDING = "recording", _("en cours")
+    COMPLETE = "complete", _("complet")
+    INCOMPLETE = "incomplete", _("incomplet")
+    SILENT = "silent", _("silencieux")
+    EMPTY = "empty", _("vide")
+    # Finalised before the health was recorded (older versions): nothing to compare with.
+    UNCHECKED = "unchecked", _("non vérifié")
+
+
+def health_label(health: str, missing_chunks: int | None = 0) -> str:
+    """The words of a recording's health badge: « complet », « incomplet : 2 morceaux
+    manquants », « silencieux »... ("" for no recording). The badge's template says the same
+    with the same messages (calls/templates/calls/_recording_badge.html)."""
+    if health == Health.INCOMPLETE and missing_chunks:
+        return ngettext(
+            "incomplet : %(counter)s morceau manquant",
+            "incomplet : %(counter)s morceaux manquants",
+            missing_chunks,
+        ) % {"counter": missing_chunks}
+    return str(Health(health).label) if health in Health.values else ""
+
+
 class Recording(models.Model):
     call = models.ForeignKey(
         CallRecord, verbose_name=_("appel"), on_delete=models.PROTECT, related_name="recordings"
     )
     file = models.FileField(_("fichier"), upload_to=recording_path, max_length=255, blank=True)
+    # Decided by the server from the audio's first bytes, never taken from the browser.
     mime_type = models.CharField(_("type"), max_length=100, blank=True)
     size_bytes = models.PositiveBigIntegerField(_("taille (octets)"), default=0)
+    # The recorded span, by the browser's clock (the recorder's stop), in seconds.
     duration_seconds = models.FloatField(_("durée (s)"), default=0)
     chunk_count = models.PositiveIntegerField(_("morceaux reçus"), default=0)
     is_complete = models.BooleanField(_("terminé"), default=False)
     # The audio was deleted (retention, or the company's erasure: privacy/purge.py); the row and
     # its figures (duration, size) stay for the exports, the review queue and the dashboard.
     purged_at = models.DateTimeField(_("son purgé le"), null=True, blank=True)
+    # Health, recorded when the recording is finalised. The database defaults serve rows written
+    # by raw SQL (benchmarks) and the rows that existed before these columns.
+    health = models.CharField(
+        _("santé"),
+        max_length=12,
+        choices=Health.choices,
+        default=Health.RECORDING,
+        db_default=Health.UNCHECKED,
+    )
+    expected_chunks = models.PositiveIntegerField(_("morceaux enregistrés"), null=True, blank=True)
+    missing_chunks = models.PositiveIntegerField(_("morceaux manquants"), default=0, db_default=0)
+    missing_indexes = models.TextField(
+        _("numéros des morceaux manquants"), blank=True, default="", db_default=""
+    )
+    received_seconds = models.FloatField(_("durée reçue (s)"), default=0, db_default=0)
+    silent_seconds = models.FloatField(_("dont silence (s)"), default=0, db_default=0)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
@@ -266,17 +310,27 @@ class Recording(models.Model):
     def __str__(self) -> str:
         return f"{_('Enregistrement')} {self.pk} ({self.call})"
 
+    @property
+    def silence_share(self) -> float:
+        return self.silent_seconds / self.received_seconds if self.received_seconds else 0.0
+
 
 class RecordingChunk(models.Model):
-    """One piece of audio as the browser sent it, kept as its own stored object until the
-    recording is finalised, so appending never needs a local file (S3 has no append)."""
+    """One MediaRecorder chunk as the browser sent it, kept until the recording is finalised.
+
+    The chunks of one upload request are stored together as one object (S3 has no append):
+    `offset` is where this chunk starts in `file`. The browser also says how long the chunk
+    lasts and how loud it was, from which the recording's health is computed."""
 
     recording = models.ForeignKey(
         Recording, verbose_name=_("enregistrement"), on_delete=models.PROTECT, related_name="chunks"
     )
     index = models.PositiveIntegerField(_("numéro"))
     file = models.FileField(_("fichier"), max_length=255)
+    offset = models.PositiveIntegerField(_("position dans le fichier"), default=0, db_default=0)
     size_bytes = models.PositiveIntegerField(_("taille (octets)"))
+    duration_ms = models.PositiveIntegerField(_("durée (ms)"), null=True, blank=True)
+    level = models.FloatField(_("niveau sonore (0 à 1)"), null=True, blank=True)
     created_at = models.DateTimeField(_("reçu le"), auto_now_add=True)
 
     class Meta:
@@ -289,6 +343,33 @@ class RecordingChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recording} #{self.index}"
+
+
+class RecordingDay(models.Model):
+    """The bytes of audio one operator stored on one day (local date).
+
+    The daily cap (RECORDING_OPERATOR_DAY_MAX_BYTES) is checked by one conditional UPDATE of
+    this row, which also makes an operator's parallel uploads wait for each other: a chunk is
+    counted on the current value, never on a value read before another upload committed."""
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opérateur"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    day = models.DateField(_("jour"))
+    size_bytes = models.PositiveBigIntegerField(_("octets enregistrés"), default=0)
+
+    class Meta:
+        verbose_name = _("audio enregistré par jour")
+        verbose_name_plural = _("audio enregistré par jour")
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "day"], name="recording_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operator} {self.day}: {self.size_bytes}"
 
 
 # --- Playback log: who listened to which recording, and when (quality control) -------------

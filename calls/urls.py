@@ -14,6 +14,7 @@ urlpatterns = [
     path("appels/<int:company_id>/valider/", views.submit, name="submit"),
     path("appels/<int:company_id>/bail/", views.renew, name="renew"),
     path("appels/<int:company_id>/abandonner/", views.abandon, name="abandon"),
+    path("appels/<int:company_id>/ne-plus-appeler/", views.do_not_call, name="do_not_call"),
     path("appels/<int:company_id>/lecture/", views.player, name="player"),
     path("appels/<int:company_id>/micro/", views.recording_start, name="recording_start"),
     path(

@@ -2,11 +2,12 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -15,22 +16,27 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from calls import callbacks as calendar
+from calls import recordings
+from calls.dashboard import company_figures, productivity_csv, productivity_only, queue_health
 from calls.dashboard import figures as dashboard_figures
-from calls.dashboard import productivity_csv, productivity_only
 from calls.filters import CallListFilter
 from calls.forms import CallForm, DashboardFilterForm, HandOverForm, WeekForm
-from calls.models import CallRecord, CallStatus, Listen, LockLost, NumberStatus, Recording
-from calls.recordings import (
-    RecordingRefused,
-    add_chunk,
-    finalise,
-    finalise_open_recordings,
-    playback_response,
+from calls.models import (
+    CallRecord,
+    CallStatus,
+    Listen,
+    LockLost,
+    NumberStatus,
+    Recording,
+    health_label,
 )
+from calls.recordings import RecordingRefused, finalise_open_recordings, playback_response
 from calls.tables import CallListTable
-from companies.forms import NumberForm
-from companies.lifecycle import CALL_LIST_ORDER, Status
-from companies.models import Company
+from companies import donotcall
+from companies.forms import NumberForm, ReasonForm
+from companies.lifecycle import CALL_LIST_ORDER, QueueState, Status
+from companies.models import Company, DoNotCallSource
+from companies.queue_health import appointment_warning, explain, is_listed
 from core.dates import today_start
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 from core.redirects import safe_target
@@ -66,16 +72,12 @@ def playable_recordings(user):
 
 
 def call_list_queryset(user):
-    latest_recording = (
-        playable_recordings(user)
-        .filter(call__company=OuterRef("pk"))
-        .order_by("-created_at", "-id")
-    )
     return (
         Company.objects.in_queue()
         .with_current_status()
-        .select_related("locked_by")
-        .annotate(latest_recording_id=Subquery(latest_recording.values("pk")[:1]))
+        .with_queue_state()
+        .select_related("locked_by", "campaign")
+        .annotate(**recordings.latest_recording_annotations(playable_recordings(user)))
     )
 
 
@@ -129,13 +131,7 @@ def player(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 def next_call(request: HtmxHttpRequest) -> HttpResponse:
     company = Company.objects.claim_next(request.user)
     if company is None:
-        messages.info(
-            request,
-            _(
-                "Aucune entreprise à appeler pour le moment : toutes sont terminées, en cours, ou "
-                "leur rappel n'est pas encore dû."
-            ),
-        )
+        messages.info(request, nothing_to_call_message())
         return redirect("calls:list")
     return redirect("calls:fill", company_id=company.pk)
 
@@ -152,6 +148,25 @@ def start_call(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     return redirect("calls:fill", company_id=company.pk)
 
 
+def nothing_to_call_message() -> str:
+    """Why « Appeler le suivant » found nothing: the queue's reasons, and when it refills."""
+    queue = queue_health(company_figures(None, timezone.now()))
+    out_of_queue = {QueueState.ARCHIVED, QueueState.INACTIVE}
+    reasons = " ; ".join(
+        f"{line.display} : {line.count}"
+        for line in queue.lines[1:]
+        if line.count and line.key not in out_of_queue
+    )
+    message = _("Aucune entreprise à appeler pour le moment.")
+    if reasons:
+        message += " " + reasons + "."
+    if queue.next_due:
+        message += " " + _("Prochaine entreprise appelable le %(when)s.") % {
+            "when": date_format(timezone.localtime(queue.next_due), "SHORT_DATETIME_FORMAT")
+        }
+    return message
+
+
 def unavailable_message(company: Company, user) -> str:
     if company.is_locked_by_other(user):
         return _("« %(company)s » est déjà en cours d'appel par %(operator)s.") % {
@@ -162,7 +177,16 @@ def unavailable_message(company: Company, user) -> str:
         return _("« %(company)s » est terminée.") % {"company": company}
     if company.is_archived or not company.campaign.is_active:
         return _("« %(company)s » n'est plus dans la file d'appels.") % {"company": company}
-    return _("« %(company)s » n'est pas encore à rappeler.") % {"company": company}
+    explanation = explain(company)
+    message = _("« %(company)s » n'est pas appelable maintenant : %(why)s") % {
+        "company": company,
+        "why": explanation.label,
+    }
+    if explanation.until:
+        message += " " + _("Appelable à partir du %(when)s.") % {
+            "when": date_format(timezone.localtime(explanation.until), "SHORT_DATETIME_FORMAT")
+        }
+    return message
 
 
 # --- The call form ----------------------------------------------------------------------------
@@ -173,6 +197,9 @@ def held_company(user, company_id: int) -> Company | None:
 
 
 def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, form) -> dict:
+    warning = ""
+    if call.call_status == CallStatus.CALLBACK and call.callback_at:
+        warning = appointment_warning(company, call.callback_at)
     return {
         "company": company,
         "call": call,
@@ -188,6 +215,9 @@ def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, f
         .filter(company=company)
         .select_related("operator", "phone")
         .order_by("-submitted_at", "-id")[:50],
+        "callback_warning": warning,
+        "listed": is_listed(company),
+        "do_not_call_form": ReasonForm(),
     }
 
 
@@ -221,7 +251,6 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         token = secrets.token_hex(8)
         Company.objects.open_page(held, request.user, token)
         held.refresh_from_db()
-        held.numbers()  # an imported company's main number joins its list of numbers
         context = {**form_context(request, held, call, CallForm(instance=call)), "token": token}
         return render(request, "calls/call_form.html", context)
 
@@ -255,7 +284,6 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         )
         return redirect("calls:fill", company_id=company.pk)
     call = CallRecord.objects.draft_for(held, request.user)
-    held.numbers()
     form = CallForm(request.POST, instance=call, submitting=True)
     if not form.is_valid():
         messages.error(request, _("L'appel n'a pas été enregistré : corrigez les points signalés."))
@@ -287,6 +315,37 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required("calls.make_calls", raise_exception=True)
+def do_not_call(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+    """« Ne plus appeler » from the call form: the company's number and NIU join the
+    do-not-call list (with the reason the operator gives). The operator still records the
+    call's outcome; the company is never served again, in any campaign."""
+    company = get_object_or_404(Company, pk=company_id)
+    held = held_company(request.user, company_id)
+    form = ReasonForm(request.POST)
+    listed = False
+    if held is None:
+        form.add_error(None, _("Vous ne tenez plus cette entreprise : rien n'a été ajouté."))
+    elif form.is_valid():
+        try:
+            donotcall.add_company(
+                held, form.cleaned_data["reason"], request.user, DoNotCallSource.CALL_FORM
+            )
+        except donotcall.DoNotCallError as error:
+            form.add_error("reason", str(error))
+        listed = is_listed(held)
+    if is_fragment_request(request):
+        context = {"company": company, "listed": listed, "do_not_call_form": form}
+        return render(request, "calls/call_form.html#do_not_call", context)
+    if listed:
+        messages.success(request, _("Ce numéro ne sera plus appelé, dans aucune campagne."))
+    else:
+        for error in [*form.non_field_errors(), *form.errors.get("reason", [])]:
+            messages.error(request, error)
+    return redirect("calls:fill", company_id=company.pk)
+
+
+@require_POST
+@permission_required("calls.make_calls", raise_exception=True)
 def renew(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """The open form's lease, renewed every 30 s by its own page only. A page that lost it gets
     status 286, which stops htmx's polling: it never takes the company back."""
@@ -309,7 +368,10 @@ def abandon(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     if beacon and not token:
         return HttpResponse(status=204)
     released = company.release(request.user, token=token)
-    if released:
+    # A closing page with audio still waiting in its browser (network cut) says so: the next page
+    # for this call uploads it and finalises the recording then.
+    audio_pending = beacon and request.POST.get("audio_pending", "0") != "0"
+    if released and not audio_pending:
         draft = CallRecord.objects.drafts().filter(company=company, operator=request.user).last()
         if draft is not None:
             finalise_open_recordings(draft)  # keep what was recorded as one whole file
@@ -338,8 +400,10 @@ def recording_start(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
             _("Vous ne tenez plus cette entreprise : enregistrement impossible."), 409
         )
     call = CallRecord.objects.draft_for(held, request.user)
-    mime_type = request.POST.get("mime_type", "")[:100]
-    recording = Recording.objects.create(call=call, mime_type=mime_type)
+    try:
+        recording = recordings.start(call)  # its type comes from the audio, not the browser
+    except RecordingRefused as refused:
+        return error_json(str(refused), refused.status)
     if call.recording_started_at is None:
         call.recording_started_at = timezone.now()
         call.save(update_fields=["recording_started_at", "updated_at"])
@@ -355,6 +419,8 @@ def recording_start(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 
 
 def own_recording_in_progress(request, recording_id: int) -> Recording:
+    """A recording of the user's own call still in draft. Holding the company is not required:
+    audio a page kept through a network cut or a crash still belongs to that draft."""
     recording = get_object_or_404(
         Recording.objects.select_related("call__company"), pk=recording_id
     )
@@ -366,34 +432,51 @@ def own_recording_in_progress(request, recording_id: int) -> Recording:
 @require_POST
 @permission_required("calls.make_calls", raise_exception=True)
 def recording_chunk(request: HtmxHttpRequest, recording_id: int, index: int) -> HttpResponse:
+    """Chunks index, index + 1, ... in the body (see calls/recordings.py, split_upload)."""
     recording = own_recording_in_progress(request, recording_id)
-    if not Company.objects.held_by(request.user).filter(pk=recording.call.company_id).exists():
-        return error_json(_("Vous ne tenez plus cette entreprise : morceau refusé."), 409)
     try:
-        add_chunk(recording, index, request.body)
+        chunks = recordings.split_upload(index, request.body, request.GET)
+        received = recordings.add_chunks(recording, chunks, request.user)
     except RecordingRefused as refused:
-        return error_json(str(refused), 400)
-    return JsonResponse({"size_bytes": recording.size_bytes, "chunks": recording.chunk_count})
+        return error_json(str(refused), refused.status)
+    return JsonResponse(
+        {"received": received, "size_bytes": recording.size_bytes, "chunks": recording.chunk_count}
+    )
+
+
+def optional_number(text: str, convert):
+    try:
+        return convert(text)
+    except ValueError:
+        return None
 
 
 @require_POST
 @permission_required("calls.make_calls", raise_exception=True)
 def recording_stop(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
+    """The recorder stopped: `duration_seconds` by its clock, `chunk_count` chunks recorded."""
     recording = own_recording_in_progress(request, recording_id)
-    try:
-        duration = float(request.POST.get("duration_seconds", ""))
-    except ValueError:
-        duration = None
-    recording = finalise(recording, duration)
+    recording = recordings.finalise(
+        recording,
+        optional_number(request.POST.get("duration_seconds", ""), float),
+        optional_number(request.POST.get("chunk_count", ""), int),
+    )
     return JsonResponse(
-        {"size_bytes": recording.size_bytes, "duration_seconds": recording.duration_seconds}
+        {
+            "size_bytes": recording.size_bytes,
+            "duration_seconds": recording.duration_seconds,
+            "health": recording.health,
+            "health_label": health_label(recording.health, recording.missing_chunks),
+            "missing_chunks": recording.missing_chunks,
+        }
     )
 
 
 @require_GET
 @permission_required("calls.make_calls", raise_exception=True)
 def recording(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
-    """Playback, after the permission check: operators hear their own calls, supervisors all."""
+    """Playback, after the permission check: operators hear their own calls, supervisors all.
+    Listening changes nothing, not even a recording still being made."""
     recording = get_object_or_404(playable_recordings(request.user), pk=recording_id)
     response = playback_response(request, recording)
     if request.method == "GET" and response.status_code < 400:

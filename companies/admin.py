@@ -1,20 +1,24 @@
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from companies import quotas
 from companies.models import (
     Campaign,
     Company,
     CompanyPhone,
     ContactPerson,
+    DoNotCallEntry,
     ImportBatch,
     PinnedNote,
+    normalise_phone,
 )
 
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "max_attempts", "retry_delay", "created_at", "created_by"]
+    list_display = ["name", "is_active", "time_zone", "public_holidays", "created_at", "created_by"]
     list_filter = ["is_active"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
@@ -22,8 +26,34 @@ class CampaignAdmin(admin.ModelAdmin):
     autocomplete_fields = ["created_by"]
 
 
+class PhoneFormSet(BaseInlineFormSet):
+    """A company's numbers in the admin: a blank normalised form is filled in; the same number
+    twice is refused with a message (the database would refuse it with an error page), the
+    main number included, which a new company gets in its list when it is saved."""
+
+    def clean(self):
+        super().clean()
+        company = self.instance
+        seen = set()
+        if company._state.adding and company.phone:
+            seen.add(normalise_phone(company.phone) or company.phone.strip())
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            number = (form.cleaned_data.get("number") or "").strip()
+            if not number:
+                continue
+            if not form.cleaned_data.get("e164"):  # left blank: the number's own E.164 form
+                form.instance.e164 = normalise_phone(number)
+            key = form.instance.e164 or number
+            if key in seen:
+                form.add_error("number", _("Ce numéro est déjà dans la liste de l'entreprise."))
+            seen.add(key)
+
+
 class PhoneInline(admin.TabularInline):
     model = CompanyPhone
+    formset = PhoneFormSet
     extra = 0
     fields = [
         "position",
@@ -74,7 +104,20 @@ class CompanyAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["campaign", "locked_by"]
     raw_id_fields = ["campaign", "locked_by", "callback_operator"]
-    readonly_fields = ["created_at", "updated_at", "locked_at", "lock_expires_at", "last_called_at"]
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "locked_at",
+        "lock_expires_at",
+        "last_called_at",
+        # The fieldwork rules' columns: the zone comes from the number or the company page.
+        "time_zone",
+        "time_zone_chosen",
+        "country",
+        "appointment",
+        "parts_tried",
+        "conversion_at",
+    ]
     actions = ["release_locks", "reopen_companies"]
     inlines = [PhoneInline, PersonInline, NoteInline]
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
@@ -96,6 +139,10 @@ class CompanyAdmin(admin.ModelAdmin):
             ngettext("%d entreprise rouverte.", "%d entreprises rouvertes.", reopened) % reopened,
             messages.SUCCESS,
         )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        quotas.recount(obj.campaign)  # its activity or location may have moved it between cells
 
     def has_release_permission(self, request):
         return request.user.has_perm("companies.release_company")
@@ -138,3 +185,23 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "job_progress",
         "job_error",
     ]
+
+
+@admin.register(DoNotCallEntry)
+class DoNotCallEntryAdmin(admin.ModelAdmin):
+    """Read-only: entries are added and removed from the « Ne plus appeler » page, which keeps
+    who did what and why."""
+
+    list_display = ["phone_e164", "niu", "company_name", "reason", "created_by", "created_at"]
+    list_filter = ["source"]
+    search_fields = ["phone_e164", "niu", "company_name", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

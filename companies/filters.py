@@ -3,7 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import Campaign, Company, Status
+from companies.models import Campaign, Company, DoNotCallEntry, Status
 
 ARCHIVED_CHOICES = [
     ("non", _("Non archivées")),
@@ -79,4 +79,56 @@ class CompanyFilter(CompanySearch):
         if not self.form.cleaned_data.get("archived"):
             # Archived companies (taken out of a list by a replace) stay hidden by default.
             queryset = queryset.filter(is_archived=False)
+        return queryset
+
+
+STATE_CHOICES = [
+    ("live", _("Sur la liste")),
+    ("removed", _("Retirés (historique)")),
+    ("all", _("Tous")),
+]
+
+
+class DoNotCallFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Recherche"),
+        method="search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Téléphone, NIU, entreprise, motif…")}
+        ),
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("État"), choices=STATE_CHOICES, empty_label=None, method="filter_state"
+    )
+
+    class Meta:
+        model = DoNotCallEntry
+        fields = ["q", "state"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = (
+            Q(phone_e164__icontains=value)
+            | Q(niu__icontains=value.replace(" ", ""))
+            | Q(company_name__icontains=value)
+            | Q(reason__icontains=value)
+        )
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if len(digits) >= 4:
+            condition |= Q(phone_e164__contains=digits)
+        return queryset.filter(condition)
+
+    def filter_state(self, queryset, name, value):
+        if value == "removed":
+            return queryset.removed()
+        if value == "all":
+            return queryset
+        return queryset.live()
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("state"):
+            queryset = queryset.live()
         return queryset

@@ -1,19 +1,23 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from companies import importing
+from companies import fieldwork, importing
+from companies.lifecycle import QUOTA_FIELDS
 from companies.models import (
     MAX_NUMBERS,
     MAX_PEOPLE,
+    ZONE_CHOICES,
     Campaign,
     Company,
     ContactPerson,
+    DoNotCallEntry,
     ImportMode,
     PhoneLabel,
     PinnedNote,
+    QuotaCell,
     normalise_phone,
 )
 
@@ -122,34 +126,158 @@ class ImportSettingsForm(forms.Form):
         return name
 
 
-class CampaignForm(forms.ModelForm):
-    max_attempts = forms.IntegerField(
-        label=_("Tentatives maximum"),
+def parse_days(text: str) -> list[date]:
+    """Dates written one per line (or separated by commas), as JJ/MM/AAAA or AAAA-MM-JJ."""
+    days = []
+    for chunk in text.replace(",", "\n").replace(";", "\n").split():
+        for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"):
+            try:
+                days.append(datetime.strptime(chunk, pattern).date())
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValidationError(
+                _("« %(text)s » n'est pas une date (JJ/MM/AAAA).") % {"text": chunk[:40]}
+            )
+    return sorted(set(days))
+
+
+def minutes_field(label: str, help_text: str = "") -> forms.IntegerField:
+    return forms.IntegerField(label=label, min_value=0, max_value=60 * 24 * 60, help_text=help_text)
+
+
+def attempts_field(label: str, required: bool = True) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
         min_value=1,
         max_value=50,
-        help_text=_("Après ce nombre d'appels sans réponse, l'entreprise est terminée."),
+        required=required,
+        help_text="" if required else _("Vide : sans limite."),
     )
-    retry_delay_minutes = forms.IntegerField(
-        label=_("Délai avant nouvel essai (minutes)"),
-        min_value=0,
-        max_value=60 * 24 * 60,
-        help_text=_("Attente après « Pas de réponse » ou « Répondeur »."),
+
+
+class CampaignForm(forms.ModelForm):
+    """A campaign and its fieldwork rules: calling hours, retry rules, quota settings."""
+
+    no_answer_delay_minutes = minutes_field(
+        _("Délai après « Pas de réponse » (minutes)"),
+        _("Tentatives maximum : tous les appels de l'entreprise comptent, celui-ci compris."),
+    )
+    no_answer_max_attempts = attempts_field(_("Tentatives maximum après « Pas de réponse »"))
+    voicemail_delay_minutes = minutes_field(_("Délai après « Répondeur » (minutes)"))
+    voicemail_max_attempts = attempts_field(_("Tentatives maximum après « Répondeur »"))
+    callback_delay_minutes = minutes_field(
+        _("Délai d'un rappel sans heure convenue (minutes)"),
+        _("« Rappel » sans date ni heure : 0 = à rappeler dès maintenant."),
+    )
+    callback_max_attempts = attempts_field(
+        _("Tentatives maximum après un rappel sans heure"), required=False
+    )
+    refusal_conversion_days = forms.IntegerField(
+        label=_("Jours avant la conversion de refus"), min_value=1, max_value=365
+    )
+    closed_days_text = forms.CharField(
+        label=_("Jours de fermeture de la campagne"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Une date par ligne (JJ/MM/AAAA) : aucun appel ce jour-là."),
     )
 
     class Meta:
         model = Campaign
-        fields = ["name", "is_active", "max_attempts", "recording_retention_days"]
+        fields = [
+            "name",
+            "is_active",
+            "time_zone",
+            "public_holidays",
+            "no_answer_max_attempts",
+            "voicemail_max_attempts",
+            "callback_max_attempts",
+            "spread_attempts",
+            "refusal_conversion",
+            "refusal_conversion_days",
+            "quota_counts_partials",
+            "quota_others_callable",
+            "recording_retention_days",
+        ]
         help_texts = {
             "is_active": _("Une campagne inactive ne donne plus d'entreprise aux opérateurs."),
         }
 
+    GROUPS = [
+        (_("Campagne"), ["name", "is_active"]),
+        (
+            _("Heures d'appel (heure locale de chaque entreprise)"),
+            [*(f"hours_{day}" for day in range(7)), "time_zone", "public_holidays"],
+        ),
+        (_("Jours de fermeture"), ["closed_days_text"]),
+        (
+            _("Nouveaux essais"),
+            [
+                "no_answer_delay_minutes",
+                "no_answer_max_attempts",
+                "voicemail_delay_minutes",
+                "voicemail_max_attempts",
+                "callback_delay_minutes",
+                "callback_max_attempts",
+                "spread_attempts",
+                "refusal_conversion",
+                "refusal_conversion_days",
+            ],
+        ),
+        (_("Quotas"), ["quota_counts_partials", "quota_others_callable"]),
+        (_("Données personnelles"), ["recording_retention_days"]),
+    ]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        delay = self.instance.retry_delay if self.instance.pk else timedelta(hours=2)
-        self.fields["retry_delay_minutes"].initial = int(delay.total_seconds() // 60)
+        campaign = self.instance
+        hours = campaign.calling_hours if campaign.pk else fieldwork.default_hours()
+        for day, label in enumerate(fieldwork.WEEKDAYS):
+            self.fields[f"hours_{day}"] = forms.CharField(
+                label=label,
+                required=False,
+                max_length=200,
+                initial=fieldwork.day_text(hours[day] if day < len(hours) else []),
+                help_text=_("Ex. 08:00-12:30, 14:00-18:00 ; vide : pas d'appel ce jour-là.")
+                if day == 0
+                else "",
+            )
+        for name in ["no_answer", "voicemail", "callback"]:
+            delay = getattr(campaign, f"{name}_delay")
+            self.fields[f"{name}_delay_minutes"].initial = int(delay.total_seconds() // 60)
+        self.fields["closed_days_text"].initial = "\n".join(
+            date.fromisoformat(day).strftime("%d/%m/%Y") for day in campaign.closed_days or []
+        )
+        self.order_fields([name for _title, names in self.GROUPS for name in names])
+
+    def groups(self):
+        """The form's fields by section, for the template."""
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+
+    def clean(self):
+        cleaned = super().clean()
+        hours = []
+        for day in range(7):
+            try:
+                hours.append(fieldwork.parse_day(cleaned.get(f"hours_{day}", "")))
+            except fieldwork.HoursError as error:
+                self.add_error(f"hours_{day}", str(error))
+        cleaned["calling_hours"] = hours
+        try:
+            cleaned["closed_days"] = parse_days(cleaned.get("closed_days_text", ""))
+        except ValidationError as error:
+            self.add_error("closed_days_text", error)
+        return cleaned
 
     def save(self, commit=True):
-        self.instance.retry_delay = timedelta(minutes=self.cleaned_data["retry_delay_minutes"])
+        campaign = self.instance
+        campaign.calling_hours = self.cleaned_data["calling_hours"]
+        campaign.closed_days = [day.isoformat() for day in self.cleaned_data["closed_days"]]
+        for name in ["no_answer", "voicemail", "callback"]:
+            minutes = self.cleaned_data[f"{name}_delay_minutes"]
+            setattr(campaign, f"{name}_delay", timedelta(minutes=minutes))
         return super().save(commit=commit)
 
 
@@ -245,3 +373,113 @@ class PinnedNoteForm(forms.ModelForm):
         if not text:
             raise ValidationError(_("La note est vide."))
         return text
+
+
+class QuotaCellForm(forms.ModelForm):
+    """A quota cell: one or two company fields, a value each, a target of interviews."""
+
+    target = forms.IntegerField(label=_("Objectif (entretiens)"), min_value=1, max_value=1_000_000)
+
+    class Meta:
+        model = QuotaCell
+        fields = ["field1", "value1", "field2", "value2", "target"]
+        labels = {
+            "field1": _("Champ"),
+            "value1": _("Valeur"),
+            "field2": _("Second champ (facultatif)"),
+            "value2": _("Seconde valeur"),
+        }
+
+    def __init__(self, *args, campaign: Campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.campaign = campaign
+        self.fields["field2"].choices = [("", _("— aucun —")), *QUOTA_FIELDS]
+        for name in ["value1", "value2"]:
+            self.fields[name].widget.attrs["list"] = "quota-values"
+
+    def clean(self):
+        cleaned = super().clean()
+        field1, field2 = cleaned.get("field1"), cleaned.get("field2")
+        cleaned["value1"] = (cleaned.get("value1") or "").strip()
+        cleaned["value2"] = (cleaned.get("value2") or "").strip()
+        if field2 and field2 == field1:
+            self.add_error("field2", _("Choisissez un autre champ que le premier."))
+        if field2 and not cleaned["value2"]:
+            self.add_error("value2", _("Indiquez la valeur du second champ."))
+        if not field2:
+            cleaned["value2"] = ""
+        if not self.errors and (
+            QuotaCell.objects.filter(
+                campaign=self.instance.campaign,
+                field1=field1,
+                value1=cleaned["value1"],
+                field2=field2 or "",
+                value2=cleaned["value2"],
+            )
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            raise ValidationError(_("Cette cellule existe déjà : changez plutôt son objectif."))
+        return cleaned
+
+
+class QuotaTargetForm(forms.Form):
+    target = forms.IntegerField(label=_("Objectif"), min_value=1, max_value=1_000_000)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motif"),
+        max_length=DoNotCallEntry._meta.get_field("reason").max_length,
+        error_messages={"required": _("Indiquez le motif.")},
+    )
+
+
+class DoNotCallAddForm(ReasonForm):
+    phone = forms.CharField(label=_("Téléphone"), max_length=100, required=False)
+    niu = forms.CharField(label=_("NIU"), max_length=100, required=False)
+
+    field_order = ["phone", "niu", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("phone", "").strip() or cleaned.get("niu", "").strip()):
+            raise ValidationError(_("Indiquez un numéro de téléphone ou un NIU."))
+        return cleaned
+
+
+class DoNotCallImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Liste (CSV)"),
+        help_text=_(
+            "Colonnes reconnues par leur nom : téléphone, NIU, entreprise, motif. Sans ligne "
+            "d'en-tête : téléphone, NIU, motif."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv,text/plain"}),
+        error_messages={
+            "empty": _("Le fichier est vide."),
+            "required": _("Choisissez le fichier à importer."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Motif des lignes qui n'en ont pas"),
+        max_length=DoNotCallEntry._meta.get_field("reason").max_length,
+        required=False,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            importing.check_size(upload.size)
+        except importing.ImportFileError as exc:
+            raise ValidationError(str(exc)) from exc
+        return upload
+
+
+class CompanyTimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("Fuseau horaire"),
+        choices=[("", _("D'après le numéro (sinon celui de la campagne)")), *ZONE_CHOICES],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )

@@ -10,21 +10,34 @@ written back.
 This module imports no model: companies/models.py gives Company a manager made from
 CompanyQuerySet, so each transition is `Company.objects.<verb>(...)` (or a Company method that
 calls it), and each predicate a QuerySet method that the queue, the call list, the dashboard's
-queue health and the tests share.
+queue health and the tests share. The other models a rule reads (campaigns, the do-not-call
+list, quota cells) are looked up by name (`_model`).
+
+The fieldwork rules (calling hours in each company's local time, holidays, spreading of
+unanswered attempts, the do-not-call list, quotas) are predicates too, built per active
+campaign by `rules_condition()` and part of `claimable_condition()`: every claim's one
+conditional UPDATE checks them.
 """
 
 import enum
+import functools
+import operator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import reduce
+from types import SimpleNamespace
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Case, F, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Greatest, Replace, Upper
+from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from companies.aapor import UNANSWERED, Disposition
+from companies.fieldwork import Calendar, holiday_countries
 
 
 class Status(models.TextChoices):
@@ -57,13 +70,10 @@ def lease_live_condition(now: datetime) -> Q:
     return Q(status=Status.IN_PROGRESS, lock_expires_at__gte=now)
 
 
-def claimable_condition(now: datetime, user=None) -> Q:
-    """The row-level claim condition.
-
-    Claimable: pending or callback and due, or in progress with a lapsed lease. With a user:
-    also the company that user already holds (taking it again changes nothing), and a personal
-    callback of another operator only once it is overdue by CALLBACK_GRACE.
-    """
+def state_condition(now: datetime, user=None) -> Q:
+    """The company's own state lets the queue give it to user now: pending or callback and
+    due, or in progress with a lapsed lease, not archived; a personal callback of another
+    operator only once it is overdue by CALLBACK_GRACE."""
     free = (Q(status__in=CLAIMABLE_STATUSES) & due_condition(now)) | lease_lapsed_condition(now)
     if user is None:
         return Q(is_archived=False) & free
@@ -72,8 +82,436 @@ def claimable_condition(now: datetime, user=None) -> Q:
         & ~Q(callback_operator=user)
         & Q(callback_at__gt=now - settings.CALLBACK_GRACE)
     )
-    return Q(is_archived=False) & (
-        (free & ~someone_elses_callback) | Q(status=Status.IN_PROGRESS, locked_by=user)
+    return Q(is_archived=False) & free & ~someone_elses_callback
+
+
+def queue_condition(now: datetime, user=None, campaigns=None) -> Q:
+    """What the queue may give user now: its state allows it (state_condition), in an active
+    campaign whose fieldwork rules allow it now (rules_condition). `campaigns`
+    (campaign_rules()) is read when not given."""
+    rules = rules_condition(now, campaign_rules() if campaigns is None else campaigns)
+    return state_condition(now, user) & rules
+
+
+def claimable_condition(now: datetime, user=None, campaigns=None) -> Q:
+    """The row-level claim condition: what the queue may give user (queue_condition), or the
+    company user already holds (taking it again changes nothing: a company being called may
+    finish whatever the rules say)."""
+    condition = queue_condition(now, user, campaigns)
+    if user is None:
+        return condition
+    return condition | Q(status=Status.IN_PROGRESS, locked_by=user, is_archived=False)
+
+
+# --- Fieldwork rules ---------------------------------------------------------------------------
+#
+# Each rule is a condition on the company's own columns or an EXISTS subquery, so that it sits
+# in the WHERE of the claim's one conditional UPDATE. What depends on the campaign (its hours,
+# holidays, quota settings) is known in Python: campaign_rules() reads the active campaigns
+# once per claim, and the conditions are written per group of campaigns that share them.
+
+NEVER = Q(pk__in=[])  # Django compiles it to "no row" (and drops it from an OR)
+
+
+def _model(name: str):
+    return apps.get_model("companies", name)
+
+
+def any_of(conditions: list[Q]) -> Q:
+    return reduce(operator.or_, conditions) if conditions else NEVER
+
+
+def campaign_in(pks) -> Q:
+    """Companies of these campaigns, written `campaign_id + 0 IN (...)` so that no database
+    reads it through an index on campaign_id: the queue's steps must walk the index of their
+    own order (SQLite took a bare `campaign_id IN` for a lookup, then sorted the campaign)."""
+    return Q(In(F("campaign_id") + 0, sorted(pks))) if pks else NEVER
+
+
+@dataclass(frozen=True)
+class CampaignRules:
+    """What the queue needs to know of an active campaign."""
+
+    pk: int
+    calendar: Calendar
+    cell_fields: frozenset[str]  # the company fields its quota cells are on (none: no quota)
+    others_callable: bool
+
+    @property
+    def key(self) -> tuple:
+        return (self.calendar, self.cell_fields, self.others_callable)
+
+    @property
+    def has_cells(self) -> bool:
+        return bool(self.cell_fields)
+
+
+def campaign_rules() -> list[CampaignRules]:
+    """The active campaigns' rules: two small queries (the campaigns, their cells' fields)."""
+    cells = _model("QuotaCell").objects.filter(campaign__is_active=True).order_by()
+    fields: dict[int, set[str]] = {}
+    for campaign_id, field1, field2 in cells.values_list("campaign_id", "field1", "field2"):
+        fields.setdefault(campaign_id, set()).update(name for name in (field1, field2) if name)
+    rows = (
+        _model("Campaign")
+        .objects.filter(is_active=True)
+        .order_by()
+        .only(
+            "calling_hours",
+            "closed_days",
+            "public_holidays",
+            "time_zone",
+            "spread_attempts",
+            "quota_others_callable",
+        )
+    )
+    return [
+        CampaignRules(
+            row.pk, row.calendar, frozenset(fields.get(row.pk, ())), row.quota_others_callable
+        )
+        for row in rows
+    ]
+
+
+def grouped(campaigns: list[CampaignRules]) -> list[tuple[CampaignRules, list[int]]]:
+    """Campaigns that share the same rules, with their ids: one condition per group."""
+    groups: dict[tuple, tuple[CampaignRules, list[int]]] = {}
+    for rules in campaigns:
+        groups.setdefault(rules.key, (rules, []))[1].append(rules.pk)
+    return list(groups.values())
+
+
+# Calling hours, closed days and public holidays, in the company's local time. The zones open
+# at this minute come from companies/fieldwork.py; a company's zone "" is its campaign's
+# default zone, its country "" the default country (PHONE_REGION).
+
+
+def zone_in(zones, calendar: Calendar) -> Q:
+    if not zones:
+        return NEVER
+    condition = Q(time_zone__in=sorted(zones))
+    if calendar.default_zone in zones:
+        condition |= Q(time_zone="")
+    return condition
+
+
+def country_in(countries, calendar: Calendar) -> Q:
+    if not countries:
+        return NEVER
+    condition = Q(country__in=sorted(countries))
+    if calendar.default_country in countries:
+        condition |= Q(country="")
+    return condition
+
+
+def part_condition(calendar: Calendar, part: str) -> Q:
+    """Unanswered attempts spread over the day: a part already tried waits until every open
+    part of the day has been tried (Calendar.part_allowed)."""
+    if not calendar.spreads():
+        return Q()
+    every_part_tried = reduce(
+        operator.and_, (Q(parts_tried__contains=p) for p in sorted(calendar.open_parts))
+    )
+    return ~Q(parts_tried__contains=part) | every_part_tried
+
+
+def window_condition(calendar: Calendar, now: datetime) -> Q:
+    """Inside the calling window now: an appointment (a callback at a set time, honoured
+    whatever the hour), or a company whose local time is within the calling hours, on a day
+    that is neither a closed day of the campaign nor a public holiday of its country, in a part
+    of the day it may be tried in."""
+    if calendar.always_open() and not calendar.spreads():
+        return Q()  # open at every hour, no closed day, no holiday: no condition at all
+    snapshot = calendar.snapshot(now)
+    opens = []
+    for (part, day), zones in sorted(snapshot.open_groups.items()):
+        condition = zone_in(zones, calendar)
+        off = holiday_countries(day) if calendar.public_holidays else frozenset()
+        if off:
+            condition &= ~country_in(off, calendar)
+        opens.append(condition & part_condition(calendar, part))
+    return Q(appointment=True) | any_of(opens)
+
+
+def closed_day_condition(calendar: Calendar, now: datetime) -> Q:
+    """The company's local date is a closed day of the campaign or a holiday of its country."""
+    closed = []
+    for day, zones in sorted(calendar.snapshot(now).dates.items()):
+        if day in calendar.closed_days:
+            closed.append(zone_in(zones, calendar))
+        elif calendar.public_holidays and holiday_countries(day):
+            closed.append(zone_in(zones, calendar) & country_in(holiday_countries(day), calendar))
+    return any_of(closed)
+
+
+def outside_hours_condition(calendar: Calendar, now: datetime) -> Q:
+    """The company's local time is outside the calling hours."""
+    in_hours = calendar.snapshot(now).in_hours
+    return ~zone_in(in_hours, calendar) if in_hours else Q()
+
+
+# The do-not-call list: across campaigns, by normalised number and by NIU (its key: no space,
+# upper case, as the import deduplicates NIUs).
+
+
+def niu_key_expression(niu) -> Upper:
+    return Upper(Replace(niu, Value(" "), Value("")))
+
+
+def listing_by_phone(value_of) -> Q:
+    """Do-not-call entries (a DoNotCallEntry condition) with the number of the company whose
+    values value_of(name) gives (OuterRef in a query on companies)."""
+    return Q(phone_e164=value_of("phone_e164")) & ~Q(phone_e164="")
+
+
+def listing_by_niu(value_of) -> Q:
+    return Q(niu=niu_key_expression(value_of("niu"))) & ~Q(niu="")
+
+
+def do_not_call_checks(prefix: str = "") -> list[Exists]:
+    """One EXISTS per identifier of the company that the do-not-call list may hold: a live
+    entry with its main number (Company.phone_e164, which companies written in bulk have
+    before their list of numbers), with any of its numbers (CompanyPhone), with its NIU. With a
+    prefix, of the company of the row (through that path, e.g. "company__").
+
+    The one place that says which of a company's identifiers are checked (listing_entries
+    says the same for one company)."""
+    live = _model("DoNotCallEntry").objects.filter(removed_at__isnull=True)
+
+    def value_of(name):
+        return OuterRef(prefix + name)
+
+    # Each of its numbers probes the list's index (phone_e164 <> '' names its partial index).
+    numbers = _model("CompanyPhone").objects.filter(company=value_of("pk")).exclude(e164="")
+    listed = live.filter(phone_e164=OuterRef("e164")).exclude(phone_e164="")
+    return [
+        Exists(live.filter(listing_by_phone(value_of))),
+        Exists(live.filter(listing_by_niu(value_of))),
+        Exists(numbers.filter(Exists(listed))),
+    ]
+
+
+def do_not_call_condition(prefix: str = "") -> Q:
+    """Companies on the do-not-call list."""
+    return any_of([Q(check) for check in do_not_call_checks(prefix)])
+
+
+def not_on_do_not_call_list() -> Q:
+    """Companies not on the list, written as NOT EXISTS side by side (not NOT (A OR B)) so that
+    PostgreSQL turns each into an anti-join that probes the list's index for the few rows a
+    claim reads; as NOT (A OR B) it hashed the whole list for every claim."""
+    return reduce(operator.and_, [~Q(check) for check in do_not_call_checks()])
+
+
+def listing_entries(company) -> Q:
+    """The do-not-call entries (live or not) that name this company: one of its numbers, or
+    its NIU (the same identifiers as do_not_call_checks)."""
+    numbers = {company.phone_e164, *company.phones.values_list("e164", flat=True)} - {""}
+
+    def value_of(name):
+        return Value(getattr(company, name))
+
+    by_phone = Q(phone_e164__in=sorted(numbers)) if numbers else NEVER
+    return by_phone | listing_by_niu(value_of)
+
+
+# Quotas: a cell is one or two company fields with a value each and a target of interviews.
+
+QUOTA_FIELDS = [
+    ("activity", _("Activité")),
+    ("location", _("Localisation")),
+    ("product", _("Produit")),
+    ("legal_form", _("Forme juridique")),
+]
+
+
+def cell_matches(value_of, fields=None) -> Q:
+    """Quota cells (a QuotaCell condition) that contain the company whose field values
+    value_of(name) gives: OuterRef in a query on companies, the values of a row in Python.
+    `fields`: the fields the cells may be on (all of QUOTA_FIELDS when not given)."""
+    names = [name for name, _label in QUOTA_FIELDS if fields is None or name in fields]
+    first = any_of([Q(field1=name, value1=value_of(name)) for name in names])
+    second = any_of([Q(field2=name, value2=value_of(name)) for name in names])
+    return first & (Q(field2="") | second)
+
+
+def company_in_cell(cell) -> Q:
+    """The companies of a quota cell (a Company condition; its campaign aside)."""
+    condition = Q(**{cell.field1: cell.value1})
+    if cell.field2:
+        condition &= Q(**{cell.field2: cell.value2})
+    return condition
+
+
+def quota_full_condition(fields=None) -> Q:
+    """The company is in a cell of its campaign that has reached its target."""
+    cells = _model("QuotaCell").objects.filter(campaign=OuterRef("campaign"))
+    full = cells.filter(completed__gte=F("target"))
+    return Q(Exists(full.filter(cell_matches(OuterRef, fields))))
+
+
+def quota_cell_condition(fields=None) -> Q:
+    """The company is in at least one cell of its campaign."""
+    cells = _model("QuotaCell").objects.filter(campaign=OuterRef("campaign"))
+    return Q(Exists(cells.filter(cell_matches(OuterRef, fields))))
+
+
+def quota_condition(rules: CampaignRules) -> Q:
+    """Callable as far as quotas go: in no full cell (a full cell's companies leave the queue),
+    and in some cell unless the campaign also calls companies outside every cell."""
+    if not rules.has_cells:
+        return Q()
+    condition = ~quota_full_condition(rules.cell_fields)
+    if not rules.others_callable:
+        condition &= quota_cell_condition(rules.cell_fields)
+    return condition
+
+
+def rules_condition(now: datetime, campaigns: list[CampaignRules]) -> Q:
+    """Every fieldwork rule, for the companies of these (active) campaigns. The same for a
+    whole minute (see companies/fieldwork.py), so built once a minute per process."""
+    minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return _rules_condition(minute, tuple(campaigns))
+
+
+@functools.lru_cache(maxsize=64)
+def _rules_condition(minute: datetime, campaigns: tuple[CampaignRules, ...]) -> Q:
+    branches = [
+        campaign_in(pks) & window_condition(rules.calendar, minute) & quota_condition(rules)
+        for rules, pks in grouped(list(campaigns))
+    ]
+    return any_of(branches) & not_on_do_not_call_list()
+
+
+# --- Where a company stands for the queue ------------------------------------------------------
+#
+# Callable now, or exactly one reason why not. The company's own state decides most of them
+# (state_conditions: the dashboard counts those from its covering index); a company whose state
+# lets the queue take it (state_condition) is then callable, or held back by one fieldwork rule:
+# those states are carved out of CALLABLE (rule_conditions), in this order.
+
+EXHAUSTED = [*UNANSWERED, Disposition.RESPONDENT_UNAVAILABLE]
+
+
+class QueueState(models.TextChoices):
+    """Where a company stands for the queue: callable now, or the one reason why not. In the
+    order of the dashboard's lines: callable, what passes with time, what needs someone."""
+
+    CALLABLE = "callable", _("Appelables maintenant")
+    LOCKED = "locked", _("Verrouillées : appel en cours")
+    CALLBACK_LATER = "callback_later", _("Rappel pas encore dû")
+    RETRY_LATER = "retry_later", _("Délai avant nouvel essai en cours")
+    CONVERSION_LATER = "conversion_later", _("Conversion de refus programmée")
+    # Carved out of CALLABLE by the fieldwork rules (rule_conditions).
+    OUTSIDE_HOURS = "outside_hours", _("Hors des heures d'appel")
+    CLOSED_DAY = "closed_day", _("Jour férié ou jour de fermeture")
+    PART_TRIED = "part_tried", _("Essais répartis : partie de la journée déjà essayée")
+    DO_NOT_CALL = "do_not_call", _("Liste « Ne plus appeler »")
+    QUOTA_FULL = "quota_full", _("Quota atteint")
+    QUOTA_OUTSIDE = "quota_outside", _("Hors des cellules de quota")
+    EXHAUSTED = "exhausted", _("Tentatives épuisées (sans réponse)")
+    FINISHED = "finished", _("Terminées (issue définitive)")
+    # Out of the queue whatever their columns say (CompanyQuerySet.in_queue()).
+    ARCHIVED = "archived", _("Archivées")
+    INACTIVE = "inactive", _("Campagne inactive")
+
+
+# The states the fieldwork rules carve out of CALLABLE, and those that end by themselves.
+RULE_STATES = [
+    QueueState.DO_NOT_CALL,
+    QueueState.QUOTA_FULL,
+    QueueState.QUOTA_OUTSIDE,
+    QueueState.CLOSED_DAY,
+    QueueState.OUTSIDE_HOURS,
+    QueueState.PART_TRIED,
+]
+WAITING_STATES = [QueueState.CALLBACK_LATER, QueueState.RETRY_LATER, QueueState.CONVERSION_LATER]
+WINDOW_STATES = [QueueState.OUTSIDE_HOURS, QueueState.CLOSED_DAY, QueueState.PART_TRIED]
+
+
+def state_conditions(now: datetime) -> dict[QueueState, Q]:
+    """For a company in the queue (in_queue(): not archived, active campaign), exactly one of
+    these holds now, from its own state alone: CALLABLE here is « its state lets the queue take
+    it » (state_condition), before the fieldwork rules (rule_conditions). Each reads only the
+    columns of the dashboard's covering index."""
+    waiting = waiting_condition(now)
+    return {
+        QueueState.CALLABLE: state_condition(now),
+        QueueState.LOCKED: lease_live_condition(now),
+        QueueState.CALLBACK_LATER: waiting & Q(status=Status.CALLBACK),
+        QueueState.RETRY_LATER: waiting
+        & Q(status=Status.PENDING)
+        & ~Q(disposition=Disposition.REFUSAL),
+        QueueState.CONVERSION_LATER: waiting
+        & Q(status=Status.PENDING, disposition=Disposition.REFUSAL),
+        QueueState.EXHAUSTED: exhausted_condition(),
+        QueueState.FINISHED: Q(status=Status.DONE) & ~Q(disposition__in=EXHAUSTED),
+    }
+
+
+def rule_conditions(now: datetime, campaigns: list[CampaignRules]) -> list[tuple[QueueState, Q]]:
+    """For a company whose state lets the queue take it: callable when every fieldwork rule
+    allows it, else the first rule of this list that holds it back. The last one (the
+    spreading of unanswered attempts over the day) is what is left: it has no condition."""
+    by_rule: dict[QueueState, list[Q]] = {state: [] for state in RULE_STATES}
+    for rules, pks in grouped(campaigns):
+        inside = campaign_in(pks)
+        if rules.has_cells:
+            by_rule[QueueState.QUOTA_FULL].append(inside & quota_full_condition(rules.cell_fields))
+            if not rules.others_callable:
+                by_rule[QueueState.QUOTA_OUTSIDE].append(
+                    inside & ~quota_cell_condition(rules.cell_fields)
+                )
+        by_rule[QueueState.CLOSED_DAY].append(inside & closed_day_condition(rules.calendar, now))
+        by_rule[QueueState.OUTSIDE_HOURS].append(
+            inside & outside_hours_condition(rules.calendar, now)
+        )
+    not_appointment = ~Q(appointment=True)
+    return [
+        (QueueState.CALLABLE, rules_condition(now, campaigns)),
+        (QueueState.DO_NOT_CALL, do_not_call_condition()),
+        (QueueState.QUOTA_FULL, any_of(by_rule[QueueState.QUOTA_FULL])),
+        (QueueState.QUOTA_OUTSIDE, any_of(by_rule[QueueState.QUOTA_OUTSIDE])),
+        (QueueState.CLOSED_DAY, any_of(by_rule[QueueState.CLOSED_DAY]) & not_appointment),
+        (QueueState.OUTSIDE_HOURS, any_of(by_rule[QueueState.OUTSIDE_HOURS]) & not_appointment),
+        (QueueState.PART_TRIED, Q()),
+    ]
+
+
+def queue_state_conditions(now: datetime, campaigns=None) -> dict[QueueState, Q]:
+    """For a company in the queue (in_queue(): not archived, active campaign), exactly one of
+    these holds now. ARCHIVED and INACTIVE come before them and have no condition here: they
+    are read from is_archived and the campaign. A new reason for not calling a company (calling
+    hours, do-not-call...) is a new state with its condition, carved out of CALLABLE
+    (rule_conditions). `campaigns` (campaign_rules()) is read when not given."""
+    campaigns = campaign_rules() if campaigns is None else campaigns
+    conditions = state_conditions(now)
+    free = conditions.pop(QueueState.CALLABLE)
+    held_back = Q()  # the rules listed so far do not hold it
+    for state, condition in rule_conditions(now, campaigns):
+        conditions[state] = free & held_back & condition
+        held_back &= ~condition if condition else NEVER
+    return {state: conditions[state] for state in QueueState if state in conditions}
+
+
+def queue_state(now: datetime, campaigns: list[CampaignRules]) -> Case:
+    """The QueueState of each company, as one CASE (the first that holds, in this order): the
+    same conditions as queue_state_conditions, plus ARCHIVED and INACTIVE."""
+    whens = [
+        (claimable_condition(now, None, campaigns), QueueState.CALLABLE),
+        (Q(is_archived=True), QueueState.ARCHIVED),
+        (Q(campaign__is_active=False), QueueState.INACTIVE),
+        *(
+            (condition, state)
+            for state, condition in state_conditions(now).items()
+            if state != QueueState.CALLABLE
+        ),
+        *((condition, state) for state, condition in rule_conditions(now, campaigns)[1:-1]),
+    ]
+    return Case(
+        *(When(condition, then=Value(state.value)) for condition, state in whens if condition),
+        default=Value(QueueState.PART_TRIED.value),
+        output_field=models.CharField(),
     )
 
 
@@ -120,38 +558,9 @@ def waiting_condition(now: datetime) -> Q:
 
 
 def exhausted_condition() -> Q:
-    """Done because nobody ever answered before the attempts ran out (outcome_values)."""
-    return Q(status=Status.DONE, disposition__in=UNANSWERED)
-
-
-class QueueState(models.TextChoices):
-    """Where a company stands for the queue: callable now, or the one reason why not."""
-
-    CALLABLE = "callable", _("Appelables maintenant")
-    LOCKED = "locked", _("Verrouillées : appel en cours")
-    CALLBACK_LATER = "callback_later", _("Rappel pas encore dû")
-    RETRY_LATER = "retry_later", _("Délai avant nouvel essai en cours")
-    EXHAUSTED = "exhausted", _("Tentatives épuisées (sans réponse)")
-    FINISHED = "finished", _("Terminées (issue définitive)")
-    # Out of the queue whatever their columns say (CompanyQuerySet.in_queue()).
-    ARCHIVED = "archived", _("Archivées")
-    INACTIVE = "inactive", _("Campagne inactive")
-
-
-def queue_state_conditions(now: datetime) -> dict[QueueState, Q]:
-    """For a company in the queue (in_queue(): not archived, active campaign), exactly one of
-    these holds now. ARCHIVED and INACTIVE come before them and have no condition here: they
-    are read from is_archived and the campaign. A new reason for not calling a company (calling
-    hours, do-not-call...) is a new state with its condition, carved out of CALLABLE."""
-    waiting = waiting_condition(now)
-    return {
-        QueueState.CALLABLE: claimable_condition(now),
-        QueueState.LOCKED: lease_live_condition(now),
-        QueueState.CALLBACK_LATER: waiting & Q(status=Status.CALLBACK),
-        QueueState.RETRY_LATER: waiting & Q(status=Status.PENDING),
-        QueueState.EXHAUSTED: exhausted_condition(),
-        QueueState.FINISHED: Q(status=Status.DONE) & ~Q(disposition__in=UNANSWERED),
-    }
+    """Done because the attempts ran out (outcome_values): nobody ever answered, or callbacks
+    without a time reached their maximum."""
+    return Q(status=Status.DONE, disposition__in=EXHAUSTED)
 
 
 # --- Orders that an index serves as they are ---------------------------------------------------
@@ -234,45 +643,80 @@ class Outcome:
     """What a submitted call says about the company (calls.models.CallRecord.outcome())."""
 
     disposition: str  # a Disposition code
-    callback_at: datetime | None = None  # for a callback (2.21): when; None = now
+    callback_at: datetime | None = None  # for a callback (2.21): when; None = no set time
     callback_operator: object = None  # for a personal callback: the operator it stays with
     # For a non-working number (4.30): the company has another live number to try.
     live_number_left: bool = False
 
 
-def outcome_values(outcome: Outcome, attempts: int, campaign, now: datetime) -> dict:
-    """The company's new values once a call with this outcome is submitted:
-    - a callback (2.21) → `callback`, due at its time (now when none was given);
-    - no answer or voicemail → `pending` again after the campaign's retry delay, until the
-      attempts reach the campaign's maximum;
+def outcome_values(outcome: Outcome, company, campaign, now: datetime) -> dict:
+    """The company's new values once a call with this outcome is submitted, by the campaign's
+    retry rules (max attempts count every call of the company, this one included):
+    - a callback (2.21) at a set time → `callback`, an appointment due at that time;
+      without a time → `callback` after the campaign's callback delay, until its max attempts;
+    - no answer (3.13) or voicemail (3.14) → `pending` again after that outcome's delay, until
+      its max attempts; the part of the day it happened in is remembered so that the next
+      attempt falls in another part (Calendar.tried_after);
+    - a refusal (2.11), when the campaign converts refusals and this company's one conversion
+      was not yet tried → `pending` after the conversion delay;
     - a non-working number (4.30) while the company has another live number → `pending`, due
       at once on its next number (see below);
     - anything else (or attempts exhausted) → `done`."""
+    attempts = company.attempts + 1
+    disposition = outcome.disposition
     values = {
         "attempts": F("attempts") + 1,
-        "disposition": outcome.disposition,
+        "disposition": disposition,
         "last_called_at": now,
         "callback_at": None,
         "callback_operator": None,
+        "appointment": False,
         "next_call_at": None,
+        "parts_tried": "",
         "status": Status.DONE,
     }
-    if outcome.disposition == Disposition.RESPONDENT_UNAVAILABLE:
-        callback_at = outcome.callback_at or now
-        values.update(
-            status=Status.CALLBACK,
-            callback_at=callback_at,
-            next_call_at=callback_at,
-            callback_operator=outcome.callback_operator,
+    if disposition == Disposition.RESPONDENT_UNAVAILABLE:
+        limit = campaign.callback_max_attempts
+        if outcome.callback_at is not None or limit is None or attempts < limit:
+            callback_at = outcome.callback_at or now + campaign.callback_delay
+            values.update(
+                status=Status.CALLBACK,
+                callback_at=callback_at,
+                next_call_at=callback_at,
+                callback_operator=outcome.callback_operator,
+                appointment=outcome.callback_at is not None,
+            )
+    elif disposition in UNANSWERED:
+        if disposition == Disposition.NO_ANSWER:
+            delay, limit = campaign.no_answer_delay, campaign.no_answer_max_attempts
+        else:
+            delay, limit = campaign.voicemail_delay, campaign.voicemail_max_attempts
+        values["parts_tried"] = campaign.calendar.tried_after(
+            company.parts_tried, now, company.time_zone
         )
-    elif outcome.disposition in UNANSWERED and attempts + 1 < campaign.max_attempts:
-        values.update(status=Status.PENDING, next_call_at=now + campaign.retry_delay)
-    elif outcome.disposition == Disposition.NON_WORKING and outcome.live_number_left:
+        if attempts < limit:
+            values.update(status=Status.PENDING, next_call_at=now + delay)
+    elif (
+        disposition == Disposition.REFUSAL
+        and campaign.refusal_conversion
+        and company.conversion_at is None
+    ):
+        values.update(
+            status=Status.PENDING,
+            next_call_at=now + timedelta(days=campaign.refusal_conversion_days),
+            conversion_at=now,
+        )
+    elif disposition == Disposition.NON_WORKING and outcome.live_number_left:
         # Several numbers: a dead one does not close the company, which is non-working only
         # when every number is dead. It keeps the code of its previous call (its eligibility
         # is still unknown) and is due at once on its next number.
         values.update(status=Status.PENDING, disposition=F("disposition"))
     return values
+
+
+def new_disposition(values: dict, old: str) -> str:
+    """The AAPOR code outcome_values() gives the company (its old one when it keeps it)."""
+    return old if isinstance(values["disposition"], F) else values["disposition"]
 
 
 class Correction(enum.Enum):
@@ -283,14 +727,33 @@ class Correction(enum.Enum):
     HELD = "held"  # the company is in an operator's hands right now: nothing changed
 
 
-def corrected_values(outcome: Outcome, attempts: int, campaign, called_at: datetime) -> dict:
+def corrected_values(outcome: Outcome, company, campaign, called_at: datetime) -> dict:
     """The company's new values once its latest call, submitted at called_at and already
-    counted in attempts, is corrected to outcome: where that call would have put it had it
+    counted in its attempts, is corrected to outcome: where that call would have put it had it
     been submitted with these answers (a retry counted from called_at, a callback without a
-    time due since called_at); attempts and the time of the last call stay as they are."""
-    values = outcome_values(outcome, attempts - 1, campaign, called_at)
+    time due since called_at, the retry rules of its campaign); attempts and the time of the
+    last call stay as they are. The company as it was before that call: one attempt fewer, and
+    a refusal conversion that this very call scheduled not yet tried."""
+    before = SimpleNamespace(
+        attempts=company.attempts - 1,
+        parts_tried=company.parts_tried,
+        time_zone=company.time_zone,
+        conversion_at=None if company.conversion_at == called_at else company.conversion_at,
+    )
+    values = outcome_values(outcome, before, campaign, called_at)
     del values["attempts"], values["last_called_at"]
     return values
+
+
+def count_in_quotas(company, old: str, new: str) -> None:
+    """A company's latest code changed from old to new: the quota cells it is in count one
+    interview more or less (one UPDATE; concurrent calls each add their own)."""
+    counted = company.campaign.counted_dispositions()
+    delta = (new in counted) - (old in counted)
+    if delta:
+        _model("QuotaCell").objects.filter(campaign=company.campaign_id).filter(
+            cell_matches(lambda name: getattr(company, name))
+        ).update(completed=Greatest(F("completed") + delta, Value(0)))
 
 
 def _pk(company) -> int:
@@ -311,9 +774,22 @@ class CompanyQuerySet(models.QuerySet):
     def lease_lapsed(self, now=None):
         return self.filter(lease_lapsed_condition(now or timezone.now()))
 
-    def claimable(self, now=None, user=None):
-        """Rows a claim may take: due and not locked, or locked with a lapsed lease."""
-        return self.filter(claimable_condition(now or timezone.now(), user))
+    def claimable(self, now=None, user=None, campaigns=None):
+        """Rows a claim may take: due and not locked, or locked with a lapsed lease, and
+        allowed now by the fieldwork rules."""
+        return self.filter(claimable_condition(now or timezone.now(), user, campaigns))
+
+    def with_queue_state(self, now=None, campaigns=None):
+        """Annotate `queue_state`: the company's QueueState now (callable, or the one reason
+        the queue skips it)."""
+        campaigns = campaign_rules() if campaigns is None else campaigns
+        return self.annotate(queue_state=queue_state(now or timezone.now(), campaigns))
+
+    def with_do_not_call(self):
+        """Annotate `do_not_call`: whether the company is on the do-not-call list."""
+        return self.annotate(
+            do_not_call=models.ExpressionWrapper(do_not_call_condition(), models.BooleanField())
+        )
 
     def held_by(self, user):
         return self.filter(status=Status.IN_PROGRESS, locked_by=user)
@@ -325,17 +801,27 @@ class CompanyQuerySet(models.QuerySet):
     def in_current_status(self, status: str, now=None):
         return self.filter(current_status_condition(status, now or timezone.now()))
 
-    def queue_steps(self, user, now) -> list[models.QuerySet]:
+    def queue_steps(self, user, now, campaigns=None) -> list[models.QuerySet]:
         """The queue, in the order « Appeler le suivant » serves it. Each step is a query an
         index answers directly (no sort of the whole queue): lapsed leases first (those calls
         were due already), then due callbacks, most overdue first, then pending companies."""
-        claimable = self.in_queue().claimable(now, user)
+        claimable = self.in_queue().filter(queue_condition(now, user, campaigns))
         return [
             claimable.filter(status=Status.IN_PROGRESS, lock_expires_at__lt=now).order_by(
                 *LAPSED_LEASE_ORDER
             ),
             claimable.filter(status=Status.CALLBACK).order_by(*CALLBACK_ORDER),
             claimable.filter(status=Status.PENDING).order_by(*PENDING_ORDER),
+        ]
+
+    def step_rows(self, now) -> list:
+        """For each queue step, the rows it may take before any rule (None: not worth a look):
+        lapsed leases and due callbacks are few, so one look through their index tells that
+        the step has nothing, without building its conditional UPDATE."""
+        return [
+            self.model.objects.filter(lease_lapsed_condition(now)),
+            self.model.objects.filter(Q(status=Status.CALLBACK) & due_condition(now)),
+            None,
         ]
 
     # --- Transitions ---------------------------------------------------------------------------
@@ -347,12 +833,13 @@ class CompanyQuerySet(models.QuerySet):
         pk, now = _pk(company), timezone.now()
         if not self.model.objects.filter(pk=pk, campaign__is_active=True).exists():
             return False
+        condition = claimable_condition(now, user)
         try:
             with transaction.atomic():
                 self.model.objects.release_held_by(user, keep=pk)
                 won = (
                     self.model.objects.filter(pk=pk)
-                    .filter(claimable_condition(now, user))
+                    .filter(condition)
                     .update(**claim_values(user, now, token))
                 )
                 if not won:
@@ -368,25 +855,31 @@ class CompanyQuerySet(models.QuerySet):
         if held is not None and self.claim(held, user):
             return self.model.objects.get(pk=held.pk)
         self.model.objects.release_held_by(user)  # e.g. a lapsed lease taken by someone else
+        campaigns = campaign_rules()
         for _attempt in range(10):
             now = timezone.now()
-            for step in self.queue_steps(user, now):
+            # One conditional UPDATE: the candidate (read in the order of its step's index,
+            # with every rule of queue_condition) is a subquery of its WHERE, which checks the
+            # company's state once more; the rules are not built and compiled twice.
+            claimable = self.model.objects.filter(state_condition(now, user))
+            steps = zip(self.queue_steps(user, now, campaigns), self.step_rows(now), strict=True)
+            for step, rows in steps:
+                if rows is not None and not rows.exists():
+                    continue
                 candidate = step.values("pk")[:1]
                 if connection.features.has_select_for_update_skip_locked:
                     # Concurrent claimers skip the row another one is taking.
                     candidate = candidate.select_for_update(skip_locked=True, of=("self",))
                 try:
                     with transaction.atomic():
-                        won = (
-                            self.model.objects.filter(pk=Subquery(candidate))
-                            .filter(claimable_condition(now, user))
-                            .update(**claim_values(user, now))
+                        won = claimable.filter(pk=Subquery(candidate)).update(
+                            **claim_values(user, now)
                         )
                 except IntegrityError:
                     return None
                 if won:
                     return self.model.objects.held_by(user).first()
-            if not any(step.exists() for step in self.queue_steps(user, now)):
+            if not any(step.exists() for step in self.queue_steps(user, now, campaigns)):
                 return None
         return None
 
@@ -435,21 +928,25 @@ class CompanyQuerySet(models.QuerySet):
 
     def record_outcome(self, company, operator, outcome: Outcome, now=None) -> bool:
         """in_progress → done / callback / pending after a submitted call (outcome_values), and
-        the lock released; only while operator holds the company. Returns whether it moved."""
+        the lock released; only while operator holds the company. Returns whether it moved.
+        The quota cells the company is in count the interview in the same transaction."""
         now = now or timezone.now()
         with transaction.atomic():
             row = (
                 self.model.objects.select_related("campaign")
-                .only("attempts", "campaign__max_attempts", "campaign__retry_delay")
+                .select_for_update(of=("self",))
                 .get(pk=_pk(company))
             )
-            values = outcome_values(outcome, row.attempts, row.campaign, now)
-            return (
+            values = outcome_values(outcome, row, row.campaign, now)
+            moved = (
                 self.model.objects.held_by(operator)
                 .filter(pk=row.pk)
                 .update(**values, **unlocked_values())
                 == 1
             )
+            if moved:
+                count_in_quotas(row, row.disposition, new_disposition(values, row.disposition))
+            return moved
 
     def correct_outcome(self, company, outcome: Outcome, called_at: datetime, now=None):
         """A supervisor corrected the answers of a call submitted at called_at (its
@@ -462,17 +959,15 @@ class CompanyQuerySet(models.QuerySet):
           lease): nothing changes, the operator is never dispossessed; the caller refuses;
         - OLDER: a later call decides the company's state and code: nothing changes.
         One conditional UPDATE: a call submitted meanwhile changes last_called_at, so the
-        UPDATE then matches no row."""
+        UPDATE then matches no row. An applied correction counts the quota cells again in the
+        same transaction (the company's code changed)."""
         now = now or timezone.now()
         with transaction.atomic():
-            row = (
-                self.model.objects.select_related("campaign")
-                .only("attempts", "campaign__max_attempts", "campaign__retry_delay")
-                .get(pk=_pk(company))
-            )
-            values = corrected_values(outcome, row.attempts, row.campaign, called_at)
+            row = self.model.objects.select_related("campaign").get(pk=_pk(company))
+            values = corrected_values(outcome, row, row.campaign, called_at)
             latest = self.model.objects.filter(pk=row.pk, last_called_at=called_at)
             if latest.exclude(lease_live_condition(now)).update(**values, **unlocked_values()):
+                count_in_quotas(row, row.disposition, new_disposition(values, row.disposition))
                 return Correction.APPLIED
         if latest.filter(lease_live_condition(now)).exists():
             return Correction.HELD
@@ -486,6 +981,8 @@ class CompanyQuerySet(models.QuerySet):
                 next_call_at=None,
                 callback_at=None,
                 callback_operator=None,
+                appointment=False,
+                parts_tried="",
                 updated_at=timezone.now(),
             )
             == 1

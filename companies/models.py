@@ -1,22 +1,26 @@
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from companies import fieldwork
 from companies.aapor import Disposition
 from companies.lifecycle import (
     CALL_LIST_ORDER,
     CALLBACK_ORDER,
     LAPSED_LEASE_ORDER,
     PENDING_ORDER,
+    QUOTA_FIELDS,
     CompanyQuerySet,
+    QueueState,
     Status,
 )
 
@@ -43,19 +47,12 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     return ""
 
 
+ZONE_CHOICES = [(zone, zone.replace("_", " ")) for zone in fieldwork.ZONES]
+
+
 class Campaign(models.Model):
     name = models.CharField(_("nom"), max_length=200, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
-    max_attempts = models.PositiveSmallIntegerField(
-        _("tentatives maximum"),
-        default=3,
-        help_text=_("Après ce nombre d'appels sans réponse, l'entreprise est terminée."),
-    )
-    retry_delay = models.DurationField(
-        _("délai avant nouvel essai"),
-        default=timedelta(hours=2),
-        help_text=_("Attente après « Pas de réponse » ou « Répondeur » (HH:MM:SS)."),
-    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -78,18 +75,100 @@ class Campaign(models.Model):
         ),
     )
 
+    # When companies may be called, in each company's local time (companies/fieldwork.py).
+    calling_hours = models.JSONField(
+        _("heures d'appel"),
+        default=fieldwork.default_hours,
+        help_text=_("Par jour de la semaine (lundi d'abord), des plages [début, fin]."),
+    )
+    time_zone = models.CharField(
+        _("fuseau horaire par défaut"),
+        max_length=64,
+        choices=ZONE_CHOICES,
+        default=fieldwork.DEFAULT_ZONE,
+        help_text=_("Pour les entreprises dont le numéro ne dit pas le fuseau."),
+    )
+    public_holidays = models.BooleanField(
+        _("pas d'appel les jours fériés"),
+        default=True,
+        help_text=_("Jours fériés du pays de chaque entreprise (d'après son numéro)."),
+    )
+    closed_days = models.JSONField(_("jours de fermeture"), default=list, blank=True)
+
+    # Retry rules, one per outcome. Max attempts count every call of the company.
+    no_answer_delay = models.DurationField(
+        _("délai après « Pas de réponse »"), default=timedelta(hours=2)
+    )
+    no_answer_max_attempts = models.PositiveSmallIntegerField(
+        _("tentatives maximum après « Pas de réponse »"), default=3
+    )
+    voicemail_delay = models.DurationField(
+        _("délai après « Répondeur »"), default=timedelta(hours=2)
+    )
+    voicemail_max_attempts = models.PositiveSmallIntegerField(
+        _("tentatives maximum après « Répondeur »"), default=3
+    )
+    callback_delay = models.DurationField(_("délai d'un rappel sans heure"), default=timedelta(0))
+    callback_max_attempts = models.PositiveSmallIntegerField(
+        _("tentatives maximum après un rappel sans heure"),
+        null=True,
+        blank=True,
+        help_text=_("Vide : sans limite."),
+    )
+    spread_attempts = models.BooleanField(
+        _("répartir les essais sans réponse sur la journée"),
+        default=True,
+        help_text=_(
+            "Deux essais sans réponse ne tombent pas dans la même partie de la journée (matin, "
+            "midi, après-midi) tant qu'une autre partie est ouverte."
+        ),
+    )
+    refusal_conversion = models.BooleanField(
+        _("conversion de refus"),
+        default=False,
+        help_text=_("Rappeler une fois, après quelques jours, une entreprise qui a refusé."),
+    )
+    refusal_conversion_days = models.PositiveSmallIntegerField(
+        _("jours avant la conversion de refus"), default=14
+    )
+
+    # Quotas (QuotaCell).
+    quota_counts_partials = models.BooleanField(
+        _("les entretiens partiels comptent dans les quotas"),
+        default=False,
+        help_text=_("Sinon, seuls les entretiens complets (AAPOR 1.1) comptent."),
+    )
+    quota_others_callable = models.BooleanField(
+        _("appeler aussi les entreprises hors quotas"),
+        default=True,
+        help_text=_("Entreprises qui n'entrent dans aucune cellule de quota."),
+    )
+
     class Meta:
         verbose_name = _("campagne")
         verbose_name_plural = _("campagnes")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(max_attempts__gte=1), name="campaign_max_attempts_min_1"
+                condition=Q(no_answer_max_attempts__gte=1, voicemail_max_attempts__gte=1)
+                & (Q(callback_max_attempts__isnull=True) | Q(callback_max_attempts__gte=1))
+                & Q(refusal_conversion_days__gte=1),
+                name="campaign_retry_rules_min_1",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def calendar(self) -> fieldwork.Calendar:
+        return fieldwork.calendar_of(self, settings.PHONE_REGION)
+
+    def counted_dispositions(self) -> list[str]:
+        """The AAPOR codes a quota counts: completes, and partials if the campaign says so."""
+        if self.quota_counts_partials:
+            return [Disposition.COMPLETE, Disposition.PARTIAL]
+        return [Disposition.COMPLETE]
 
 
 class Company(models.Model):
@@ -142,6 +221,29 @@ class Company(models.Model):
         _("code AAPOR"), max_length=5, choices=Disposition.choices, blank=True
     )
     last_called_at = models.DateTimeField(_("dernier appel"), null=True, blank=True)
+    # The fieldwork rules' own columns (companies/lifecycle.py, companies/fieldwork.py).
+    time_zone = models.CharField(
+        _("fuseau horaire"),
+        max_length=64,
+        choices=ZONE_CHOICES,
+        blank=True,
+        help_text=_("Vide : celui de la campagne."),
+    )
+    time_zone_chosen = models.BooleanField(_("fuseau choisi par un superviseur"), default=False)
+    country = models.CharField(
+        _("pays"), max_length=2, blank=True, help_text=_("Vide : celui de PHONE_REGION.")
+    )
+    appointment = models.BooleanField(
+        _("rendez-vous"),
+        default=False,
+        help_text=_("Rappel à une heure convenue : honoré même hors des heures d'appel."),
+    )
+    parts_tried = models.CharField(
+        _("parties de la journée essayées sans réponse"), max_length=3, blank=True
+    )
+    conversion_at = models.DateTimeField(
+        _("conversion de refus programmée le"), null=True, blank=True
+    )
     is_archived = models.BooleanField(_("archivée"), default=False)
     # Its personal data erased on request (privacy/erasure.py): done for good, name, numbers,
     # NIU, people and notes gone, calls kept without notes, recordings purged.
@@ -226,6 +328,10 @@ class Company(models.Model):
         if self.phone and not self.phone_e164:
             self.phone_e164 = normalise_phone(self.phone)
         adding = self._state.adding
+        if not self.time_zone_chosen:
+            self.time_zone, self.country = fieldwork.phone_zone(
+                self.phone_e164, self.campaign.time_zone if self.campaign_id else ""
+            )
         super().save(*args, **kwargs)
         if adding:
             self.merge_numbers([])
@@ -237,11 +343,19 @@ class Company(models.Model):
             [(self.pk, self.phone, PhoneLabel.STANDARD), *((self.pk, n, lbl) for n, lbl in numbers)]
         )
 
-    def numbers(self) -> models.QuerySet:
-        """Every number of the company, main number first. Companies written in bulk (an import)
-        get their main number in the list here, the first time a call form needs it."""
-        self.merge_numbers([])
-        return self.phones.all()
+    @property
+    def effective_time_zone(self) -> str:
+        """The company's zone: its own (number or supervisor), else its campaign's."""
+        return self.time_zone or self.campaign.time_zone
+
+    def local_now(self):
+        """The company's local wall-clock time now (naive, so that templates show it as it is),
+        or None when it reads the same as the server's."""
+        now = timezone.now()
+        local = now.astimezone(ZoneInfo(self.effective_time_zone))
+        if local.utcoffset() == timezone.localtime(now).utcoffset():
+            return None
+        return local.replace(tzinfo=None)
 
     @property
     def is_locked(self) -> bool:
@@ -253,6 +367,10 @@ class Company(models.Model):
 
     def is_locked_by_other(self, user) -> bool:
         return self.is_locked and self.locked_by_id != user.pk
+
+    def get_queue_state_display(self) -> str:
+        """Where it stands for the queue now (rows read with_queue_state())."""
+        return QueueState(self.queue_state).label
 
     def get_current_status_display(self) -> str:
         """The label of the status as the queue sees it (rows read with_current_status())."""
@@ -302,12 +420,26 @@ def merge_numbers(numbers: Iterable[tuple[int, str, str]]) -> int:
     company's others, in the order given, up to MAX_NUMBERS. Many companies at once (an
     import) cost one read and one insert per thousand companies. Returns how many were added.
     """
+    added = 0
+    for rows in new_numbers(numbers):
+        # A number added at the same moment by someone else is skipped (unique constraints).
+        CompanyPhone.objects.bulk_create(rows, ignore_conflicts=True)
+        added += len(rows)
+    return added
+
+
+def new_numbers(
+    numbers: Iterable[tuple[int, str, str]], full: list[tuple[int, str]] | None = None
+) -> Iterator[list["CompanyPhone"]]:
+    """The CompanyPhone rows merge_numbers() would add, unsaved, a thousand companies at a time
+    (each chunk read from the database when it is reached): what an import's preview asks
+    without writing, and what merge_numbers() writes. The (company id, number) pairs left out
+    because the company has MAX_NUMBERS already go on `full`, if given."""
     wanted: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for company_id, raw, label in numbers:
         raw = (raw or "").strip()[:100]
         if raw:
             wanted[company_id].append((raw, normalise_phone(raw), label))
-    added = 0
     ids = list(wanted)
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
@@ -325,7 +457,11 @@ def merge_numbers(numbers: Iterable[tuple[int, str, str]]) -> int:
         for company_id in chunk:
             for raw, e164, label in wanted[company_id]:
                 key = e164 or ("raw", raw)
-                if key in known[company_id] or count[company_id] >= MAX_NUMBERS:
+                if key in known[company_id]:
+                    continue
+                if count[company_id] >= MAX_NUMBERS:
+                    if full is not None:
+                        full.append((company_id, raw))
                     continue
                 known[company_id].add(key)
                 count[company_id] += 1
@@ -339,10 +475,7 @@ def merge_numbers(numbers: Iterable[tuple[int, str, str]]) -> int:
                     )
                 )
                 next_position[company_id] += 1
-        # A number added at the same moment by someone else is skipped (unique constraints).
-        CompanyPhone.objects.bulk_create(rows, ignore_conflicts=True)
-        added += len(rows)
-    return added
+        yield rows
 
 
 class CompanyPhoneQuerySet(models.QuerySet):
@@ -476,6 +609,125 @@ class PinnedNote(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class DoNotCallSource(models.TextChoices):
+    CALL_FORM = "call_form", _("Formulaire d'appel")
+    SUPERVISOR = "supervisor", _("Ajout par un superviseur")
+    IMPORT = "import", _("Import d'une liste")
+    ERASURE = "erasure", _("Effacement des données")
+
+
+class DoNotCallQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(removed_at__isnull=True)
+
+    def removed(self):
+        return self.filter(removed_at__isnull=False)
+
+
+class DoNotCallEntry(models.Model):
+    """A number or NIU that must never be called again, in any campaign. Removing an entry
+    keeps it (removed_at, by whom, why): the list's history."""
+
+    phone_e164 = models.CharField(_("téléphone normalisé"), max_length=20, blank=True)
+    niu = models.CharField(_("NIU"), max_length=100, blank=True)  # the key: no space, upper case
+    company_name = models.CharField(_("entreprise"), max_length=255, blank=True)
+    reason = models.CharField(_("motif"), max_length=255)
+    source = models.CharField(_("origine"), max_length=20, choices=DoNotCallSource.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ajouté par"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("ajouté le"), default=timezone.now)
+    removed_at = models.DateTimeField(_("retiré le"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("retiré par"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    removal_reason = models.CharField(_("motif du retrait"), max_length=255, blank=True)
+
+    objects = DoNotCallQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("entrée « Ne plus appeler »")
+        verbose_name_plural = _("liste « Ne plus appeler »")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(phone_e164="") | ~Q(niu=""), name="do_not_call_phone_or_niu"
+            ),
+            # One live entry per number and per NIU; these indexes also serve the queue's check.
+            models.UniqueConstraint(
+                fields=["phone_e164"],
+                condition=Q(removed_at__isnull=True) & ~Q(phone_e164=""),
+                name="do_not_call_one_live_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["niu"],
+                condition=Q(removed_at__isnull=True) & ~Q(niu=""),
+                name="do_not_call_one_live_niu",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return " / ".join(part for part in [self.phone_e164, self.niu] if part)
+
+    @property
+    def is_live(self) -> bool:
+        return self.removed_at is None
+
+
+class QuotaCell(models.Model):
+    """A quota: the companies whose field1 is value1 (and field2 is value2, when given) need
+    `target` interviews. `completed` is kept by the life cycle at every submitted call (see
+    lifecycle.record_outcome) and recounted when the cells or the companies' fields change."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campagne"), on_delete=models.CASCADE, related_name="quota_cells"
+    )
+    field1 = models.CharField(_("champ"), max_length=20, choices=QUOTA_FIELDS)
+    value1 = models.CharField(_("valeur"), max_length=255)
+    field2 = models.CharField(_("second champ"), max_length=20, choices=QUOTA_FIELDS, blank=True)
+    value2 = models.CharField(_("seconde valeur"), max_length=255, blank=True)
+    target = models.PositiveIntegerField(_("objectif"))
+    completed = models.PositiveIntegerField(_("réalisés"), default=0)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cellule de quota")
+        verbose_name_plural = _("cellules de quota")
+        ordering = ["field1", "value1", "field2", "value2", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "field1", "value1", "field2", "value2"],
+                name="quota_cell_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(field2="", value2="") | (~Q(field2="") & ~Q(field2=F("field1"))),
+                name="quota_cell_second_field",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = f"{self.get_field1_display()} = {self.value1}"
+        if self.field2:
+            label += f" × {self.get_field2_display()} = {self.value2}"
+        return label
+
+    @property
+    def remaining(self) -> int:
+        return max(self.target - self.completed, 0)
+
+    @property
+    def over_target(self) -> int:
+        return max(self.completed - self.target, 0)
 
 
 class ImportMode(models.TextChoices):

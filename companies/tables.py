@@ -1,9 +1,10 @@
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import Campaign, Company, ImportBatch, ImportJob, Status
+from companies.models import Campaign, Company, DoNotCallEntry, ImportBatch, ImportJob, Status
 
 STATUS_BADGES = {
     Status.PENDING: "text-bg-secondary",
@@ -24,7 +25,16 @@ class CompanyTable(tables.Table):
     status = tables.Column(verbose_name=_("Statut"), accessor="current_status")
     attempts = tables.Column(verbose_name=_("Tentatives"), attrs={"td": {"class": "text-end"}})
     disposition = tables.Column(verbose_name=_("Code AAPOR"))
+    do_not_call = tables.Column(verbose_name=_("Ne plus appeler"), orderable=False)
     last_called_at = tables.DateTimeColumn(verbose_name=_("Dernier appel"), format="d/m/Y H:i")
+    # The latest recording's health (annotated by the view: with_latest_recording).
+    recording = tables.TemplateColumn(
+        template_code='{% include "calls/_recording_badge.html" with '
+        "health=record.latest_recording_health missing=record.latest_recording_missing %}",
+        verbose_name=_("Audio"),
+        orderable=False,
+        empty_values=(),
+    )
     actions = tables.TemplateColumn(
         template_name="companies/company_actions.html",
         verbose_name=_("Actions"),
@@ -43,6 +53,7 @@ class CompanyTable(tables.Table):
             "status",
             "attempts",
             "disposition",
+            "do_not_call",
             "last_called_at",
         ]
         attrs = {"class": "table table-sm table-hover align-middle bg-body"}
@@ -74,34 +85,30 @@ class CompanyTable(tables.Table):
     def render_disposition(self, record):
         return record.disposition or "—"
 
+    def render_do_not_call(self, value):
+        """Rows read with_do_not_call(): whether the number or the NIU is listed."""
+        if value:
+            return format_html('<span class="badge text-bg-danger">{}</span>', _("Ne plus appeler"))
+        return "—"
+
 
 class CampaignTable(tables.Table):
     name = tables.Column(verbose_name=_("Campagne"))
     is_active = tables.BooleanColumn(verbose_name=_("Active"))
-    max_attempts = tables.Column(verbose_name=_("Tentatives maximum"))
-    retry_delay = tables.Column(verbose_name=_("Délai avant nouvel essai"))
+    time_zone = tables.Column(verbose_name=_("Fuseau par défaut"))
     total = tables.Column(verbose_name=_("Entreprises"), attrs={"td": {"class": "text-end"}})
     created_at = tables.DateTimeColumn(verbose_name=_("Créée le"), format="d/m/Y")
     edit = tables.Column(verbose_name="", empty_values=(), orderable=False)
 
     class Meta:
         model = Campaign
-        fields = ["name", "is_active", "max_attempts", "retry_delay", "total", "created_at"]
+        fields = ["name", "is_active", "time_zone", "total", "created_at"]
         attrs = {"class": "table table-sm table-hover align-middle bg-body"}
         empty_text = _("Aucune campagne : importez une liste d'entreprises pour en créer une.")
 
     def render_name(self, record):
         url = reverse("companies:contacts") + f"?campaign={record.pk}"
         return format_html('<a href="{}">{}</a>', url, record.name)
-
-    def render_retry_delay(self, value):
-        minutes = int(value.total_seconds() // 60)
-        hours, minutes = divmod(minutes, 60)
-        if hours and minutes:
-            return _("%(hours)d h %(minutes)02d") % {"hours": hours, "minutes": minutes}
-        if hours:
-            return _("%(hours)d h") % {"hours": hours}
-        return _("%(minutes)d min") % {"minutes": minutes}
 
     def render_edit(self, record):
         return format_html(
@@ -170,3 +177,50 @@ class ImportBatchTable(tables.Table):
         if record.job_error and not record.rows_total:
             return format_html('<span class="badge text-bg-danger">{}</span>', _("Échec"))
         return format_html('<span class="badge text-bg-secondary">{}</span>', _("Aperçu"))
+
+
+class DoNotCallTable(tables.Table):
+    phone_e164 = tables.Column(verbose_name=_("Téléphone"))
+    niu = tables.Column(verbose_name=_("NIU"))
+    company_name = tables.Column(verbose_name=_("Entreprise"))
+    reason = tables.Column(verbose_name=_("Motif"))
+    source = tables.Column(verbose_name=_("Origine"))
+    created_by = tables.Column(verbose_name=_("Ajouté par"), order_by=("created_by__username",))
+    created_at = tables.DateTimeColumn(verbose_name=_("Le"), format="d/m/Y H:i")
+    removed_at = tables.Column(verbose_name=_("Retrait"), empty_values=())
+    actions = tables.TemplateColumn(
+        template_name="companies/do_not_call_actions.html",
+        verbose_name=_("Actions"),
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta:
+        model = DoNotCallEntry
+        fields = [
+            "phone_e164",
+            "niu",
+            "company_name",
+            "reason",
+            "source",
+            "created_by",
+            "created_at",
+            "removed_at",
+        ]
+        attrs = {"class": "table table-sm table-hover align-middle bg-body", "id": "dnc-table"}
+        row_attrs = {"id": lambda record: f"entry-{record.pk}"}
+        empty_text = _("Aucun numéro sur la liste « Ne plus appeler ».")
+        order_by = ("-created_at",)
+
+    def render_created_by(self, value):
+        return value.get_full_name() or value.get_username()
+
+    def render_removed_at(self, record):
+        if record.removed_at is None:
+            return "—"
+        return format_html(
+            "{} · {} · « {} »",
+            timezone.localtime(record.removed_at).strftime("%d/%m/%Y %H:%M"),
+            record.removed_by.get_full_name() or record.removed_by.get_username(),
+            record.removal_reason,
+        )

@@ -4,12 +4,14 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
@@ -22,28 +24,39 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from companies import importing
-from companies.filters import CompanyFilter
+from companies import donotcall, fieldwork, importing, quotas
+from companies.filters import CompanyFilter, DoNotCallFilter
 from companies.forms import (
     CampaignForm,
+    CompanyTimeZoneForm,
+    DoNotCallAddForm,
+    DoNotCallImportForm,
     ImportSettingsForm,
     ImportUploadForm,
     NumberForm,
     PersonForm,
     PinnedNoteForm,
+    QuotaCellForm,
+    QuotaTargetForm,
+    ReasonForm,
 )
 from companies.importing import jobs
 from companies.importing.report import labelled_counts, write_rejects
+from companies.lifecycle import QUOTA_FIELDS
 from companies.models import (
     Campaign,
     Company,
     ContactPerson,
+    DoNotCallEntry,
+    DoNotCallSource,
     ImportBatch,
     ImportJob,
     ImportMode,
     PinnedNote,
+    QuotaCell,
 )
-from companies.tables import CampaignTable, CompanyTable, ImportBatchTable
+from companies.queue_health import explain
+from companies.tables import CampaignTable, CompanyTable, DoNotCallTable, ImportBatchTable
 from core import audit
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 from core.redirects import safe_target
@@ -55,8 +68,24 @@ logger = logging.getLogger(__name__)
 # --- Contacts ---------------------------------------------------------------------------------
 
 
+def with_latest_recording(queryset):
+    """Each company's latest recording's health and missing chunks (None: no recording), for
+    the badge (calls/_recording_badge.html), read through the reverse relations."""
+    latest = Company.objects.filter(pk=OuterRef("pk"), calls__recordings__isnull=False).order_by(
+        "-calls__recordings__created_at", "-calls__recordings__id"
+    )
+    return queryset.annotate(
+        latest_recording_health=Subquery(latest.values("calls__recordings__health")[:1]),
+        latest_recording_missing=Subquery(latest.values("calls__recordings__missing_chunks")[:1]),
+    )
+
+
 def render_contacts(request: HtmxHttpRequest, notice: str = "") -> HttpResponse:
-    queryset = Company.objects.with_current_status().select_related("campaign", "locked_by")
+    queryset = with_latest_recording(
+        Company.objects.with_current_status()
+        .with_do_not_call()
+        .select_related("campaign", "locked_by")
+    )
     company_filter = CompanyFilter(request.GET, queryset=queryset)
     table = CompanyTable(company_filter.qs)
     paginate(request, table, per_page=50)
@@ -95,8 +124,73 @@ def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "calls": calls,
         # Every recorded change to the company and its calls (who, when, before, after, why).
         "history": audit.history(company, related=company.calls.all()),
+        # Why the queue does not give it now, and when it will (companies/queue_health.py).
+        "explanation": explain(company),
+        "local_time": company.local_now(),
+        "zone_form": CompanyTimeZoneForm(
+            initial={"time_zone": company.time_zone if company.time_zone_chosen else ""}
+        ),
+        "do_not_call_form": ReasonForm(),
     }
     return render(request, "companies/company_detail.html", context)
+
+
+ERASED_UNCHANGED = gettext_lazy(
+    "Les données de cette entreprise ont été effacées : rien n'a changé."
+)
+
+
+@require_POST
+@permission_required("companies.change_company", raise_exception=True)
+def company_time_zone(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A supervisor sets the company's time zone, or gives it back to its number."""
+    company = get_object_or_404(Company.objects.select_related("campaign"), pk=pk)
+    if company.erased_at is not None:
+        messages.error(request, ERASED_UNCHANGED)
+        return redirect("companies:company", pk=company.pk)
+    form = CompanyTimeZoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Fuseau horaire inconnu : rien n'a changé."))
+        return redirect("companies:company", pk=company.pk)
+    zone = form.cleaned_data["time_zone"]
+    if zone:
+        company.time_zone, company.time_zone_chosen = zone, True
+    else:
+        company.time_zone_chosen = False
+        company.time_zone, company.country = fieldwork.phone_zone(
+            company.phone_e164, company.campaign.time_zone
+        )
+    company.save(update_fields=["time_zone", "time_zone_chosen", "country", "updated_at"])
+    messages.success(
+        request,
+        _("Fuseau horaire de « %(name)s » : %(zone)s.")
+        % {"name": company, "zone": company.effective_time_zone},
+    )
+    return redirect("companies:company", pk=company.pk)
+
+
+@require_POST
+@permission_required("companies.add_donotcallentry", raise_exception=True)
+def company_do_not_call(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A supervisor puts the company's number and NIU on the do-not-call list."""
+    company = get_object_or_404(Company, pk=pk)
+    form = ReasonForm(request.POST)
+    try:
+        if company.erased_at is not None:  # its erasure listed its numbers and NIU already
+            raise donotcall.DoNotCallError(str(ERASED_UNCHANGED))
+        if not form.is_valid():
+            raise donotcall.DoNotCallError(_("Indiquez le motif."))
+        donotcall.add_company(
+            company, form.cleaned_data["reason"], request.user, DoNotCallSource.SUPERVISOR
+        )
+    except donotcall.DoNotCallError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("« %(name)s » ne sera plus appelée, dans aucune campagne.") % {"name": company},
+        )
+    return redirect("companies:company", pk=company.pk)
 
 
 def back_to_contacts(request: HtmxHttpRequest, notice: str, level: int) -> HttpResponse:
@@ -326,10 +420,173 @@ def campaign_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            if "quota_counts_partials" in form.changed_data:
+                quotas.recount(campaign)
         messages.success(request, _("Campagne « %(name)s » enregistrée.") % {"name": campaign})
         return redirect("companies:campaigns")
     return render(request, "companies/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+# --- Quotas -----------------------------------------------------------------------------------
+
+
+def quotas_page(request, campaign: Campaign, form=None, status: int = 200) -> HttpResponse:
+    context = {
+        "campaign": campaign,
+        "rows": quotas.quota_rows(campaign),
+        "form": form or QuotaCellForm(campaign=campaign),
+        "values": sorted(
+            {
+                value
+                for name, _label in QUOTA_FIELDS
+                for value in quotas.field_values(campaign, name)
+            }
+        ),
+        "may_change": request.user.has_perm("companies.change_campaign"),
+    }
+    return render(request, "companies/campaign_quotas.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("companies.view_campaign", raise_exception=True)
+def campaign_quotas(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A campaign's quota cells: their state, and (POST) a new cell."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if request.method == "GET":
+        return quotas_page(request, campaign)
+    if not request.user.has_perm("companies.change_campaign"):
+        raise PermissionDenied
+    form = QuotaCellForm(request.POST, campaign=campaign)
+    if not form.is_valid():
+        return quotas_page(request, campaign, form, status=422)
+    with transaction.atomic():
+        cell = form.save()
+        quotas.recount(campaign)
+    messages.success(request, _("Cellule « %(cell)s » ajoutée.") % {"cell": cell})
+    return redirect("companies:campaign_quotas", pk=campaign.pk)
+
+
+@require_POST
+@permission_required("companies.change_campaign", raise_exception=True)
+def quota_target(request: HtmxHttpRequest, pk: int, cell_pk: int) -> HttpResponse:
+    cell = get_object_or_404(QuotaCell, pk=cell_pk, campaign_id=pk)
+    form = QuotaTargetForm(request.POST)
+    if form.is_valid():
+        QuotaCell.objects.filter(pk=cell.pk).update(target=form.cleaned_data["target"])
+        messages.success(request, _("Objectif de « %(cell)s » modifié.") % {"cell": cell})
+    else:
+        messages.error(request, _("Objectif invalide : un nombre entier de 1 ou plus."))
+    return redirect("companies:campaign_quotas", pk=pk)
+
+
+@require_POST
+@permission_required("companies.change_campaign", raise_exception=True)
+def quota_delete(request: HtmxHttpRequest, pk: int, cell_pk: int) -> HttpResponse:
+    cell = get_object_or_404(QuotaCell, pk=cell_pk, campaign_id=pk)
+    cell.delete()
+    messages.success(request, _("Cellule « %(cell)s » supprimée.") % {"cell": cell})
+    return redirect("companies:campaign_quotas", pk=pk)
+
+
+# --- Do-not-call list ---------------------------------------------------------------------------
+
+
+def do_not_call_page(request, add_form=None, import_form=None, status=200) -> HttpResponse:
+    entries = DoNotCallEntry.objects.select_related("created_by", "removed_by")
+    entry_filter = DoNotCallFilter(request.GET, queryset=entries)
+    table = DoNotCallTable(entry_filter.qs, request=request)
+    paginate(request, table, per_page=50)
+    context = {
+        "filter": entry_filter,
+        "table": table,
+        "add_form": add_form or DoNotCallAddForm(),
+        "import_form": import_form or DoNotCallImportForm(),
+        "remove_form": ReasonForm(),
+    }
+    return render_page(request, "companies/do_not_call.html", context, "results", status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("companies.view_donotcallentry", raise_exception=True)
+@vary_on_headers("HX-Request")
+def do_not_call(request: HtmxHttpRequest) -> HttpResponse:
+    """The do-not-call list (live entries, and the removed ones in its history); POST adds."""
+    if request.method == "GET":
+        return do_not_call_page(request)
+    if not request.user.has_perm("companies.add_donotcallentry"):
+        raise PermissionDenied
+    form = DoNotCallAddForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = donotcall.add(
+                phone=data["phone"], niu=data["niu"], reason=data["reason"], user=request.user
+            )
+        except donotcall.DoNotCallError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("%(entry)s ajouté à la liste.") % {"entry": entry})
+            return redirect("companies:do_not_call")
+    return do_not_call_page(request, add_form=form, status=422)
+
+
+@require_POST
+@permission_required("companies.add_donotcallentry", raise_exception=True)
+def do_not_call_import(request: HtmxHttpRequest) -> HttpResponse:
+    form = DoNotCallImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            data = donotcall.read_upload(form.cleaned_data["file"])
+            result = donotcall.import_list(
+                data, reason=form.cleaned_data["reason"], user=request.user
+            )
+        except (donotcall.DoNotCallError, importing.ImportFileError) as error:
+            form.add_error("file", str(error))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Liste importée : %(added)s ajoutés, %(already)s déjà sur la liste, "
+                    "%(rejected)s lignes rejetées."
+                )
+                % {
+                    "added": result.added,
+                    "already": result.already,
+                    "rejected": len(result.rejected),
+                },
+            )
+            for line, message in result.rejected[:20]:
+                messages.warning(
+                    request, _("Ligne %(line)s : %(message)s.") % {"line": line, "message": message}
+                )
+            return redirect("companies:do_not_call")
+    return do_not_call_page(request, import_form=form, status=422)
+
+
+@require_POST
+@permission_required("companies.change_donotcallentry", raise_exception=True)
+def do_not_call_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Take an entry off the list, with a reason kept in its history."""
+    entry = get_object_or_404(DoNotCallEntry, pk=pk)
+    form = ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise donotcall.DoNotCallError(_("Indiquez le motif du retrait."))
+        removed = donotcall.remove(entry, form.cleaned_data["reason"], request.user)
+    except donotcall.DoNotCallError as error:
+        messages.error(request, str(error))
+    else:
+        if removed:
+            messages.success(
+                request,
+                _("%(entry)s retiré de la liste : il peut de nouveau être appelé.")
+                % {"entry": entry},
+            )
+        else:
+            messages.warning(request, _("%(entry)s était déjà retiré.") % {"entry": entry})
+    return redirect("companies:do_not_call")
 
 
 # --- Import -----------------------------------------------------------------------------------
@@ -419,6 +676,8 @@ def batch_context(batch: ImportBatch, settings_form=None) -> dict:
         "errors_hidden": max(0, batch.rows_rejected - len(shown)),
         "accepted": batch.rows_total - batch.rows_rejected,
         "first_rows": batch.sample,
+        # The file has columns for the company's other numbers or its contact person.
+        "rows_have_extras": any("numbers" in row for row in batch.sample),
         "settings_form": settings_form or ImportSettingsForm(batch=batch),
         "is_replace": batch.mode == ImportMode.REPLACE,
         "job_stalled": jobs.is_stalled(batch),

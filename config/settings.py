@@ -331,7 +331,14 @@ CALLBACK_GRACE = timedelta(minutes=env.int("CALLBACK_GRACE_MINUTES", default=15)
 # analysed and applied outside the request while the page shows the progress.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 IMPORT_BACKGROUND_BYTES = env.int("IMPORT_BACKGROUND_BYTES", default=2 * 1024 * 1024)
+# Recordings (calls/recordings.py): caps per recording, per call, per operator and day (the
+# browser's Opus takes about 50 MB an hour), and per upload request.
 RECORDING_MAX_BYTES = env.int("RECORDING_MAX_BYTES", default=200 * 1024 * 1024)
+RECORDINGS_PER_CALL_MAX = env.int("RECORDINGS_PER_CALL_MAX", default=20)
+RECORDING_CALL_MAX_BYTES = env.int("RECORDING_CALL_MAX_BYTES", default=400 * 1024 * 1024)
+RECORDING_OPERATOR_DAY_MAX_BYTES = env.int(
+    "RECORDING_OPERATOR_DAY_MAX_BYTES", default=2 * 1024 * 1024 * 1024
+)
 RECORDING_CHUNK_MAX_BYTES = env.int("RECORDING_CHUNK_MAX_BYTES", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(RECORDING_CHUNK_MAX_BYTES + 1024 * 1024, 2621440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -30,6 +30,10 @@ SUPERVISOR_PERMISSIONS = OPERATOR_PERMISSIONS + [
     "calls.view_listen",
     # Personal data (privacy/migrations/0002_supervisor_permissions.py)
     "companies.erase_company",
+    # The do-not-call list (calls/migrations/0010_supervisors_do_not_call.py)
+    "companies.view_donotcallentry",
+    "companies.add_donotcallentry",
+    "companies.change_donotcallentry",
 ]
 
 ROLE_PERMISSIONS = {OPERATORS: OPERATOR_PERMISSIONS, SUPERVISORS: SUPERVISOR_PERMISSIONS}

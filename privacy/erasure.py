@@ -12,7 +12,9 @@ One transaction, refused while an operator holds the company (nothing changes th
 5. its rows in the kept import files of its campaign become empty lines, its values leave those
    imports' reports, its calls' review comments, and every audit entry of the company, its
    calls, numbers, people, notes, recordings and reviews (auditlog and Django admin's log);
-6. one audit entry says who, when, what (counts, never values) and why.
+6. every number it had and its NIU go on the do-not-call list (companies/donotcall.py), so that
+   no later import brings it back into the queue;
+7. one audit entry says who, when, what (counts, never values) and why.
 Files (audio, replaced import files) are deleted once the transaction commits. Erasing again is
 harmless: what was added since goes, and an entry is written only if something did.
 
@@ -26,9 +28,18 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from calls.models import CallRecord, Recording
-from companies.models import Company, CompanyPhone, ContactPerson, ImportBatch, PinnedNote
+from companies import donotcall
+from companies.models import (
+    Company,
+    CompanyPhone,
+    ContactPerson,
+    DoNotCallSource,
+    ImportBatch,
+    PinnedNote,
+)
 from core.audit import disable_auditlog, record_event
 from privacy.purge import Purged, delete_after_commit, purge_recordings, storage
 from privacy.redaction import (
@@ -43,6 +54,11 @@ from quality.models import ReviewItem
 
 class ErasureRefused(Exception):
     """Nothing was changed; the message says why, for the supervisor."""
+
+
+# The reason of the do-not-call entries an erasure adds (never the supervisor's own words, which
+# might name the company).
+ERASURE_REASON = gettext_lazy("Effacement des données personnelles")
 
 
 @dataclass
@@ -60,6 +76,7 @@ class Erasure:
     import_files: int = 0
     reviews: int = 0
     log_entries: int = 0
+    listed: int = 0  # do-not-call entries added
     # What identified it: the do-not-call list's keys (never shown, never stored by the erasure).
     identifiers: Identifiers = field(default_factory=Identifiers, repr=False)
 
@@ -75,6 +92,7 @@ class Erasure:
                 self.import_files,
                 self.reviews,
                 self.log_entries,
+                self.listed,
             ]
         )
 
@@ -148,11 +166,27 @@ def _erase(company_id: int, user, reason: str, written: list[str]) -> Erasure:
     delete_after_commit(replaced)
     erasure.log_entries = redact_log_entries(objects, identifiers)
 
-    # DO-NOT-CALL HOOK (issue 13, connected by the lead at merge): one call here, inside this
-    # transaction, puts what identified the company on the do-not-call list, so that no import
-    # makes it callable again:
-    #     <the list's add function>(identifiers.e164_numbers, identifiers.niu, reason, user)
-    # (numbers in E.164 form, or as typed when not recognised; the NIU may be empty.)
+    # DO-NOT-CALL HOOK: inside this transaction, what identified the company goes on the
+    # do-not-call list (every number it had, its NIU), so that no import makes it callable again
+    # (docs/ARCHITECTURE.md, « The do-not-call hook »). No name: the entry identifies no more
+    # than the number does. What is listed already stays as it is (erasing again adds nothing).
+    try:
+        erasure.listed = len(
+            donotcall.list_identifiers(
+                identifiers.e164_numbers,
+                identifiers.niu,
+                reason=str(ERASURE_REASON),
+                user=user,
+                source=DoNotCallSource.ERASURE,
+            )
+        )
+    except donotcall.DoNotCallError as exc:
+        raise ErasureRefused(
+            _(
+                "La liste « Ne plus appeler » a changé au même moment : rien n'a été effacé, "
+                "recommencez."
+            )
+        ) from exc
 
     if erasure.changed_anything:
         record_event(
@@ -172,6 +206,7 @@ def _erase(company_id: int, user, reason: str, written: list[str]) -> Erasure:
                 "import_files_rewritten": erasure.import_files,
                 "review_comments": erasure.reviews,
                 "log_entries_redacted": erasure.log_entries,
+                "do_not_call_entries": erasure.listed,
             },
         )
     return erasure
@@ -194,6 +229,7 @@ def erasure_changes(erasure: Erasure, had_niu: bool) -> dict:
         (_("fichiers d'import"), erasure.import_files, _("lignes effacées")),
         (_("commentaires d'évaluation"), erasure.reviews, _("nettoyés")),
         (_("entrées de l'historique"), erasure.log_entries, _("nettoyées")),
+        (_("liste « Ne plus appeler »"), erasure.listed, _("inscrits")),
     ]
     for label, count, after in counts:
         if count:

@@ -106,12 +106,26 @@ def admin_user(roles):
     return make_user("admin", is_staff=True, is_superuser=True)
 
 
+# Tests of anything but the fieldwork rules run on a campaign open at every hour, without
+# holidays or spreading of attempts, so that they mean the same whatever day and hour they run.
+ALWAYS_OPEN = {
+    "calling_hours": [[["00:00", "24:00"]] for _day in range(7)],
+    "public_holidays": False,
+    "spread_attempts": False,
+}
+
+
 @pytest.fixture
 def campaign(db):
     from companies.models import Campaign
 
     return Campaign.objects.create(
-        name="Enquête transformateurs 2026", max_attempts=3, retry_delay=timedelta(hours=2)
+        name="Enquête transformateurs 2026",
+        no_answer_max_attempts=3,
+        voicemail_max_attempts=3,
+        no_answer_delay=timedelta(hours=2),
+        voicemail_delay=timedelta(hours=2),
+        **ALWAYS_OPEN,
     )
 
 

@@ -14,7 +14,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from calls.models import CallRecord, Recording
+from calls import daily
+from calls.models import CallRecord, Health, Recording
 from companies.models import Campaign, Company, ContactPerson, PinnedNote
 
 LEVELS = ("presentation_level", "questions_libres_level", "questions_orientees_level")
@@ -47,8 +48,15 @@ class CampaignFactory(DjangoModelFactory):
         model = Campaign
 
     name = factory.Sequence(lambda n: f"Campagne {n}")
-    max_attempts = 3
-    retry_delay = timedelta(hours=2)
+    no_answer_max_attempts = 3
+    voicemail_max_attempts = 3
+    no_answer_delay = timedelta(hours=2)
+    voicemail_delay = timedelta(hours=2)
+    # Open at every hour, no holidays, no spreading: tests of other behaviours mean the same
+    # whatever day and hour they run (tests of the fieldwork rules set their own).
+    calling_hours = factory.LazyFunction(lambda: [[["00:00", "24:00"]] for _day in range(7)])
+    public_holidays = False
+    spread_attempts = False
 
 
 class CompanyFactory(DjangoModelFactory):
@@ -115,6 +123,8 @@ class CallFactory(DjangoModelFactory):
             call.disposition = call.outcome_disposition()
             if create:
                 call.save(update_fields=["disposition"])
+        if call.submitted_at and create:
+            daily.refresh_for_calls(call)  # the dashboard's kept figures, as a submission does
 
 
 AUDIO = b"\x1a\x45\xdf\xa3" + b"\x00" * 60  # a WebM signature and some bytes
@@ -135,6 +145,7 @@ class RecordingFactory(DjangoModelFactory):
     mime_type = "audio/webm"
     duration_seconds = factory.SelfAttribute("seconds")
     is_complete = True
+    health = Health.COMPLETE
 
     @factory.post_generation
     def stored_file(recording, create, extracted, **kwargs):
@@ -151,3 +162,33 @@ class PinnedNoteFactory(DjangoModelFactory):
     company = factory.SubFactory(CompanyFactory)
     text = factory.Sequence(lambda n: f"Note épinglée {n}")
     pinned_by = factory.SubFactory(UserFactory)
+
+
+def campaign_form_data(**changes) -> dict:
+    """Everything the campaign form posts, with the fieldwork defaults, changed by `changes`
+    (None removes a field, as an unticked checkbox does)."""
+    data = {
+        "name": "Enquête laitière",
+        "is_active": "on",
+        "hours_0": "08:00-12:30, 14:00-18:00",
+        "hours_1": "08:00-12:30, 14:00-18:00",
+        "hours_2": "08:00-12:30, 14:00-18:00",
+        "hours_3": "08:00-12:30, 14:00-18:00",
+        "hours_4": "08:00-12:30, 14:00-18:00",
+        "hours_5": "09:00-12:00",
+        "hours_6": "",
+        "time_zone": "Africa/Douala",
+        "public_holidays": "on",
+        "closed_days_text": "",
+        "no_answer_delay_minutes": 120,
+        "no_answer_max_attempts": 3,
+        "voicemail_delay_minutes": 120,
+        "voicemail_max_attempts": 3,
+        "callback_delay_minutes": 0,
+        "callback_max_attempts": "",
+        "spread_attempts": "on",
+        "refusal_conversion_days": 14,
+        "quota_others_callable": "on",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}

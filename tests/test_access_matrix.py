@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from companies.models import DoNotCallEntry, QuotaCell
+
 ANONYMOUS, OPERATOR, SUPERVISOR, ADMIN = "anonymous", "operator", "supervisor", "admin"
 ROLES = [ANONYMOUS, OPERATOR, SUPERVISOR, ADMIN]
 RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -49,14 +51,16 @@ PAGES: dict[str, Page] = {
     "calls:submit": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "calls:renew": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(286,)),
     "calls:abandon": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
+    "calls:do_not_call": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "calls:player": Page(OPERATOR, kwargs=lambda w: {"company_id": w.recording.call.company_id}),
-    # Recording uploads: the operator of the call only, and only while holding the company.
+    # Recording uploads: the operator of the call only; a new recording only while holding the
+    # company; chunks only while the recording is open (this one is finished: 410).
     "calls:recording_start": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(409,)),
     "calls:recording_chunk": Page(
         OPERATOR,
         method="post",
         kwargs=lambda w: {"recording_id": w.recording.pk, "index": 1},
-        expect={OPERATOR: 409, SUPERVISOR: 404, ADMIN: 404},
+        expect={OPERATOR: 410, SUPERVISOR: 404, ADMIN: 404},
     ),
     "calls:recording_stop": Page(
         OPERATOR,
@@ -73,7 +77,31 @@ PAGES: dict[str, Page] = {
     "companies:company_release": Page(
         SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
     ),
+    "companies:company_time_zone": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
+    ),
+    "companies:company_do_not_call": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.company.pk}, allowed=(302,)
+    ),
     "companies:campaigns": Page(SUPERVISOR),
+    "companies:campaign_quotas": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.campaign_id}),
+    "companies:quota_target": Page(
+        SUPERVISOR,
+        method="post",
+        kwargs=lambda w: {"pk": w.cell.campaign_id, "cell_pk": w.cell.pk},
+        allowed=(302,),
+    ),
+    "companies:quota_delete": Page(
+        SUPERVISOR,
+        method="post",
+        kwargs=lambda w: {"pk": w.cell.campaign_id, "cell_pk": w.cell.pk},
+        allowed=(302,),
+    ),
+    "companies:do_not_call": Page(SUPERVISOR),
+    "companies:do_not_call_import": Page(SUPERVISOR, method="post", allowed=(422,)),
+    "companies:do_not_call_remove": Page(
+        SUPERVISOR, method="post", kwargs=lambda w: {"pk": w.entry.pk}, allowed=(302,)
+    ),
     "companies:campaign_create": Page(SUPERVISOR),
     "companies:campaign_edit": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.campaign_id}),
     "companies:import": Page(SUPERVISOR),
@@ -154,6 +182,12 @@ def world(operator, supervisor, admin_user, company):
     w.submitted_call = reviewed_call(operator, supervisor, company.campaign)
     w.person = company.people.create(name="Mme Ndiaye", role="Directrice")
     w.note = company.notes.create(text="Demander la directrice", pinned_by=supervisor)
+    w.cell = QuotaCell.objects.create(
+        campaign=company.campaign, field1="activity", value1="cacao", target=10
+    )
+    w.entry = DoNotCallEntry.objects.create(
+        phone_e164="+237699000000", reason="Demande", source="supervisor", created_by=supervisor
+    )
     return w
 
 
@@ -161,19 +195,17 @@ def reviewed_call(operator, supervisor, campaign):
     """A submitted refusal in the review queue, reviewed, with a criterion."""
     from django.utils import timezone
 
-    from calls.models import CallRecord
     from companies.models import Company
     from quality.models import Criterion, CriterionResult, ReviewItem
+    from tests.factories import CallFactory
 
     company = Company.objects.create(campaign=campaign, name="Ets Contrôle", phone="677000099")
-    call = CallRecord.objects.create(
+    call = CallFactory(
         company=company,
         operator=operator,
-        status_numero="answered",
-        call_status="refused",
-        disposition="2.11",
+        outcome="refused",
+        submitted=True,
         without_recording=True,
-        submitted_at=timezone.now(),
     )
     criterion = Criterion.objects.create(campaign=campaign, label="Présentation faite")
     item, _created = ReviewItem.objects.get_or_create(
@@ -188,14 +220,13 @@ def reviewed_call(operator, supervisor, campaign):
 
 def recorded_call(operator, company):
     """A submitted call by operator with a finished recording."""
-    from calls.models import CallRecord, Recording
-    from calls.recordings import add_chunk, finalise
+    from calls.models import Recording
+    from calls.recordings import Chunk, add_chunks, finalise
+    from tests.factories import CallFactory
 
-    call = CallRecord.objects.create(
-        company=company, operator=operator, status_numero="no_answer", without_recording=False
-    )
+    call = CallFactory(company=company, operator=operator, outcome="no_answer")
     recording = Recording.objects.create(call=call, mime_type="audio/webm")
-    add_chunk(recording, 0, b"\x1a\x45\xdf\xa3" + b"\x00" * 100)
+    add_chunks(recording, [Chunk(0, b"\x1a\x45\xdf\xa3" + b"\x00" * 100)], operator)
     return finalise(recording, 1.0)
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from calls.models import CallRecord
 from companies.models import Campaign, Company
 from tests.conftest import page_text
+from tests.factories import campaign_form_data
 from tests.quality.helpers import submit_call
 
 
@@ -15,19 +16,14 @@ def test_a_campaign_edited_from_its_page_is_in_the_trail(as_supervisor, supervis
     url = reverse("companies:campaign_edit", kwargs={"pk": campaign.pk})
     response = as_supervisor.post(
         url,
-        {
-            "name": "Nouveau nom",
-            "is_active": "on",
-            "max_attempts": "5",
-            "retry_delay_minutes": "120",
-        },
+        campaign_form_data(name="Nouveau nom", no_answer_max_attempts="5"),
         REMOTE_ADDR="10.1.2.3",
         headers={"X-Forwarded-For": "evil, 1.2.3.4"},
     )
     assert response.status_code == 302
     entry = LogEntry.objects.get_for_object(Campaign.objects.get(pk=campaign.pk)).latest()
     assert entry.actor == supervisor
-    assert entry.changes_dict["max_attempts"] == ["3", "5"]
+    assert entry.changes_dict["no_answer_max_attempts"] == ["3", "5"]
     assert entry.changes_dict["name"] == ["Enquête transformateurs 2026", "Nouveau nom"]
     assert entry.remote_addr == "10.1.2.3"  # never a header the client wrote
 

@@ -105,10 +105,14 @@ def test_the_cluster_data_build_gives_the_dashboard_closed_days(cluster, roles):
     import load
 
     from calls.dashboard import Filters, PeriodChoice, figures
-    from companies.models import Campaign
+    from companies.models import Campaign, Company
 
     accounts = load.seed(companies=30, operators=3, supervisors=2)
     history_id = cluster.seed_history(accounts["operators"], days=4, per_day=5)
+
+    # Every company has its main number: the load's call forms record which number was called.
+    assert Company.objects.count() == 50
+    assert Company.objects.filter(phones__position=0).distinct().count() == 50
 
     history = Campaign.objects.get(pk=history_id)
     assert not history.is_active  # never served to the load's operators
@@ -128,3 +132,15 @@ def test_the_import_benchmark_builds_its_lists_and_reports():
         assert int(cells[6]) + int(cells[7]) == rows and int(cells[7]) > 0, line
     assert "| Plancher : sqlite3 executemany | 300 |" in result.stdout
     assert "pic mémoire 3,000 / 300 lignes" in result.stdout
+
+
+def test_the_claim_benchmark_runs_both_queues_and_checks_them():
+    result = run_bench(
+        "bench/claim.py", "--db", "sqlite", "--companies", "400", "--claims", "40",
+        "--claimers", "2",
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    for variant in ("plain", "rules"):
+        line = next(line for line in result.stdout.splitlines() if f" {variant} " in line)
+        assert "claimed=40 double_claims=0 outside_window=0 listed_served=0 errors=0" in line
+    assert "p95 rules / plain = " in result.stdout

@@ -95,18 +95,15 @@ def test_the_dashboard_keeps_working_while_redis_is_down(
 
     from django.utils import timezone
 
-    from calls.daily import refresh_for_calls
-    from calls.models import CallRecord
+    from tests.factories import CallFactory
 
     redis_settings(settings, monkeypatch, redis_server.port)
-    call = CallRecord.objects.create(  # a closed day's call
+    CallFactory(  # a closed day's call
         company=make_company(),
         operator=supervisor,
-        status_numero="answered",
-        call_status="refused",
+        outcome="refused",
         submitted_at=timezone.now() - timedelta(days=3),
     )
-    refresh_for_calls(call)  # what a submission does
     client.force_login(supervisor)
     url = f"/dashboard/?campaign={campaign.pk}&period=campaign"
 

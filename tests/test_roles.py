@@ -13,7 +13,11 @@ from tests.conftest import make_user
 
 MIGRATION = importlib.import_module("calls.migrations.0002_roles")
 # Later changes of a role, each a migration of its own: (app, name, module).
-LATER = [("quality", "0002_supervisor_permissions"), ("privacy", "0002_supervisor_permissions")]
+LATER = [
+    ("quality", "0002_supervisor_permissions"),
+    ("privacy", "0002_supervisor_permissions"),
+    ("calls", "0010_supervisors_do_not_call"),
+]
 LATER_MIGRATIONS = [importlib.import_module(f"{app}.migrations.{name}") for app, name in LATER]
 
 SUPERVISING = [
@@ -31,12 +35,16 @@ SUPERVISING = [
     "quality.change_reviewpolicy",
     "calls.view_listen",
     "companies.erase_company",
+    "companies.view_donotcallentry",
+    "companies.add_donotcallentry",
+    "companies.change_donotcallentry",
 ]
 NOBODY_BUT_ADMINS = [
     "calls.delete_callrecord",
     "calls.delete_recording",
     "calls.change_callrecord",
     "companies.delete_company",
+    "companies.delete_donotcallentry",  # a removal is kept in the list's history
     "auth.change_user",
 ]
 
@@ -51,7 +59,7 @@ def groups_from_the_migration(db):
         migration.add_permissions(loader.project_state((app, name)).apps, None)
 
 
-def test_the_code_and_the_migration_define_the_same_roles():
+def test_the_code_and_the_migrations_define_the_same_roles():
     # core.roles serves code and tests; a change of role needs a migration of its own.
     from_migrations = {name: set(codes) for name, codes in MIGRATION.ROLES.items()}
     for migration in LATER_MIGRATIONS:

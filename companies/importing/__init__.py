@@ -5,9 +5,11 @@ The modules, in the order a file goes through them:
 
 - columns.py: the columns an import understands and the names people give them;
 - reading.py: bytes to text (size, signature, encoding) and text to records (delimiter, header);
-- rows.py and phones.py: one record to one company's values, or a rejection;
+- rows.py and phones.py: one record to one company's values (its other numbers and contact
+  person too), or a rejection;
 - dedup.py: each accepted row against the rows above it and the campaign's companies;
 - writer.py: batched writes, and what a replace does to the companies it leaves out;
+- numbers.py: every company's numbers and contact person, written with the companies;
 - report.py: what happened to every line, for the pages and the command;
 - pipeline.py: `analyse()` (the preview) and `apply_batch()` (the « Enregistrer » button);
 - jobs.py: both, for a large file, outside the request, their progress kept on the ImportBatch.

@@ -185,7 +185,7 @@ class RowStore:
             PRAGMA synchronous = OFF;
             CREATE TABLE row (
                 line INTEGER PRIMARY KEY, niu TEXT, niu_text TEXT, phone TEXT, pk INTEGER,
-                info INTEGER, content TEXT
+                info INTEGER, content TEXT, extras TEXT
             );
             BEGIN;
             """
@@ -199,13 +199,14 @@ class RowStore:
     def __exit__(self, *exc_info) -> None:
         self.db.close()
 
-    def add(self, line, niu, niu_text, phone, pk, info, content) -> None:
-        self.pending.append((line, niu, niu_text, phone, pk, info, content))
+    def add(self, line, niu, niu_text, phone, pk, info, content, extras=None) -> None:
+        """extras: what the preview needs again of a row matching a company (JSON), if any."""
+        self.pending.append((line, niu, niu_text, phone, pk, info, content, extras))
         if len(self.pending) >= self.BATCH:
             self.flush()
 
     def flush(self) -> None:
-        self.db.executemany("INSERT INTO row VALUES (?, ?, ?, ?, ?, ?, ?)", self.pending)
+        self.db.executemany("INSERT INTO row VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self.pending)
         self.count += len(self.pending)
         self.pending.clear()
 
@@ -230,7 +231,7 @@ class RowStore:
         """The contested rows, in line order (after repeated_keys())."""
         return self.db.execute(
             """
-            SELECT line, niu, niu_text, phone, pk, info, content FROM row
+            SELECT line, niu, niu_text, phone, pk, info, content, extras FROM row
             WHERE pk IS NOT NULL
                 OR niu IN (SELECT key FROM repeated_niu)
                 OR phone IN (SELECT key FROM repeated_phone)

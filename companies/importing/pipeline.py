@@ -11,6 +11,7 @@ changed in between, in which case apply's own counts are the ones recorded).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import BinaryIO
 
@@ -20,10 +21,12 @@ from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext as _
 
+from companies import quotas
 from companies.importing.columns import TEXT_FIELDS
 from companies.importing.dedup import (
     CREATE,
     REJECT,
+    UNCHANGED,
     UPDATE,
     Dedup,
     Existing,
@@ -32,6 +35,7 @@ from companies.importing.dedup import (
     niu_key,
     updated_fields,
 )
+from companies.importing.numbers import CreatedNumbers, MatchedNumbers, has_extras
 from companies.importing.reading import (
     ImportFileError,
     Layout,
@@ -45,7 +49,7 @@ from companies.importing.reading import (
 from companies.importing.report import Issue, Report, excerpt
 from companies.importing.rows import read_rows
 from companies.importing.writer import CompanyWriter, archive_companies, delete_uncalled
-from companies.models import Campaign, ImportBatch, ImportMode, Status
+from companies.models import Campaign, ImportBatch, ImportMode, PhoneLabel, Status
 
 SAMPLE_ROWS = 10  # first rows shown on the preview
 
@@ -103,21 +107,39 @@ def preview(
             niu, phone = niu_key(values["niu"]), values["phone_e164"]
             pk = existing.match(niu, phone)
             info = existing.fingerprint(values) if pk is not None else 0
-            store.add(line, niu, values["niu"], phone, pk, info, excerpt(fields))
+            extras = None
+            if pk is not None and has_extras(values):
+                extras = json.dumps([values["phone"], values["numbers"], values["person"]])
+            store.add(line, niu, values["niu"], phone, pk, info, excerpt(fields), extras)
             if len(first_rows) < 5 * SAMPLE_ROWS:
                 first_rows.append((line, values))
         report.repeated_keys = store.repeated_keys().as_json()
         last_first = first_rows[-1][0] if first_rows else 0
         actions, contested = {}, 0  # actions: of the sample's candidates only
-        for line, niu, niu_text, phone, pk, info, content in store.contested():
+
+        def decided(line: int, action: str) -> None:
+            if line <= last_first:
+                actions[line] = action
+
+        # A company found again whose information is unchanged may still gain a number; one
+        # that has as many as it may have already gets a warning, as the apply gives it.
+        matched = MatchedNumbers(report, layout.phone_label, write=False, decided=decided)
+        for line, niu, niu_text, phone, pk, info, content, extras in store.contested():
             contested += 1
             action, reason = dedup.decide(line, niu, niu_text, phone, pk, info)
             if action == REJECT:
                 report.rejections.add(Issue(line, reason, content))
-            else:
-                report.count(action)
-            if line <= last_first:
-                actions[line] = action
+                decided(line, action)
+                continue
+            if extras is not None and action in (UPDATE, UNCHANGED):
+                raw, numbers, person = json.loads(extras)
+                values = {"phone": raw, "numbers": numbers, "person": person}
+                matched.add(line, pk, values, action)
+                if action == UNCHANGED:
+                    continue  # counted, and decided, once its chunk is looked up
+            report.count(action)
+            decided(line, action)
+        matched.flush()
         report.created += store.count - contested
     report.sample = [
         sample_row(line, actions.get(line, CREATE), values)
@@ -128,7 +150,7 @@ def preview(
 
 
 def sample_row(line: int, action: str, values: dict) -> dict:
-    return {
+    row = {
         "line": line,
         "action": action,
         **{name: values[name] for name in TEXT_FIELDS},
@@ -140,6 +162,18 @@ def sample_row(line: int, action: str, values: dict) -> dict:
         "status": str(values["status"]),
         "status_label": str(Status(values["status"]).label),
     }
+    if "numbers" in values:  # the file has columns for other numbers or a contact person
+        row["numbers"] = [
+            {"label": str(PhoneLabel(label).label), "number": raw, "e164": e164}
+            for raw, e164, label in values["numbers"]
+        ]
+        person = values["person"]
+        row["person"] = (
+            dict(zip(("name", "role", "phone", "phone_e164", "email"), person, strict=True))
+            if person
+            else None
+        )
+    return row
 
 
 # --- Apply ------------------------------------------------------------------------------------
@@ -206,7 +240,16 @@ def _apply(batch: ImportBatch, handle: BinaryIO, progress: Progress | None) -> R
     report = Report(layout=layout, sample=locked.sample, repeated_keys=locked.repeated_keys)
     repeated = RepeatedKeys.from_json(locked.repeated_keys)
     dedup = Dedup(existing)
-    writer = CompanyWriter(campaign, now, updated_fields(layout), expected=locked.rows_created)
+    # Every company's numbers and contact person, written here too (companies/importing/numbers.py).
+    created = CreatedNumbers(campaign, now, layout.phone_label)
+    matched = MatchedNumbers(report, layout.phone_label, write=True)
+    writer = CompanyWriter(
+        campaign,
+        now,
+        updated_fields(layout),
+        expected=locked.rows_created,
+        after_batch=created.after_batch if layout.numbers or layout.has_person else None,
+    )
     for line, values, fields in read_rows(fileobj, layout, size, report, progress):
         niu, phone = niu_key(values["niu"]), values["phone_e164"]
         pk = existing.match(niu, phone)
@@ -218,12 +261,20 @@ def _apply(batch: ImportBatch, handle: BinaryIO, progress: Progress | None) -> R
         if action == REJECT:
             report.reject(line, reason, fields)
             continue
-        report.count(action)
         if action == CREATE:
+            report.count(action)
             writer.create(values)
         elif action == UPDATE:
+            report.count(action)
             writer.update(pk, values)
+            matched.add(line, pk, values, action)  # its number may have changed
+        elif has_extras(values):
+            matched.add(line, pk, values, action)  # counted once merged
+        else:
+            report.count(action)
     writer.finish()
+    created.finish()
+    matched.flush()
 
     if report.accepted == 0:
         # Raising rolls the transaction back: a replace never empties a list on a bad file.
@@ -235,6 +286,7 @@ def _apply(batch: ImportBatch, handle: BinaryIO, progress: Progress | None) -> R
         # What could not be deleted (a call arrived meanwhile) is archived instead.
         report.archived = archive_companies(archive + delete, now)
 
+    quotas.recount(campaign)  # the companies' fields may have moved interviews between cells
     report.store_on(locked, rejects=False)
     locked.campaign = campaign
     locked.applied_at = timezone.now()

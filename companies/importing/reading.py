@@ -20,15 +20,19 @@ from django.utils.translation import gettext_lazy
 
 from companies.importing.columns import (
     ALIAS_TO_FIELD,
+    BY_FIELD,
     FIELD_LABELS,
     FIELDS,
+    IGNORED_FIELDS,
     MAX_LENGTHS,
+    PERSON_FIELDS,
+    PHONE_FIELDS,
     REQUIRED_FIELDS,
-    TEXT_FIELDS,
     field_for_header,
     header_key,
+    with_main_phone,
 )
-from companies.models import normalise_phone
+from companies.models import PhoneLabel, normalise_phone
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 
@@ -67,15 +71,21 @@ class Layout:
     columns: list[str | None]  # field name per column index, None = ignored
     width: int  # fields a row is expected to have
     skip_records: int = 0  # records before the data: an Excel "sep=;" line, the header
+    phone_label: str = PhoneLabel.STANDARD  # of the main number (« Portable » when no other)
 
     def __post_init__(self):
         self.text_columns = [
             (index, name, MAX_LENGTHS[name])
             for index, name in enumerate(self.columns)
-            if name in TEXT_FIELDS
+            if name in MAX_LENGTHS
         ]
         self.score_index = self.column_of("validity_score")
         self.status_index = self.column_of("status")
+        # The company's other numbers (field, label), in the file's order, and its contact.
+        self.numbers = [
+            (name, BY_FIELD[name].phone_label) for name in self.columns if name in PHONE_FIELDS
+        ]
+        self.has_person = any(name in PERSON_FIELDS for name in self.columns)
 
     def column_of(self, name: str) -> int | None:
         return self.columns.index(name) if name in self.columns else None
@@ -87,17 +97,17 @@ class Layout:
             field_name = self.columns[index] if index < len(self.columns) else None
             if field_name:
                 note = ""
+            elif header and (ignored := field_for_header(header)) in IGNORED_FIELDS:
+                note = str(FIELD_LABELS[ignored])
             elif header and header_key(header) in ALIAS_TO_FIELD:
                 note = _("ignorée (colonne en double)")
             else:
                 note = _("ignorée (colonne inconnue)")
+            label = str(FIELD_LABELS[field_name]) if field_name else note
+            if field_name == "phone" and self.phone_label != PhoneLabel.STANDARD:
+                label = f"{label} ({PhoneLabel(self.phone_label).label})"  # « Portable » alone
             rows.append(
-                {
-                    "index": index + 1,
-                    "header": header,
-                    "field": field_name or "",
-                    "label": str(FIELD_LABELS[field_name]) if field_name else note,
-                }
+                {"index": index + 1, "header": header, "field": field_name or "", "label": label}
             )
         return rows
 
@@ -376,6 +386,7 @@ def make_layout(
         for cell in header:
             name = field_for_header(cell)
             columns.append(name if name and name not in columns else None)
+        columns, phone_label = with_main_phone(columns)
         width = len(header)
         skip += 1
         if len(records) < 2 and complete and not _has_more_records(text, delimiter):
@@ -386,7 +397,10 @@ def make_layout(
         header = []
         width = Counter(len(fields) for fields in records).most_common(1)[0][0]
         columns = [FIELDS[i] if i < len(FIELDS) else None for i in range(width)]
-    layout = Layout(encoding, delimiter, bool(has_header), header, columns, width, skip)
+        phone_label = PhoneLabel.STANDARD
+    layout = Layout(
+        encoding, delimiter, bool(has_header), header, columns, width, skip, phone_label
+    )
     missing = [name for name in REQUIRED_FIELDS if name not in columns]
     if missing:
         labels = ", ".join(f"« {FIELD_LABELS[name]} »" for name in missing)

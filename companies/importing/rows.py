@@ -1,14 +1,18 @@
 """One record of the file to the values of one company: lengths, required cells, the score as
-people type it, the status, the phone's E.164 form. A rejected record goes on the report."""
+people type it, the status, the phone's E.164 form, the company's other numbers and its contact
+person. A rejected record goes on the report."""
 
 import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from companies.fieldwork import phone_zone
 from companies.importing.columns import EMPTY_VALUES, FIELD_LABELS, status_for
 from companies.importing.phones import fast_normalise_phone
 from companies.importing.reading import (
@@ -20,7 +24,7 @@ from companies.importing.reading import (
     iter_records,
 )
 from companies.importing.report import Report
-from companies.models import Company, Status
+from companies.models import Company, ContactPerson, PhoneLabel, Status
 
 SCORE_FIELD = Company._meta.get_field("validity_score")
 SCORE_LIMIT = Decimal(10) ** (SCORE_FIELD.max_digits - SCORE_FIELD.decimal_places)
@@ -35,6 +39,20 @@ NOBODY_HOLDS_IT = gettext_lazy(
     "Statut « %(value)s » : aucun opérateur ne tient cette entreprise, importée « À appeler »."
 )
 UNKNOWN_STATUS = gettext_lazy("Statut « %(value)s » inconnu : importée « À appeler ».")
+UNKNOWN_OTHER_PHONE = gettext_lazy(
+    "Colonne « %(column)s » : « %(phone)s » n'est pas un numéro de téléphone reconnu, laissé de "
+    "côté."
+)
+REPEATED_PHONE = gettext_lazy(
+    "Colonne « %(column)s » : le numéro « %(phone)s » est déjà sur la ligne, gardé une fois."
+)
+UNKNOWN_DIRECT_LINE = gettext_lazy(
+    "Ligne directe du contact « %(phone)s » : ce n'est pas un numéro de téléphone reconnu, "
+    "laissée de côté."
+)
+INVALID_EMAIL = gettext_lazy("E-mail du contact « %(value)s » non valide : laissé de côté.")
+PERSON_NAME_LENGTH = ContactPerson._meta.get_field("name").max_length
+PERSON_PHONE_LENGTH = ContactPerson._meta.get_field("phone").max_length
 
 
 def parse_score(raw: str) -> Decimal | None:
@@ -125,10 +143,84 @@ def clean_record(line: int, fields: list[str], layout: Layout, report: Report) -
         raw_status = fields[layout.status_index].strip()
 
     values["phone_e164"] = e164 = fast_normalise_phone(values["phone"])
+    # The fieldwork rules' time zone and country (of public holidays), from the number.
+    values["time_zone"], values["country"] = phone_zone(e164)
     if not e164:
         report.warn(line, UNKNOWN_PHONE, phone=values["phone"][:40])
     values["status"] = clean_status(line, raw_status, report)
+    if layout.numbers or layout.has_person:
+        values["numbers"], values["person"] = other_numbers(line, values, layout, report)
     return values
+
+
+def other_numbers(
+    line: int, values: dict, layout: Layout, report: Report
+) -> tuple[list[tuple[str, str, str]], tuple[str, str, str, str, str] | None]:
+    """The company's other numbers, (as typed, E.164, PhoneLabel) in the file's order without
+    the main number or a repeat, and its contact person, (name, role, direct line, its E.164,
+    e-mail) or None.
+
+    An other number is a number to dial or nothing: a cell that is not a recognised number
+    (« néant », « N/A », a formula, « 12 ») is left out with a warning, as is a number another
+    column of the line already gave. (The main number is kept as typed even when not
+    recognised: without it there is no company to call.)
+
+    A person needs a name, a role or an e-mail; without a name it is called by its role (« le
+    directeur commercial », then its name), else by its e-mail. Its direct line is one more
+    number, without a warning when it is one the line listed already (a contact's mobile). A
+    « contact » cell that holds a phone number, as in lists where « contact » means the number,
+    is read as the contact's direct line."""
+    keys = {values["phone_e164"] or values["phone"]}
+    numbers: list[tuple[str, str, str]] = []
+
+    for field, label in layout.numbers:
+        raw = values[field]
+        if not raw:
+            continue
+        e164 = fast_normalise_phone(raw)
+        column = FIELD_LABELS[field]
+        if not e164:
+            report.warn(line, UNKNOWN_OTHER_PHONE, column=column, phone=raw[:40])
+        elif e164 in keys:
+            report.warn(line, REPEATED_PHONE, column=column, phone=raw[:40])
+        else:
+            keys.add(e164)
+            numbers.append((raw, e164, label))
+    if not layout.has_person:
+        return numbers, None
+    name, role = values.get("contact_name", ""), values.get("contact_role", "")
+    phone, email = values.get("contact_phone", ""), values.get("contact_email", "")
+    lines = [phone] if phone else []
+    if (
+        name
+        and name[0] in "+0123456789"
+        and len(name) <= PERSON_PHONE_LENGTH
+        and fast_normalise_phone(name)
+    ):
+        lines.append(name)
+        name = ""
+    phone = e164 = ""
+    for raw in lines:
+        direct = fast_normalise_phone(raw)
+        if not direct:
+            report.warn(line, UNKNOWN_DIRECT_LINE, phone=raw[:40])
+            continue
+        if not phone:
+            phone, e164 = raw, direct  # the person's own line: the first one recognised
+        if direct not in keys:
+            keys.add(direct)
+            numbers.append((raw, direct, PhoneLabel.DIRECT))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            report.warn(line, INVALID_EMAIL, value=email[:60])
+            email = ""
+    if not (name or role or email):
+        return numbers, None
+    if not name:  # called by its role, which it then need not repeat; else by its e-mail
+        name, role = (role, "") if role else (email[:PERSON_NAME_LENGTH], role)
+    return numbers, (name, role, phone, e164, email)
 
 
 def clean_status(line: int, raw: str, report: Report) -> str:

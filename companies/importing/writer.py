@@ -1,9 +1,10 @@
 """Writing companies fast: batched INSERTs (or COPY) and UPDATEs built from the model's own
 fields, and what a replace does to the companies the new list leaves out."""
 
+from collections.abc import Callable
 from datetime import datetime
 
-from django.db import connections
+from django.db import connections, models
 
 from companies.importing.columns import INFO_FIELDS, TEXT_FIELDS
 from companies.models import Campaign, Company, Status
@@ -14,50 +15,21 @@ BATCH_SIZE = 2000  # rows per INSERT / UPDATE batch
 REINDEX_MIN_ROWS = 20_000
 
 
-class CompanyWriter:
-    """Batched INSERTs and UPDATEs of companies, their columns and constant values taken from
-    the model's own fields: on SQLite one prepared statement run with executemany per batch, on
-    PostgreSQL a COPY per batch for the new rows.
+class RowInserter:
+    """New rows of one model, many at a time: on SQLite one prepared statement run with
+    executemany, on PostgreSQL a COPY (an INSERT per row costs it a round of parsing and
+    planning). Each row is a copy of `template`, every column but the primary key, with the
+    `variable` columns (attnames) to fill at their index in `slot`; the others hold their
+    field's default, or `now` for auto_now fields, ready for the database."""
 
-    bulk_create() does the same job, but on SQLite it cuts 100,000 rows into 41-row statements
-    (999 parameters at most) and prepares each of the 2.4 million values one by one: an import
-    of 100,000 rows took 16 s with it, 4.5 s like this (see docs/PERFORMANCE.md).
-
-    On SQLite, each new row also goes into a dozen indexes, several of them in random order
-    (NIU, phone, score): once those outgrow SQLite's page cache, every row costs page reads and
-    an import of a million rows takes 15 times as long as one of 100,000. Sorting the entries
-    once is cheaper than that, so when the rows to create (`expected`) are many and at least as
-    many as the table holds, the writer drops the table's indexes before the first row and
-    creates them again in finish(), inside the import's transaction: other connections go on
-    reading the indexed table until the commit, and a failure rolls the indexes back with the
-    rows. Call finish() after the last row.
-    """
-
-    VARIABLE = ["campaign_id", *INFO_FIELDS, "phone_e164", "status", "callback_at"]
-
-    def __init__(
-        self,
-        campaign: Campaign,
-        now: datetime,
-        updated: list[str] = INFO_FIELDS,
-        batch_size: int = BATCH_SIZE,
-        expected: int = 0,
-    ):
-        self.updated = [*updated, "phone_e164"]
-        self.connection = connection = connections[Company.objects.db]
-        self.expected = expected
-        self.dropped_indexes: list[str] | None = None
-        self.batch_size = batch_size
-        self.creates: list[list] = []
-        self.updates: list[list] = []
-        self.callback_at = self.prepare("callback_at", now)
-        self.score = Company._meta.get_field("validity_score")
+    def __init__(self, model: type[models.Model], variable: list[str], now: datetime):
+        self.connection = connection = connections[model.objects.db]
         quote = connection.ops.quote_name
         columns, template = [], []
-        for model_field in Company._meta.local_concrete_fields:
+        for model_field in model._meta.local_concrete_fields:
             if model_field.primary_key:
                 continue
-            if model_field.attname in self.VARIABLE:
+            if model_field.attname in variable:
                 value = None
             elif getattr(model_field, "auto_now", False) or getattr(
                 model_field, "auto_now_add", False
@@ -71,19 +43,92 @@ class CompanyWriter:
             columns.append(model_field.attname)
             template.append(value)
         self.template = template
-        self.slot = {name: columns.index(name) for name in self.VARIABLE}
-        self.template[self.slot["campaign_id"]] = campaign.pk
-        table = quote(Company._meta.db_table)
+        self.slot = {name: columns.index(name) for name in variable}
+        table = quote(model._meta.db_table)
+        names = ", ".join(quote(c) for c in columns)
         placeholders = ", ".join(["%s"] * len(columns))
-        self.insert_sql = (
-            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES ({placeholders})"
-        )
-        # SQLite runs a prepared statement per row fastest (executemany); PostgreSQL takes rows
-        # fastest through COPY (an INSERT per row costs it a round of parsing and planning).
-        self.copy_sql = None
-        if connection.vendor == "postgresql":
-            self.copy_sql = f"COPY {table} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-        assignments = ", ".join(f"{quote(c)} = %s" for c in [*self.updated, "is_archived"])
+        self.insert_sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
+        self.copy_sql = f"COPY {table} ({names}) FROM STDIN"
+
+    def write(self, rows: list[list]) -> None:
+        if not rows:
+            return
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql":
+                with cursor.cursor.copy(self.copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(self.insert_sql, rows)
+
+
+class CompanyWriter:
+    """Batched INSERTs and UPDATEs of companies, their columns and constant values taken from
+    the model's own fields (RowInserter): on SQLite one prepared statement run with executemany
+    per batch, on PostgreSQL a COPY per batch for the new rows.
+
+    bulk_create() does the same job, but on SQLite it cuts 100,000 rows into 41-row statements
+    (999 parameters at most) and prepares each of the 2.4 million values one by one: an import
+    of 100,000 rows took 16 s with it, 4.5 s like this (see docs/PERFORMANCE.md).
+
+    On SQLite, each new row also goes into a dozen indexes, several of them in random order
+    (NIU, phone, score): once those outgrow SQLite's page cache, every row costs page reads and
+    an import of a million rows takes 15 times as long as one of 100,000. Sorting the entries
+    once is cheaper than that, so when the rows to create (`expected`) are many and at least as
+    many as the table holds, the writer drops the table's indexes before the first row and
+    creates them again in finish(), inside the import's transaction: other connections go on
+    reading the indexed table until the commit, and a failure rolls the indexes back with the
+    rows. Call finish() after the last row.
+
+    With `after_batch`, each batch of new companies is followed by a call with what create()
+    was given for each of them (`extras`), in order, once they are in the table: the company's
+    other numbers and contact person are written then (companies/importing/numbers.py).
+    """
+
+    VARIABLE = [
+        "campaign_id",
+        *INFO_FIELDS,
+        "phone_e164",
+        "time_zone",
+        "country",
+        "status",
+        "callback_at",
+    ]
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        now: datetime,
+        updated: list[str] = INFO_FIELDS,
+        batch_size: int | None = None,  # BATCH_SIZE
+        expected: int = 0,
+        after_batch: Callable[[list], None] | None = None,
+    ):
+        self.updated = [*updated, "phone_e164", "time_zone", "country"]
+        self.connection = connection = connections[Company.objects.db]
+        self.expected = expected
+        self.dropped_indexes: list[str] | None = None
+        self.batch_size = batch_size or BATCH_SIZE
+        self.creates: list[list] = []
+        self.updates: list[list] = []
+        self.after_batch = after_batch
+        self.extras: list = []
+        self.callback_at = self.prepare("callback_at", now)
+        self.score = Company._meta.get_field("validity_score")
+        self.inserter = RowInserter(Company, self.VARIABLE, now)
+        self.template = self.inserter.template
+        self.slot = self.inserter.slot
+        self.template[self.slot["campaign_id"]] = campaign.pk
+        quote = connection.ops.quote_name
+        table = quote(Company._meta.db_table)
+
+        def assignment(column: str) -> str:
+            if column == "time_zone":  # a zone a supervisor chose stays; else it follows the number
+                chosen = quote("time_zone_chosen")
+                return f"{quote(column)} = CASE WHEN {chosen} THEN {quote(column)} ELSE %s END"
+            return f"{quote(column)} = %s"
+
+        assignments = ", ".join(assignment(c) for c in [*self.updated, "is_archived"])
         self.update_sql = (
             f"UPDATE {table} SET {assignments}, {quote('updated_at')} = %s WHERE {quote('id')} = %s"
         )
@@ -109,12 +154,16 @@ class CompanyWriter:
         for name in TEXT_FIELDS:
             row[slot[name]] = values[name]
         row[slot["phone_e164"]] = values["phone_e164"]
+        row[slot["time_zone"]] = values["time_zone"]
+        row[slot["country"]] = values["country"]
         row[slot["validity_score"]] = self.adapt_score(values["validity_score"])
         status = values["status"]
         row[slot["status"]] = str(status)
         # An imported callback has no date: it is due now.
         row[slot["callback_at"]] = self.callback_at if status == Status.CALLBACK else None
         self.creates.append(row)
+        if self.after_batch is not None:
+            self.extras.append(values)
         if len(self.creates) >= self.batch_size:
             self.flush()
 
@@ -130,18 +179,16 @@ class CompanyWriter:
     def flush(self) -> None:
         if self.dropped_indexes is None and self.creates:
             self.dropped_indexes = self.drop_indexes()
-        with self.connection.cursor() as cursor:
-            if self.creates and self.copy_sql:
-                with cursor.cursor.copy(self.copy_sql) as copy:
-                    for row in self.creates:
-                        copy.write_row(row)
-                self.creates.clear()
-            elif self.creates:
-                cursor.executemany(self.insert_sql, self.creates)
-                self.creates.clear()
-            if self.updates:
+        if self.creates:
+            self.inserter.write(self.creates)
+            self.creates.clear()
+            if self.after_batch is not None:
+                self.after_batch(self.extras)
+                self.extras = []
+        if self.updates:
+            with self.connection.cursor() as cursor:
                 cursor.executemany(self.update_sql, self.updates)
-                self.updates.clear()
+            self.updates.clear()
 
     def finish(self) -> None:
         self.flush()

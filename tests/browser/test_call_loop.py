@@ -117,9 +117,13 @@ def test_a_reload_during_recording_keeps_chunks_and_draft(
     expect(page.get_by_label("Décroche")).to_be_checked()
     expect(page.get_by_label("Rappel", exact=True)).to_be_checked()
     expect(page.get_by_label("Notes")).to_have_value("Demander M. Kamga, le directeur")
+    # The chunks the first page had not sent yet are sent by this one, which then finalises.
+    expect(page.locator("#mic-network")).to_contain_text(
+        "Audio de la page précédente récupéré", timeout=30_000
+    )
 
     recording = Recording.objects.get(call__company=company)
-    assert recording.size_bytes > 0
+    assert recording.size_bytes > 0 and recording.is_complete and recording.missing_chunks == 0
     company.refresh_from_db()
     assert company.status == Status.IN_PROGRESS and company.locked_by == operator
     draft = CallRecord.objects.get(company=company)

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.call_form import answer_a_complete_interview
+from tests.conftest import ALWAYS_OPEN
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +36,7 @@ def test_dashboard_updates_by_itself_after_an_operator_submits_a_call(
 ):
     from companies.models import Campaign
 
-    other = Campaign.objects.create(name="Autre campagne")
+    other = Campaign.objects.create(name="Autre campagne", **ALWAYS_OPEN)
     company = make_company(name="Cacaoyère du Mungo", validity_score=90)  # first in the queue
     make_company(name="Savonnerie de Bonabéri", campaign=other)
     login(page, supervisor)

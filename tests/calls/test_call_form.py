@@ -198,12 +198,12 @@ def test_no_answer_retries_after_the_campaign_delay(client, calling, campaign):
     before = timezone.now()
     submit(client, calling, status_numero="no_answer")
     calling.refresh_from_db()
-    assert calling.next_call_at >= before + campaign.retry_delay
+    assert calling.next_call_at >= before + campaign.no_answer_delay
     assert not Company.objects.claimable().filter(pk=calling.pk).exists()
 
 
 def test_no_answer_on_the_last_attempt_finishes_the_company(client, operator, make_company):
-    company = make_company(attempts=2)  # max_attempts is 3
+    company = make_company(attempts=2)  # no_answer_max_attempts is 3
     client.force_login(operator)
     Company.objects.claim(company, operator)
     submit(client, company, status_numero="voicemail")

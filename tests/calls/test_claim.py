@@ -1,15 +1,16 @@
 """Claims: one conditional UPDATE decides, one company per operator, leases expire."""
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connections
 from django.utils import timezone
 
-from companies.models import Company, Status
-from tests.query_plans import assert_read_in_index_order
+from companies.models import Campaign, Company, DoNotCallEntry, QuotaCell, Status
+from tests.query_plans import assert_read_in_index_order, main_plan
 
 
 def test_an_operator_claims_a_pending_company(operator, company):
@@ -218,7 +219,23 @@ def test_many_threads_claiming_at_once_claim_each_company_exactly_once(django_us
 )
 def test_each_step_of_the_queue_is_read_in_the_order_of_an_index(operator, step, index_name):
     """« Appeler le suivant » never sorts the queue: at a million companies that is a second
-    per click, on SQLite as on PostgreSQL."""
-    candidate = Company.objects.queue_steps(operator, timezone.now())[step].values("pk")[:1]
+    per click, on SQLite as on PostgreSQL; with every fieldwork rule on (calling hours in
+    several time zones, holidays, spreading, quotas, the do-not-call list)."""
+    ruled = Campaign.objects.create(name="Toutes les règles", quota_others_callable=False)
+    Campaign.objects.create(name="Autres heures", calling_hours=[[["10:00", "11:00"]]] * 7)
+    QuotaCell.objects.create(campaign=ruled, field1="activity", value1="cacao", target=5)
+    DoNotCallEntry.objects.create(
+        phone_e164="+237677000001",
+        niu="M1",
+        reason="Refus",
+        source="supervisor",
+        created_by=operator,
+    )
+    wednesday_morning = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Africa/Douala"))
+    candidate = Company.objects.queue_steps(operator, wednesday_morning)[step].values("pk")[:1]
     sql, params = candidate.query.sql_with_params()
+    assert "time_zone" in sql and "companies_donotcallentry" in sql and "quotacell" in sql
     assert_read_in_index_order(index_name, sql, params)
+    # The do-not-call list is probed through its index for the rows read, never hashed whole
+    # for each claim (PostgreSQL did that with NOT (EXISTS OR EXISTS)).
+    assert "hashed SubPlan" not in main_plan(sql, params)[1]

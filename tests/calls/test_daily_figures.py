@@ -20,6 +20,7 @@ from calls.daily import refresh_for_calls
 from calls.models import CallRecord, DailyFigures, Recording
 from companies.models import Campaign, Company
 from quality.models import ReviewItem
+from tests.conftest import ALWAYS_OPEN
 
 DOUALA = ZoneInfo("Africa/Douala")  # the project's TIME_ZONE
 START = datetime(2026, 3, 10, 22, 0, tzinfo=DOUALA)
@@ -180,7 +181,10 @@ def test_kept_figures_equal_a_recount_after_random_submissions_and_corrections(
     CallRecord.objects.all().delete()
     DailyFigures.objects.all().delete()
     Company.objects.all().delete()
-    campaigns = [campaign, Campaign.objects.get_or_create(name="Deuxième campagne")[0]]
+    campaigns = [
+        campaign,
+        Campaign.objects.get_or_create(name="Deuxième campagne", defaults=ALWAYS_OPEN)[0],
+    ]
     staff = [operator, operator2, supervisor]
     submitted = []
     for action, who, which, minutes, outcome, recordings in steps:
@@ -253,7 +257,7 @@ def test_kept_figures_equal_a_recount_after_concurrent_submissions(django_user_m
     group = Group.objects.get(name=OPERATORS)
     operators = [django_user_model.objects.create_user(f"op{i}", password="x") for i in range(6)]
     group.user_set.add(*operators)
-    other = Campaign.objects.create(name="Autre campagne")
+    other = Campaign.objects.create(name="Autre campagne", **ALWAYS_OPEN)
     barrier = threading.Barrier(len(operators) + 1)
     errors = []
 

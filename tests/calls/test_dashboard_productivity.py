@@ -13,6 +13,7 @@ from calls.daily import LENGTH_BOUNDS, Call, day_figures, grouped_median, length
 from calls.dashboard import Filters, PeriodChoice, productivity_only
 from companies.models import Campaign
 from tests.calls.submitted import submitted_call
+from tests.conftest import ALWAYS_OPEN
 
 DOUALA = ZoneInfo("Africa/Douala")
 NOW = datetime(2026, 3, 12, 15, 30, tzinfo=DOUALA)
@@ -56,7 +57,7 @@ def day(campaign, make_company, operator, operator2):
       C4  opened 09:50, recording 09:51 for 300 s (to 09:56), marked 09:56, validated 09:57,
           complete interview
     """
-    b = Campaign.objects.create(name="Campagne B")
+    b = Campaign.objects.create(name="Campagne B", **ALWAYS_OPEN)
     with time_machine.travel(NOW, tick=False):
         company = make_company
         make_call(

@@ -4,10 +4,12 @@ number called recorded with the call, and a dead number moving the company to it
 import html
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from calls.models import CallRecord
-from companies.models import Company, PhoneLabel, Status
+from companies.models import Company, CompanyPhone, PhoneLabel, Status
 from tests.factories import CallFactory
 
 HTMX = {"HX-Request": "true"}
@@ -221,3 +223,28 @@ def test_the_company_page_says_which_number_each_call_used(client, supervisor, t
     client.force_login(supervisor)
     content = text(client.get(reverse("companies:company", args=[two_numbers.pk])))
     assert "699 00 11 22 <span" in content.split("Historique des appels")[1]
+
+
+@pytest.mark.parametrize("written", ["one by one", "in bulk"])
+def test_opening_the_call_form_writes_no_number(client, operator, campaign, written):
+    """A GET never writes: a company's numbers come from whoever wrote the company (its
+    save(), the import, the migrations), never from opening its call form, even for a company
+    written in bulk without them."""
+    if written == "one by one":
+        company = Company.objects.create(campaign=campaign, name="Ets", phone="677 00 00 98")
+    else:
+        (company,) = Company.objects.bulk_create(
+            [Company(campaign=campaign, name="Sans numéro", phone="677 00 00 99")]
+        )
+    numbers = CompanyPhone.objects.count()
+    client.force_login(operator)
+    assert Company.objects.claim(company, operator)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("calls:fill", args=[company.pk]))
+        fragment = client.get(reverse("calls:fill", args=[company.pk]), headers=HTMX)
+
+    assert response.status_code == fragment.status_code == 200
+    assert CompanyPhone.objects.count() == numbers
+    table = CompanyPhone._meta.db_table
+    assert not [q["sql"] for q in queries if table in q["sql"] and "SELECT" not in q["sql"][:8]]

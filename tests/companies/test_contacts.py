@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from calls.models import Level
 from companies.models import Campaign, Company, Status
-from tests.conftest import page_text
+from tests.conftest import ALWAYS_OPEN, page_text
 from tests.factories import CallFactory, RecordingFactory
 
 URL = reverse("companies:contacts")
@@ -57,7 +57,7 @@ def test_filters(as_supervisor, make_company, query, expected):
 
 
 def test_the_campaign_filter(as_supervisor, make_company):
-    other = Campaign.objects.create(name="Autre campagne")
+    other = Campaign.objects.create(name="Autre campagne", **ALWAYS_OPEN)
     make_company(name="Dans la première")
     make_company(name="Dans l'autre", campaign=other)
 

@@ -21,6 +21,9 @@ def test_demo_creates_a_campaign_companies_and_accounts_whose_passwords_it_print
     output = run_demo()
     assert Campaign.objects.count() == 1
     assert Company.objects.count() == 50
+    # Callable whatever the day and hour the demo is tried (real campaigns get calling hours).
+    assert Campaign.objects.get().calendar.always_open()
+    assert Company.objects.claimable().count() == 50
     assert Company.objects.exclude(phone_e164="").count() == 50
     # Every main number is in its company's list; some have a mobile or a named contact.
     assert CompanyPhone.objects.filter(position=0).count() == 50

@@ -7,10 +7,11 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from calls.models import CallRecord, NumberStatus, Recording
+from calls.models import CallRecord, Recording
 from companies import importing
 from companies.importing import pipeline
 from companies.models import Campaign, Company, ImportMode, Status
+from tests.factories import CallFactory, RecordingFactory
 
 
 def csv_bytes(*rows: str, header: str = "name;phone;niu;location;status") -> bytes:
@@ -18,16 +19,14 @@ def csv_bytes(*rows: str, header: str = "name;phone;niu;location;status") -> byt
 
 
 def call_with_recording(company, operator) -> CallRecord:
-    now = timezone.now()
-    call = CallRecord.objects.create(
+    call = CallFactory(
         company=company,
         operator=operator,
-        status_numero=NumberStatus.NO_ANSWER,
-        submitted_at=now,
+        outcome="no_answer",
+        submitted=True,
         notes="Personne ne répond.",
     )
-    recording = Recording.objects.create(call=call, mime_type="audio/webm", size_bytes=4)
-    recording.file.save("call.webm", ContentFile(b"\x1aE\xdf\xa3"))
+    RecordingFactory(call=call, stored_file=b"\x1aE\xdf\xa3")
     return call
 
 

@@ -2,9 +2,12 @@
 previewed and applied, and ends up as the supervisor expects."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from companies import importing
 from companies.importing.columns import field_for_header
@@ -306,7 +309,7 @@ def test_a_score_that_is_not_a_number_is_refused(raw):
         ("Téléphone", "phone"),
         ("TEL", "phone"),
         ("N° Tél", "phone"),
-        ("Téléphone portable", "phone"),
+        ("Téléphone portable", "mobile"),
         ("forme_juridique", "legal_form"),
         ("Statut juridique", "legal_form"),
         ("Statut", "status"),
@@ -334,4 +337,8 @@ def test_imported_rows_carry_the_model_defaults(run_import):
     assert company.next_call_at is None and company.callback_at is None
     assert company.locked_by is None and company.lock_expires_at is None
     assert company.is_archived is False
-    assert Company.objects.in_queue().claimable().filter(pk=company.pk).exists()
+    # The number's time zone and country, for the calling hours and public holidays.
+    assert (company.time_zone, company.country) == ("Africa/Douala", "CM")
+    # A new campaign gets the fieldwork defaults: callable on a weekday morning.
+    with time_machine.travel(datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Africa/Douala"))):
+        assert Company.objects.in_queue().claimable().filter(pk=company.pk).exists()

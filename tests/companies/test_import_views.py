@@ -341,3 +341,45 @@ def test_the_admin_shows_what_the_pipeline_wrote_without_letting_it_be_edited(
     assert "Jeton du traitement" in page and "Clés répétées" in page
     for name in ("job", "job_token", "job_progress", "repeated_keys", "sample", "rejects"):
         assert f'name="{name}"' not in page, name
+
+
+@pytest.mark.parametrize("name", ["extra_numbers_utf8.csv", "extra_numbers_cp1252.csv"])
+def test_the_preview_shows_the_other_numbers_and_the_contact_columns(as_supervisor, name):
+    response = upload(as_supervisor, data=sample(name), campaign_name="Plusieurs numéros")
+
+    page = text(as_supervisor.get(response["Location"]))
+
+    # The mapping names every column, the fax as left out on purpose.
+    assert "<td>mobile</td>" in page and "<td>nom du contact</td>" in page
+    assert "<td>e-mail du contact</td>" in page
+    assert "ignorée : un fax n'est pas un numéro à appeler" in page
+    # The first rows show the other numbers with their label, and the contact.
+    assert '<th scope="col">Autres numéros</th>' in page
+    assert '<th scope="col">Personne à contacter</th>' in page
+    if name == "extra_numbers_utf8.csv":
+        assert "Mobile : 699 11 22 33" in page and "Ligne directe : 655 44 33 22" in page
+        assert "Mme Ngo Bénoué · Directrice générale" in page
+        # What was left out of the line is said in the warnings.
+        assert "Autre : 12" not in page
+        assert "Colonne « téléphone 2 » : « 12 » n'est pas un numéro de téléphone" in page
+    else:
+        assert "Mobile : 699.00.11.22" in page
+        assert "M. Étienne Mbarga · Gérant · 699.00.11.22 · e.mbarga@oeuvre.cm" in page
+
+
+def test_a_list_without_other_numbers_shows_no_empty_columns(as_supervisor):
+    response = upload(as_supervisor)
+
+    page = text(as_supervisor.get(response["Location"]))
+
+    assert "Autres numéros" not in page and "Personne à contacter" not in page
+
+
+def test_a_hostile_contact_is_shown_as_text_on_the_preview(as_supervisor):
+    data = "name;phone;mobile;contact\nEts X;677111111;<b>699</b>;<script>alert(1)</script>\n"
+
+    response = upload(as_supervisor, data=data.encode())
+    raw = as_supervisor.get(response["Location"]).content.decode()
+
+    assert "<script>alert(1)</script>" not in raw and "<b>699</b>" not in raw
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw

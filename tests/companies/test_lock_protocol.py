@@ -29,7 +29,7 @@ from calls.models import CallRecord
 from companies.lifecycle import Status
 from companies.models import Campaign, Company
 from core.roles import OPERATORS, SUPERVISORS
-from tests.conftest import make_user
+from tests.conftest import ALWAYS_OPEN, make_user
 
 OPERATOR_COUNT, TAB_COUNT, COMPANY_COUNT = 3, 2, 4
 HTMX = {"HX-Request": "true"}
@@ -59,7 +59,12 @@ class LockProtocol(RuleBasedStateMachine):
         run = next(run_ids)
         self.clock = time_machine.travel(timezone.now(), tick=False)
         self.traveller = self.clock.start()
-        campaign = Campaign.objects.create(name=f"Protocole {run}", retry_delay=timedelta(0))
+        campaign = Campaign.objects.create(
+            name=f"Protocole {run}",
+            no_answer_delay=timedelta(0),
+            voicemail_delay=timedelta(0),
+            **ALWAYS_OPEN,
+        )
         self.companies = [
             Company.objects.create(campaign=campaign, name=f"C{run}-{n}", phone=f"6770000{n:02d}")
             for n in range(COMPANY_COUNT)

@@ -56,15 +56,6 @@ def test_a_company_has_at_most_max_numbers(make_company):
     assert company.phones.count() == MAX_NUMBERS
 
 
-def test_a_bulk_imported_company_gets_its_main_number_when_a_call_form_needs_it(campaign):
-    (company,) = Company.objects.bulk_create(
-        [Company(campaign=campaign, name="Importée", phone="677 00 00 99")]
-    )
-    assert not company.phones.exists()
-    assert [n.e164 for n in company.numbers()] == ["+237677000099"]
-    assert [n.e164 for n in company.numbers()] == ["+237677000099"]  # once
-
-
 def test_the_database_refuses_the_same_number_twice_for_a_company(make_company):
     company = make_company(phone="677001234")
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -143,3 +143,52 @@ def check(apps, ids) -> None:
         False,
     )
     assert by_name["Jamais appelée"].last_called_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_companies_imported_without_their_numbers_get_their_main_number():
+    """Companies the importer wrote before it wrote numbers had none until a call form opened
+    them: the migration gives each its main number, and leaves the others' numbers alone."""
+    executor = MigrationExecutor(connection)
+    catch_up = migration_named(executor, "companies", "_main_number_for_every_company")
+    old_state = [before(executor, catch_up)]
+    latest = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate(old_state)
+        old = executor.loader.project_state(old_state).apps
+        Campaign = old.get_model("companies", "Campaign")
+        Company = old.get_model("companies", "Company")
+        CompanyPhone = old.get_model("companies", "CompanyPhone")
+        campaign = Campaign.objects.create(name="Importée avant")
+        imported = Company.objects.create(
+            campaign=campaign, name="Importée", phone="677 00 00 21", phone_e164="+237677000021"
+        )
+        odd = Company.objects.create(campaign=campaign, name="Bizarre", phone="12", phone_e164="")
+        listed = Company.objects.create(
+            campaign=campaign, name="Déjà listée", phone="677 00 00 22", phone_e164="+237677000022"
+        )
+        for position, label, number, e164 in [
+            (0, "standard", "677 00 00 22", "+237677000022"),
+            (1, "mobile", "699 00 00 22", "+237699000022"),
+        ]:
+            CompanyPhone.objects.create(
+                company=listed, position=position, label=label, number=number, e164=e164
+            )
+        ids = {"imported": imported.pk, "odd": odd.pk, "listed": listed.pk}
+
+        MigrationExecutor(connection).migrate(latest)
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    new = MigrationExecutor(connection).loader.project_state(latest).apps
+    CompanyPhone = new.get_model("companies", "CompanyPhone")
+
+    def numbers(pk):
+        rows = CompanyPhone.objects.filter(company_id=pk).order_by("position")
+        return list(rows.values_list("position", "label", "number", "e164"))
+
+    assert numbers(ids["imported"]) == [(0, "standard", "677 00 00 21", "+237677000021")]
+    assert numbers(ids["odd"]) == [(0, "standard", "12", "")]
+    assert numbers(ids["listed"]) == [
+        (0, "standard", "677 00 00 22", "+237677000022"),
+        (1, "mobile", "699 00 00 22", "+237699000022"),
+    ]

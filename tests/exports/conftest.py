@@ -49,11 +49,11 @@ def make_call(company, operator, number_status, call_status="", levels=("", "", 
     )
 
 
-def make_recording(call, seconds, size_bytes=4096, created_at=None):
+def make_recording(call, seconds, size_bytes=4096, created_at=None, **health):
     from calls.models import Recording
     from tests.factories import RecordingFactory
 
-    recording = RecordingFactory(call=call, seconds=seconds, stored_file=b"")
+    recording = RecordingFactory(call=call, seconds=seconds, stored_file=b"", **health)
     Recording.objects.filter(pk=recording.pk).update(
         size_bytes=size_bytes, **({"created_at": created_at} if created_at else {})
     )
@@ -92,7 +92,13 @@ def build_outcome_world(campaign, make_company, operator, operator2) -> World:
     world.recordings[6] = [make_recording(by_n[6], 42.4)]
     world.recordings[8] = [
         make_recording(by_n[8], 30.2, created_at=BASE + timedelta(minutes=8)),
-        make_recording(by_n[8], 60.5, created_at=BASE + timedelta(minutes=9)),
+        make_recording(
+            by_n[8],
+            60.5,
+            created_at=BASE + timedelta(minutes=9),
+            health="incomplete",
+            missing_chunks=2,
+        ),
     ]
     world.recordings[9] = [make_recording(by_n[9], 5.0, size_bytes=0)]
     # The disposition stored at submit is what the export shows; a call stored without one
@@ -119,6 +125,24 @@ def build_outcome_world(campaign, make_company, operator, operator2) -> World:
     archived_call = make_call(
         archived, operator, "invalid", attempt=1, submitted_at=BASE + timedelta(hours=2)
     )
+    # Several numbers: the company called twice has a mobile its second call used, and a
+    # number found dead; company 8 has two contact persons, one with a direct line.
+    from companies.models import ContactPerson, PhoneLabel
+
+    twice.merge_numbers([("699 00 00 16", PhoneLabel.MOBILE), ("233 00 00 16", PhoneLabel.OTHER)])
+    main, mobile, other = twice.phones.all()
+    other.record_call("4.30", BASE)
+    CallRecord.objects.filter(pk=first.pk).update(phone=main)
+    CallRecord.objects.filter(pk=second.pk).update(phone=mobile)
+    with_people = world.companies[7]
+    ContactPerson(
+        company=with_people,
+        name="Mme Ngo Bénoué",
+        role="Directrice",
+        phone="655 44 33 22",
+        email="ngo.benoue@etoile.cm",
+    ).save()
+    ContactPerson(company=with_people, name="M. Abena", role="Comptable").save()
     uncalled = make_company(name="Entreprise Jamais Appelée", validity_score=Decimal("70"))
     draft_only = make_company(name="Brouillon SARL", status="pending")
     draft = make_call(draft_only, operator, "answered", "accepted", ("partial",) * 3)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from calls.models import CallRecord
 from exports import writers, xlsx
 from exports.columns import NUMBER, TEXT, Column, wall_clock
 from exports.writers import (
@@ -21,6 +22,7 @@ from exports.writers import (
     recording_link_template,
 )
 from exports.xlsx import ExportWorksheet, write_xlsx
+from tests.conftest import ALWAYS_OPEN
 from tests.exports.conftest import cell_values, make_call, read_csv, read_xlsx
 
 CAMPAIGN = "Enquête transformateurs 2026"
@@ -50,7 +52,19 @@ HEADERS = [
     "Durée audio (s)",
     "Code AAPOR",
     "Lien de l'enregistrement",
+    "Santé audio",
+    "Numéro appelé",
+    "Type du numéro appelé",
+    "Autres numéros",
+    "Personne à contacter",
+    "Fonction du contact",
+    "Ligne directe du contact",
+    "E-mail du contact",
 ]
+# The last of the columns both scopes share: the company is on the do-not-call list
+# (tests/companies/test_do_not_call.py).
+DO_NOT_CALL = "Ne plus appeler"
+HEADERS = HEADERS + [DO_NOT_CALL]
 COMPANY_HEADERS = HEADERS + ["Statut de l'entreprise", "Archivée"]
 
 AWA, PAUL = "Awa Ngo", "Paul Eto"
@@ -83,7 +97,12 @@ def link(world, n, index=-1):
 
 
 def golden_call_rows(world):
-    """Every outcome, as the survey team's client must read it (local time, French labels)."""
+    """Every outcome, as the survey team's client must read it (local time, French labels);
+    no company is on the do-not-call list."""
+    return call_rows(world)
+
+
+def call_rows(world):
     # fmt: off
     call_parts = [
         # statut numéros, statut appel, 3 levels, enquête, horodatage, audio
@@ -120,29 +139,59 @@ def golden_call_rows(world):
             [AWA, 1, None, 0, PARTIAL_CODE, None]),
     ]
     # fmt: on
-    rows = [company_cells(n) + part + [CAMPAIGN] + rest for n, part, rest in call_parts]
+    rows = [
+        company_cells(n) + part + [CAMPAIGN] + rest + (PEOPLE_08 if n == 8 else NO_NUMBERS)
+        for n, part, rest in call_parts
+    ]
     twice = company_cells(16, "Société Deux Appels", None)
     archived = company_cells(17, "Ancienne Coopérative", -5)
     rows += [
         twice
         + ["Pas de réponse", "", "", "", "", "non", at(10, 0), "non", CAMPAIGN]
-        + [AWA, 1, None, 0, "3.13 Pas de réponse", None],
+        + [AWA, 1, None, 0, "3.13 Pas de réponse", None]
+        + ["6 77 00 00 16", "Standard", TWICE_OTHERS, "", "", "", ""],
         archived
         + ["Invalide", "", "", "", "", "non", at(11, 0), "non", CAMPAIGN]
-        + [AWA, 1, None, 0, "4.30 Numéro non valide", None],
+        + [AWA, 1, None, 0, "4.30 Numéro non valide", None]
+        + NO_NUMBERS,
         twice
         + [ANSWERED, "Refus questionnaire", "", "", "", "non", at(12, 0), "non", CAMPAIGN]
-        + [PAUL, 2, None, 0, "2.11 Refus", None],
+        + [PAUL, 2, None, 0, "2.11 Refus", None]
+        + ["699 00 00 16", "Mobile", TWICE_OTHERS, "", "", "", ""],
     ]
-    return rows
+    # The health of the linked recording (the latest with audio).
+    health = {link(world, 6): "complet", link(world, 8): "incomplet : 2 morceaux manquants"}
+    at_link = HEADERS.index("Lien de l'enregistrement") + 1
+    return [
+        row[:at_link] + [health.get(row[at_link - 1])] + row[at_link:] + ["non"]  # not listed
+        for row in rows
+    ]
+
+
+# Numéro appelé, its type, the other numbers, then the contact persons' name, role, direct
+# line, e-mail: none for a company with only its main number, called on no number in particular.
+NO_NUMBERS = ["", "", "", "", "", "", ""]
+TWICE_OTHERS = "Mobile : 699 00 00 16 | Autre : 233 00 00 16 (hors service)"
+# Two people, in the order of their names, aligned column by column; the direct line of one
+# is one of the company's numbers.
+PEOPLE_08 = [
+    "",
+    "",
+    "Ligne directe : 655 44 33 22",
+    "M. Abena | Mme Ngo Bénoué",
+    "Comptable | Directrice",
+    " | 655 44 33 22",
+    " | ngo.benoue@etoile.cm",
+]
 
 
 def golden_company_rows(world):
     """One row per company: its latest call, uncalled and draft-only companies with an empty
     call part, the archived company flagged."""
-    by_company = {row[0]: row for row in golden_call_rows(world)}  # the latest call wins
+    by_company = {row[0]: row for row in call_rows(world)}  # the latest call wins
     rows = [by_company[f"Entreprise {n:02d}"] + ["Terminé", "non"] for n in range(1, 16)]
     empty_call = ["", "", "", "", "", None, None, None, CAMPAIGN, None, None, None, None, "", None]
+    empty_call += [None] + NO_NUMBERS + ["non"]  # no recording, health, numbers; not listed
     rows += [
         by_company["Société Deux Appels"] + ["Terminé", "non"],
         by_company["Ancienne Coopérative"] + ["Terminé", "oui"],
@@ -215,7 +264,7 @@ def test_csv_text_is_pinned_byte_for_byte(outcome_world):
     assert lines[1] == (
         "Entreprise 01;6 77 00 00 01;cacao;transformation;Douala;SARL;M000000000001A;1,5;"
         "Invalide;;;;;non;2026-03-02 09:01:00;non;Enquête transformateurs 2026;Awa Ngo;1;;0;"
-        "4.30 Numéro non valide;"
+        "4.30 Numéro non valide;;;;;;;;;;non"
     )
     assert lines[-1] == ""
     assert len(lines) == 1 + 18 + 1
@@ -252,7 +301,7 @@ def test_xlsx_has_a_frozen_header_an_autofilter_and_column_widths(outcome_world)
     sheet = workbook["Entreprises"]
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:Y20"
+    assert sheet.auto_filter.ref == "A1:AH20"
     widths = {letter: sheet.column_dimensions[letter].width for letter in ("A", "B", "H", "W")}
     assert widths["A"] > widths["B"] > widths["H"]
     assert widths["W"] >= 40
@@ -262,17 +311,50 @@ def test_companies_scope_reads_the_latest_call_in_one_query(
     outcome_world, django_assert_num_queries
 ):
     export = Export(Scope.COMPANIES, Filters(), site_links())
-    with django_assert_num_queries(1):
+    # The rows with their latest call, then the numbers and the people of the chunk's companies.
+    with django_assert_num_queries(3):
         rows = list(export.rows())
     assert len(rows) == 19
 
 
 def test_calls_scope_reads_every_call_in_one_query(outcome_world, django_assert_num_queries):
     export = Export(Scope.CALLS, Filters(), site_links())
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(3):
         rows = list(export.rows())
     assert len(rows) == 18
     assert "Brouillon SARL" not in {row[0] for row in rows}  # drafts are not calls yet
+
+
+@pytest.mark.parametrize("scope", [Scope.CALLS, Scope.COMPANIES])
+def test_numbers_and_people_are_read_once_per_block_never_once_per_row(
+    campaign, make_company, operator, monkeypatch, django_assert_max_num_queries, scope
+):
+    from companies.models import ContactPerson, PhoneLabel
+
+    for n in range(25):
+        company = make_company(name=f"Société {n:02d}")
+        company.merge_numbers([(f"699 10 00 {n:02d}", PhoneLabel.MOBILE)])
+        ContactPerson(company=company, name=f"Personne {n:02d}", role="DG").save()
+        at = datetime(2026, 3, 2, 8, n, tzinfo=UTC)
+        make_call(company, operator, "no_answer", submitted_at=at)
+
+    # One block: the rows, then the numbers and the people of all their companies.
+    with django_assert_max_num_queries(3):
+        rows = list(Export(scope, Filters(), site_links()).rows())
+    # Three blocks of 10 rows, converted 5 at a time: two queries more per block, none per row.
+    monkeypatch.setattr(writers, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(writers, "CHUNK_ROWS", 5)
+    export = Export(scope, Filters(), site_links())
+    with django_assert_max_num_queries(1 + 2 * 3):
+        assert list(export.rows()) == rows
+
+    assert len(rows) == 25
+    for n, row in enumerate(rows):  # each block's own companies, not the block before's
+        cells = dict(zip(export.headers, row, strict=True))
+        assert cells["Entreprise"] == f"Société {n:02d}"
+        assert cells["Autres numéros"] == f"Mobile : 699 10 00 {n:02d}"
+        assert cells["Personne à contacter"] == f"Personne {n:02d}"
+        assert cells["Fonction du contact"] == "DG"
 
 
 # --- One record per column -----------------------------------------------------------------
@@ -296,15 +378,16 @@ def test_a_new_column_is_one_record_for_the_query_both_formats_and_both_scopes(
     _, sheets = read_xlsx(xlsx_bytes(Export(Scope.COMPANIES, Filters(), site_links())))
     sheet = sheets["Entreprises"]
 
+    end = len(HEADERS)  # where the new columns are, before the company scope's own
     assert calls[0][-2:] == ["Notes", "Tentatives de l'entreprise"]
     assert calls[1][-2:] == ["'=1+1 rappeler", "3"]  # text neutralised, a number as is
-    assert companies[0][23:] == ["Notes", "Tentatives de l'entreprise"] + COMPANY_HEADERS[23:]
-    assert companies[1][23:25] == ["'=1+1 rappeler", "3"]
+    assert companies[0][end:] == ["Notes", "Tentatives de l'entreprise"] + COMPANY_HEADERS[end:]
+    assert companies[1][end : end + 2] == ["'=1+1 rappeler", "3"]
     uncalled = next(row for row in companies if row[0] == "Entreprise Jamais Appelée")
-    assert uncalled[23:25] == ["", "0"]
-    assert [cell.value for cell in sheet[1][23:25]] == ["=1+1 rappeler", 3]
-    assert sheet[1][23].quotePrefix and sheet[1][24].data_type == "n"
-    assert sheet[0][23].parent.column_dimensions["X"].width > 30
+    assert uncalled[end : end + 2] == ["", "0"]
+    assert [cell.value for cell in sheet[1][end : end + 2]] == ["=1+1 rappeler", 3]
+    assert sheet[1][end].quotePrefix and sheet[1][end + 1].data_type == "n"
+    assert sheet[0][end].parent.column_dimensions[sheet[0][end].column_letter].width > 30
 
 
 # --- Formula injection ----------------------------------------------------------------------
@@ -407,6 +490,17 @@ def test_accents_round_trip_through_xlsx(accented_world):
 
 
 @pytest.mark.parametrize("scope", [Scope.CALLS, Scope.COMPANIES])
+def test_a_company_on_the_do_not_call_list_is_flagged_in_both_scopes(outcome_world, scope):
+    from companies import donotcall
+
+    user = CallRecord.objects.first().operator
+    donotcall.add(niu="M000000000007A", reason="Refus définitif", user=user)
+    flags = {row[0]: row[HEADERS.index(DO_NOT_CALL)] for row in Export(scope, Filters()).rows()}
+    assert flags["Entreprise 07"] == "oui"
+    assert {flag for name, flag in flags.items() if name != "Entreprise 07"} == {"non"}
+
+
+@pytest.mark.parametrize("scope", [Scope.CALLS, Scope.COMPANIES])
 def test_an_empty_result_gives_just_the_header_in_both_formats(db, scope):
     export = Export(scope, Filters())
     headers = HEADERS if scope == Scope.CALLS else COMPANY_HEADERS
@@ -429,7 +523,7 @@ def test_xlsx_continues_on_a_new_sheet_past_excels_row_limit(outcome_world, monk
     data = [row for rows in sheets.values() for row in cell_values(rows)[1:]]
     expected = [[None if v == "" else v for v in row] for row in golden_call_rows(outcome_world)]
     assert data == expected
-    assert workbook["Appels (3)"].auto_filter.ref == "A1:W5"
+    assert workbook["Appels (3)"].auto_filter.ref == "A1:AF5"
 
 
 # --- Filters ----------------------------------------------------------------------------------
@@ -442,7 +536,7 @@ def names(scope, **filters):
 def test_filters_by_campaign(outcome_world, make_company, operator):
     from companies.models import Campaign
 
-    other = Campaign.objects.create(name="Autre campagne")
+    other = Campaign.objects.create(name="Autre campagne", **ALWAYS_OPEN)
     company = make_company(campaign=other, name="Autre Société")
     make_call(company, operator, "invalid", submitted_at=datetime(2026, 3, 2, tzinfo=UTC))
 
@@ -589,9 +683,11 @@ def test_a_text_that_looks_like_xlsxwriter_markup_stays_text(campaign, make_comp
 def test_the_csv_is_streamed_in_chunks(outcome_world, monkeypatch):
     whole = csv_bytes(Export(Scope.CALLS, Filters(), site_links()))
     monkeypatch.setattr(writers, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(writers, "BLOCK_ROWS", 5)
 
     chunks = list(csv_chunks(Export(Scope.CALLS, Filters(), site_links())))
-    assert len(chunks) == 1 + 9  # the header, then 18 calls two by two
+    # The header, then 18 calls read 5 at a time (5, 5, 5, 3), each block two by two.
+    assert len(chunks) == 1 + 3 + 3 + 3 + 2
     assert all(len(chunk) < 1000 for chunk in chunks)
     assert b"".join(chunks) == whole
 
@@ -647,3 +743,13 @@ def test_wall_clock_matches_a_plain_conversion_across_offset_changes(zone):
         assert local(moment.astimezone(tz)) == expected, (zone, moment)
         assert local(naive_utc.isoformat(" ")) == expected, (zone, moment)
         assert local(naive_utc).tzinfo is None
+
+
+def test_the_contact_columns_read_back_through_the_import():
+    from companies.importing.columns import field_for_header
+
+    headers = ["Personne à contacter", "Fonction du contact", "Ligne directe du contact"]
+    fields = [field_for_header(header) for header in [*headers, "E-mail du contact"]]
+
+    assert fields == ["contact_name", "contact_role", "contact_phone", "contact_email"]
+    assert set(headers) <= set(HEADERS)

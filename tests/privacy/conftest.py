@@ -14,11 +14,12 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from calls.models import CallRecord, Recording
-from calls.recordings import add_chunk
+from calls.recordings import Chunk, add_chunks
 from companies import importing
 from companies.models import Campaign, Company, ImportBatch, ImportMode, PhoneLabel
 from quality.corrections import correct_call
 from quality.models import ReviewItem
+from tests.conftest import ALWAYS_OPEN
 from tests.factories import (
     AUDIO,
     ContactPersonFactory,
@@ -86,9 +87,10 @@ def build_world(supervisor, operator) -> World:
     importing.apply_batch(batch)
     batch.refresh_from_db()
     assert batch.rows_rejected == 1
+    # Calls are made now, whatever the day: the imported campaign is open at every hour.
+    Campaign.objects.filter(pk=batch.campaign_id).update(**ALWAYS_OPEN)
     company = Company.objects.get(niu=NIU)
     neighbour = Company.objects.get(name="Ets Voisin")
-    company.numbers()
     company.merge_numbers([(MOBILE, PhoneLabel.MOBILE)])
     ContactPersonFactory(company=company, name=PERSON, email=EMAIL, phone=DIRECT)
     PinnedNoteFactory(company=company, text=PINNED, pinned_by=supervisor)
@@ -111,8 +113,7 @@ def build_world(supervisor, operator) -> World:
     )
     recording = RecordingFactory(call=first, seconds=42)
     open_recording = Recording.objects.create(call=second, mime_type="audio/webm")
-    add_chunk(open_recording, 0, AUDIO)
-    add_chunk(open_recording, 1, b"\x00" * 32)
+    add_chunks(open_recording, [Chunk(0, AUDIO), Chunk(1, b"\x00" * 32)], operator)
     open_recording.refresh_from_db()
     Recording.objects.filter(pk=open_recording.pk).update(duration_seconds=12.5)
 

@@ -8,14 +8,26 @@ from datetime import timedelta
 
 import pytest
 from auditlog.models import LogEntry
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
 
 from calls.dashboard import Filters, PeriodChoice, figures
 from calls.models import CallRecord, Recording, RecordingChunk
-from companies.lifecycle import Status
-from companies.models import Company, CompanyPhone, ContactPerson, ImportBatch, PinnedNote
+from companies import donotcall, importing
+from companies.lifecycle import QueueState, Status
+from companies.models import (
+    Campaign,
+    Company,
+    CompanyPhone,
+    ContactPerson,
+    DoNotCallEntry,
+    DoNotCallSource,
+    ImportBatch,
+    ImportMode,
+    PinnedNote,
+)
 from core.audit import history
 from privacy import erasure as erasure_module
 from privacy.erasure import ErasureRefused, erase_company
@@ -23,10 +35,13 @@ from privacy.models import PendingFileDeletion
 from privacy.redaction import ERASED
 from quality.corrections import CorrectionRefused, correct_call
 from quality.models import ReviewItem
+from tests.conftest import ALWAYS_OPEN
 from tests.factories import CompanyFactory
 from tests.privacy.conftest import (
     CALL_NOTE,
+    CSV,
     EMAIL,
+    MOBILE,
     NAME,
     NEEDLES,
     NIU,
@@ -124,7 +139,12 @@ def test_no_erased_value_remains_anywhere_in_the_database(
 ):
     assert len(found_in_database(NEEDLES)) > 20  # the search finds them where they were
     erase(world, supervisor, django_capture_on_commit_callbacks)
-    assert found_in_database(NEEDLES) == []
+    # Kept on purpose, and only there: its numbers and NIU on the do-not-call list, so that the
+    # request is honoured (test_the_do_not_call_list_gets_every_number_and_the_niu).
+    listed = {
+        "companies_donotcallentry.phone_e164: " + needle for needle in ["699123456", "655443322"]
+    } | {"companies_donotcallentry.phone_e164: 677889900", f"companies_donotcallentry.niu: {NIU}"}
+    assert set(found_in_database(NEEDLES)) == listed
 
 
 def test_the_audit_trail_says_who_when_what_and_why_without_the_values(
@@ -252,6 +272,59 @@ def test_the_do_not_call_list_gets_every_number_and_the_niu(world, supervisor):
     done = erase_company(world.company.pk, supervisor, REASON)
     assert done.identifiers.e164_numbers == ["+237655443322", "+237677889900", "+237699123456"]
     assert done.identifiers.niu == NIU
+    entries = DoNotCallEntry.objects.live().order_by("phone_e164")
+    assert [(entry.phone_e164, entry.niu) for entry in entries] == [
+        ("+237655443322", NIU),
+        ("+237677889900", ""),
+        ("+237699123456", ""),
+    ]
+    for entry in entries:
+        assert (entry.source, entry.created_by, entry.company_name) == (
+            DoNotCallSource.ERASURE,
+            supervisor,
+            "",  # the entry identifies it no more than the number does
+        )
+        assert entry.reason == "Effacement des données personnelles"  # never the request's words
+    assert done.listed == 3
+    entry = LogEntry.objects.get_for_object(Company.objects.get(pk=world.company.pk)).latest()
+    assert entry.additional_data["erasure"]["do_not_call_entries"] == 3
+    # The neighbour is not listed: it is still in the queue.
+    neighbour = Company.objects.with_queue_state().get(pk=world.neighbour.pk)
+    assert neighbour.queue_state != QueueState.DO_NOT_CALL
+
+
+def test_no_import_brings_an_erased_company_back_into_the_queue(world, supervisor, operator2):
+    erase_company(world.company.pk, supervisor, REASON)
+    Campaign.objects.update(**ALWAYS_OPEN)
+    Company.objects.filter(pk=world.neighbour.pk).update(status=Status.DONE)
+    line = CSV.decode().splitlines()[:2]  # the header and the company's own line
+    data = "\r\n".join(line).encode()
+    # The same line again, in its campaign and in a new one: new companies, never served.
+    add = importing.analyse(data, mode=ImportMode.ADD, campaign=world.campaign)
+    again = ImportBatch(uploaded_by=supervisor, mode=ImportMode.ADD, campaign=world.campaign)
+    new = ImportBatch(uploaded_by=supervisor, campaign_name="Relance 2028")
+    for batch, preview in [(again, add), (new, importing.analyse(data, mode=ImportMode.NEW))]:
+        batch.original_name = "liste.csv"
+        preview.store_on(batch)
+        batch.file.save("liste.csv", ContentFile(data), save=False)
+        batch.save()
+        importing.apply_batch(batch)
+    Campaign.objects.update(**ALWAYS_OPEN)
+    back = Company.objects.filter(niu=NIU).with_queue_state()
+    assert back.count() == 2
+    assert {company.queue_state for company in back} == {QueueState.DO_NOT_CALL}
+    assert Company.objects.claim_next(operator2) is None
+
+
+def test_erasing_again_lists_nothing_new_and_a_listed_number_stays_as_it_was(world, supervisor):
+    first = donotcall.add(phone=MOBILE, reason="Plainte", user=supervisor)
+    done = erase_company(world.company.pk, supervisor, REASON)
+    assert done.listed == 2  # the two numbers not listed yet, the NIU on the first
+    first.refresh_from_db()
+    assert (first.reason, first.source, first.removed_at) == ("Plainte", "supervisor", None)
+    again = erase_company(world.company.pk, supervisor, REASON)
+    assert again.listed == 0
+    assert DoNotCallEntry.objects.count() == 3
 
 
 def test_a_failure_midway_changes_nothing_and_deletes_no_file(
@@ -275,6 +348,7 @@ def test_a_failure_midway_changes_nothing_and_deletes_no_file(
     assert stored(world.batch.file.name)
     assert set(default_storage.listdir("imports/")[0]) == files_before
     assert not PendingFileDeletion.objects.exists()
+    assert not DoNotCallEntry.objects.exists()  # listed in the same transaction: rolled back
 
 
 def test_a_storage_that_fails_keeps_the_names_for_the_next_purge(

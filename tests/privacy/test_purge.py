@@ -16,12 +16,19 @@ from django.utils import timezone
 from calls.dashboard import Filters as DashboardFilters
 from calls.dashboard import PeriodChoice, figures
 from calls.models import Recording, RecordingChunk
-from calls.recordings import add_chunk
+from calls.recordings import Chunk, add_chunks
 from exports.writers import Export, Filters, Scope, recording_link_template
 from privacy.models import PendingFileDeletion
 from quality.models import ReviewItem
 from tests.conftest import page_text
-from tests.factories import AUDIO, CallFactory, CampaignFactory, CompanyFactory, RecordingFactory
+from tests.factories import (
+    AUDIO,
+    CallFactory,
+    CampaignFactory,
+    CompanyFactory,
+    RecordingFactory,
+    campaign_form_data,
+)
 
 
 def aged(recording: Recording, days: int) -> Recording:
@@ -50,7 +57,7 @@ def make_shelf(operator):
     # A recording never finalised (its tab closed 50 days ago): its chunks are stored objects.
     call = CallFactory(company=CompanyFactory(campaign=short), operator=operator, submitted=True)
     open_recording = Recording.objects.create(call=call, mime_type="audio/webm")
-    add_chunk(open_recording, 0, AUDIO)
+    add_chunks(open_recording, [Chunk(0, AUDIO)], operator)
     recordings["short_open"] = aged(open_recording, 50)
     return short, plain, recordings
 
@@ -218,7 +225,7 @@ def test_purged_recordings_still_count_and_say_purged(shelf, capture, client, su
 def test_a_campaign_sets_its_own_retention_on_its_page(as_supervisor, value, stored, error):
     campaign = CampaignFactory(recording_retention_days=365)
     url = reverse("companies:campaign_edit", kwargs={"pk": campaign.pk})
-    data = {"name": campaign.name, "max_attempts": 3, "retry_delay_minutes": 120}
+    data = campaign_form_data(name=campaign.name)
     response = as_supervisor.post(url, {**data, "recording_retention_days": value})
     campaign.refresh_from_db()
     if error:

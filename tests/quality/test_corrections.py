@@ -43,7 +43,7 @@ def rates(campaign) -> dict:
 
 @pytest.fixture
 def campaign(db):
-    return CampaignFactory(max_attempts=3, retry_delay=timedelta(hours=2))
+    return CampaignFactory(no_answer_max_attempts=3, no_answer_delay=timedelta(hours=2))
 
 
 def test_correcting_the_latest_call_moves_the_company_its_code_and_the_rates(
@@ -88,7 +88,7 @@ def test_a_call_corrected_to_no_answer_is_retried_after_the_delay_from_the_call(
 
 
 def test_no_answer_on_the_last_attempt_finishes_the_company(operator, supervisor, db):
-    campaign = CampaignFactory(max_attempts=1)
+    campaign = CampaignFactory(no_answer_max_attempts=1)
     call = submit_call(CompanyFactory(campaign=campaign), operator, "refused")
     correct_call(corrected(call, "no_answer"), supervisor, "Pas de réponse")
     company = Company.objects.get(pk=call.company_id)

@@ -13,8 +13,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from calls.models import CallRecord, Recording, RecordingChunk
+from calls.models import Recording, RecordingChunk
 from companies.models import ImportBatch
+from tests.factories import CallFactory
 
 # 3 chunks of 3 MiB: the assembled object (9 MiB) goes over boto3's 8 MiB multipart threshold.
 CHUNK_SIZES = [3 * 1024 * 1024, 3 * 1024 * 1024, 1234]
@@ -143,7 +144,7 @@ def test_saving_under_an_existing_name_never_overwrites_a_recording(storage):
 
 
 def test_recording_and_chunk_file_fields_go_through_the_storage(storage, operator, company):
-    call = CallRecord.objects.create(company=company, operator=operator)
+    call = CallFactory(company=company, operator=operator, outcome="draft")
     recording = Recording.objects.create(call=call, mime_type="audio/webm")
     chunk = RecordingChunk(recording=recording, index=0, size_bytes=5)
     chunk.file.save(f"recordings/chunks/{recording.pk}/000000.part", ContentFile(b"\x1aE\xdf\xa3!"))

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from companies.fieldwork import always_open_hours
 from companies.models import (
     Campaign,
     Company,
@@ -71,7 +72,13 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             passwords = self.create_accounts()
-            campaign = Campaign.objects.create(name="Campagne de démonstration")
+            # Open at every hour of every day, without holidays: a demo is tried whenever
+            # someone has the time. Its page sets real calling hours.
+            campaign = Campaign.objects.create(
+                name="Campagne de démonstration",
+                calling_hours=always_open_hours(),
+                public_holidays=False,
+            )
             created = Company.objects.bulk_create(self.demo_companies(campaign, companies))
             self.demo_numbers_and_people(created)
         self.stdout.write(

@@ -6,7 +6,7 @@
 Each file is a shape supervisors really send: Excel's « CSV UTF-8 » (BOM) with « ; », Excel's
 Windows CSV (Windows-1252), its Mac and MS-DOS variants, its « Texte Unicode » (UTF-16, tabs),
 a file without header, quoted fields holding newlines, shuffled and missing columns, duplicates,
-and bad rows mixed with good ones.
+bad rows mixed with good ones, and several numbers with a contact person per company.
 """
 
 from pathlib import Path
@@ -127,6 +127,27 @@ write(
 write(
     "sep_line.csv",
     "sep=;\n" + "name;phone;validity_score\n" + "Ets Sep Excel;677300600;1 234,5\n",
+)
+
+# Several numbers and a contact person per company, as Excel writes them in each encoding.
+write(
+    "extra_numbers_utf8.csv",
+    "Raison sociale;Téléphone;Téléphone 2;Portable;Fax;Nom du contact;Fonction;Ligne directe;E-mail;Ville\n"
+    + "Société Étoile du Wouri;677 12 34 56;233 42 11 00;699 11 22 33;233 42 11 01;Mme Ngo Bénoué;Directrice générale;655 44 33 22;ngo.benoue@etoile.cm;Douala\n"
+    + "Coopérative Kola;699 88 77 66;;+237 6 99 88 77 66;;;;;;Garoua\n"
+    + "GIE Frères Réunis;655 44 33 11;12;;;;Responsable qualité;;qualite@gie;Yaoundé\n"
+    + "Ets Numéro en contact;677 00 11 22;;;;677 00 11 33;;;;Kribi\n",
+    encoding="utf-8-sig",
+    newline="\r\n",
+)
+
+write(
+    "extra_numbers_cp1252.csv",
+    "Entreprise;Tél.;Cellulaire;Télécopie;Interlocuteur;Poste;Téléphone du contact;Courriel;Localité\n"
+    + "Société Œuvre Bénoué;677.11.22.33;699.00.11.22;233.11.22.33;M. Étienne Mbarga;Gérant;699.00.11.22;e.mbarga@oeuvre.cm;Ngaoundéré\n"
+    + "Maison Façade Côtière;237-699112244;;;;;;;Édéa\n",
+    encoding="cp1252",
+    newline="\r\n",
 )
 
 write("header_only.csv", "name;phone;product\n", encoding="utf-8-sig")
