@@ -211,7 +211,7 @@ def appointment_warning(company: Company, when: datetime) -> str:
         "Ce rendez-vous tombe en dehors des heures d'appel de la campagne pour cette entreprise "
         "(%(why)s ; heure locale de l'entreprise : %(local)s). Il sera tout de même honoré à "
         "l'heure dite."
-    ) % {"why": why, "local": date_format(local, "l d/m/Y H:i")}
+    ) % {"why": why, "local": date_format(local, "WEEKDAY_DATETIME_FORMAT")}
 
 
 def is_listed(company: Company) -> bool:

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +27,9 @@ class CompanyTable(tables.Table):
     attempts = tables.Column(verbose_name=_("Tentatives"), attrs={"td": {"class": "text-end"}})
     disposition = tables.Column(verbose_name=_("Code AAPOR"))
     do_not_call = tables.Column(verbose_name=_("Ne plus appeler"), orderable=False)
-    last_called_at = tables.DateTimeColumn(verbose_name=_("Dernier appel"), format="d/m/Y H:i")
+    last_called_at = tables.DateTimeColumn(
+        verbose_name=_("Dernier appel"), format="SHORT_DATETIME_FORMAT"
+    )
     # The latest recording's health (annotated by the view: with_latest_recording).
     recording = tables.TemplateColumn(
         template_code='{% include "calls/_recording_badge.html" with '
@@ -97,7 +100,7 @@ class CampaignTable(tables.Table):
     is_active = tables.BooleanColumn(verbose_name=_("Active"))
     time_zone = tables.Column(verbose_name=_("Fuseau par défaut"))
     total = tables.Column(verbose_name=_("Entreprises"), attrs={"td": {"class": "text-end"}})
-    created_at = tables.DateTimeColumn(verbose_name=_("Créée le"), format="d/m/Y")
+    created_at = tables.DateTimeColumn(verbose_name=_("Créée le"), format="SHORT_DATE_FORMAT")
     edit = tables.Column(verbose_name="", empty_values=(), orderable=False)
 
     class Meta:
@@ -121,7 +124,7 @@ class CampaignTable(tables.Table):
 class ImportBatchTable(tables.Table):
     created_at = tables.DateTimeColumn(
         verbose_name=_("Téléversé le"),
-        format="d/m/Y H:i",
+        format="SHORT_DATETIME_FORMAT",
         linkify=("companies:import_preview", {"pk": tables.A("pk")}),
     )
     original_name = tables.Column(verbose_name=_("Fichier"))
@@ -186,7 +189,7 @@ class DoNotCallTable(tables.Table):
     reason = tables.Column(verbose_name=_("Motif"))
     source = tables.Column(verbose_name=_("Origine"))
     created_by = tables.Column(verbose_name=_("Ajouté par"), order_by=("created_by__username",))
-    created_at = tables.DateTimeColumn(verbose_name=_("Le"), format="d/m/Y H:i")
+    created_at = tables.DateTimeColumn(verbose_name=_("Le"), format="SHORT_DATETIME_FORMAT")
     removed_at = tables.Column(verbose_name=_("Retrait"), empty_values=())
     actions = tables.TemplateColumn(
         template_name="companies/do_not_call_actions.html",
@@ -220,7 +223,7 @@ class DoNotCallTable(tables.Table):
             return "—"
         return format_html(
             "{} · {} · « {} »",
-            timezone.localtime(record.removed_at).strftime("%d/%m/%Y %H:%M"),
+            date_format(timezone.localtime(record.removed_at), "SHORT_DATETIME_FORMAT"),
             record.removed_by.get_full_name() or record.removed_by.get_username(),
             record.removal_reason,
         )

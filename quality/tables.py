@@ -13,7 +13,7 @@ VERDICT_BADGES = {
 
 class QueueTable(tables.Table):
     submitted_at = tables.DateTimeColumn(
-        verbose_name=_("Appel du"), accessor="call__submitted_at", format="d/m/Y H:i"
+        verbose_name=_("Appel du"), accessor="call__submitted_at", format="SHORT_DATETIME_FORMAT"
     )
     operator = tables.Column(verbose_name=_("Opérateur"), order_by=("operator__username",))
     company = tables.Column(

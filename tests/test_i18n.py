@@ -165,6 +165,7 @@ MOMENT = datetime(2026, 11, 29, 14, 44, 5)
                 "TIME_FORMAT": "14:44",
                 "SHORT_DATETIME_SECONDS_FORMAT": "29/11/2026 14:44:05",
                 "WEEKDAY_DAY_MONTH_FORMAT": "dimanche 29/11",
+                "WEEKDAY_DATETIME_FORMAT": "dimanche 29/11/2026 14:44",
             },
         ),
         (
@@ -176,6 +177,7 @@ MOMENT = datetime(2026, 11, 29, 14, 44, 5)
                 "TIME_FORMAT": "14:44",
                 "SHORT_DATETIME_SECONDS_FORMAT": "29/11/2026 14:44:05",
                 "WEEKDAY_DAY_MONTH_FORMAT": "Sunday 29/11",
+                "WEEKDAY_DATETIME_FORMAT": "Sunday 29/11/2026 14:44",
             },
         ),
     ],
@@ -230,4 +232,23 @@ def test_templates_name_their_date_formats_instead_of_writing_french_ones():
             fmt = match.group(2)
             if fmt not in MACHINE_FORMATS and not re.fullmatch(r"[A-Z_]+_FORMAT", fmt):
                 offenders.append(f"{template.relative_to(ROOT)}: {match.group(0)}")
+    assert not offenders
+
+
+def test_python_code_names_its_date_formats_too():
+    """date_format() and the tables' date columns (django-tables2 passes `format` to |date) name
+    a format as templates do. (strftime stays for what a machine or a form field reads back.)"""
+    calls = re.compile(
+        r"""(?:date_format|time_format)\((?:[^()]|\([^()]*\))*?,\s*(["'])(.*?)\1"""
+        r"""|(?:DateTimeColumn|DateColumn)\((?:[^()]|\([^()]*\))*?format=(["'])(.*?)\3""",
+        re.S,
+    )
+    offenders = []
+    for source in ROOT.glob("*/**/*.py"):
+        if {".venv", "tests", "bench", "migrations"} & set(source.relative_to(ROOT).parts):
+            continue
+        for match in calls.finditer(source.read_text()):
+            fmt = match.group(2) or match.group(4)
+            if fmt not in MACHINE_FORMATS and not re.fullmatch(r"[A-Z_]+_FORMAT", fmt):
+                offenders.append(f"{source.relative_to(ROOT)}: {match.group(0)}")
     assert not offenders

@@ -12,4 +12,5 @@ EXTRA_FORMATS = (
     "DAY_MONTH_FORMAT",  # a week's day, beside its name
     "DAY_MONTH_TIME_FORMAT",  # a callback within the coming days
     "WEEKDAY_DAY_MONTH_FORMAT",  # a column of the callback calendar
+    "WEEKDAY_DATETIME_FORMAT",  # when a company becomes callable, an appointment's local time
 )
