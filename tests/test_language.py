@@ -205,7 +205,7 @@ def test_the_javascript_catalogue_is_served_here_in_the_page_language(client):
     english = client.get(f"{url}?lang=en")
     assert english.status_code == 200
     assert english["Content-Type"].startswith("text/javascript")
-    assert '"Recording\\u2026 %(kilobytes)s KB sent"' in english.content.decode()
+    assert '"Recording: %(seconds)s s, %(sent)s KB sent."' in english.content.decode()
 
 
 def test_pages_load_the_catalogue_before_the_scripts_that_use_it(as_supervisor):

@@ -11,6 +11,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from companies import donotcall
+from companies.models import QuotaCell
 from core.models import Profile
 from quality.models import Criterion, ReviewItem
 from tests.factories import CallFactory, CampaignFactory, CompanyFactory, RecordingFactory
@@ -41,7 +43,8 @@ FRENCH_MONTHS = (
 @pytest.fixture
 def world(operator, supervisor):
     """A campaign with neutral names: a company with a score and a callback, a submitted call
-    with its recording, in the review queue against a scorecard."""
+    with its recording, in the review queue against a scorecard; a quota cell and a number on
+    the do-not-call list."""
     campaign = CampaignFactory(name="Survey 2026")
     neutral = {"product": "cocoa", "activity": "processing", "legal_form": "Ltd"}
     scored = CompanyFactory(
@@ -60,6 +63,8 @@ def world(operator, supervisor):
         defaults={"operator": operator, "campaign": campaign, "day": timezone.localdate()},
     )
     Criterion.objects.create(campaign=campaign, label="Greeting", position=1)
+    QuotaCell.objects.create(campaign=campaign, field1="activity", value1="processing", target=5)
+    donotcall.add(phone="6 99 00 00 01", reason="Complaint", user=supervisor)
     return {"campaign": campaign, "company": scored, "call": call, "recording": recording}
 
 
@@ -78,6 +83,10 @@ def french_left(page) -> list[str]:
         """body => {
             const copy = body.cloneNode(true);
             copy.querySelectorAll('#language-menu, script').forEach(node => node.remove());
+            // Time zones are IANA names (« America/La_Paz »), the same in every language.
+            copy.querySelectorAll('option').forEach(node => {
+                if (/^[A-Za-z]+\/[\w\/+-]+$/.test(node.value)) node.remove();
+            });
             const labels = [...body.querySelectorAll('[aria-label], [title], [placeholder]')]
                 .map(node => [node.getAttribute('aria-label'), node.getAttribute('title'),
                               node.getAttribute('placeholder')].filter(Boolean).join(' '));
@@ -113,10 +122,12 @@ def supervisor_pages(base: str, world) -> list[tuple[str, dict]]:
         ),
         (f"{base}/campagnes/", {"en": "Campaigns", "fr": "Campagnes"}),
         (f"{base}/campagnes/nouvelle/", {"en": "New campaign", "fr": "Nouvelle campagne"}),
+        (f"{base}/campagnes/{campaign.pk}/quotas/", {"en": "Quotas", "fr": "Quotas"}),
         (
             f"{base}/campagnes/{campaign.pk}/modifier/",
             {"en": "Edit the campaign", "fr": "Modifier la campagne"},
         ),
+        (f"{base}/ne-plus-appeler/", {"en": "Do not call", "fr": "Ne plus appeler"}),
         (f"{base}/import-entreprises/", {"en": "Company import", "fr": "Import d'entreprises"}),
         (f"{base}/export/", {"en": "Export", "fr": "Export"}),
         (f"{base}/controle/", {"en": "Quality control", "fr": "Contrôle qualité"}),
@@ -192,6 +203,7 @@ def test_every_operator_page_in_english_then_in_french(page, live_server, login,
         (f"{base}/appels/", {"en": "Call list", "fr": "Liste d'appels"}),
         (f"{base}/rappels/", {"en": "Callbacks", "fr": "Rappels"}),
         (f"{base}/controle/mes-evaluations/", {"en": "My reviews", "fr": "Mes évaluations"}),
+        (f"{base}/appels/{world['company'].pk}/lecture/", {"en": "Play", "fr": "Lecture"}),
     ]
     for url, title in pages:
         visit(page, url, title, "en")
@@ -207,7 +219,9 @@ def test_every_operator_page_in_english_then_in_french(page, live_server, login,
     expect(page).to_have_title(re.compile("Call form"))
     assert french_left(page) == []
     page.get_by_role("button", name="Start the microphone").click()
-    expect(page.locator("#mic-status")).to_contain_text(re.compile(r"Recording… \d+ KB sent"))
+    expect(page.locator("#mic-status")).to_contain_text(
+        re.compile(r"Recording: \d+ s, \d+ KB sent")
+    )
     page.get_by_role("button", name="Stop recording").click()
     expect(page.locator("#mic-status")).to_contain_text(re.compile(r"Recording finished: \d+ KB"))
     assert french_left(page) == []
