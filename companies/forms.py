@@ -14,6 +14,7 @@ from companies.models import (
     ImportMode,
     PhoneLabel,
     PinnedNote,
+    default_consent_sentence,
     normalise_phone,
 )
 
@@ -135,18 +136,30 @@ class CampaignForm(forms.ModelForm):
         max_value=60 * 24 * 60,
         help_text=_("Attente après « Pas de réponse » ou « Répondeur »."),
     )
+    field_order = ["name", "is_active", "max_attempts", "retry_delay_minutes", "consent_sentence"]
 
     class Meta:
         model = Campaign
-        fields = ["name", "is_active", "max_attempts"]
+        fields = ["name", "is_active", "max_attempts", "consent_sentence"]
         help_texts = {
             "is_active": _("Une campagne inactive ne donne plus d'entreprise aux opérateurs."),
         }
+        widgets = {"consent_sentence": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         delay = self.instance.retry_delay if self.instance.pk else timedelta(hours=2)
         self.fields["retry_delay_minutes"].initial = int(delay.total_seconds() // 60)
+        sentence = self.fields["consent_sentence"]
+        sentence.required = False
+        sentence.help_text = _(
+            "Lue à l'interlocuteur avant de lancer le micro ; s'il refuse, l'opérateur clique "
+            "« Refus d'enregistrement » et l'audio de l'appel est effacé. Vide : la phrase par "
+            "défaut."
+        )
+
+    def clean_consent_sentence(self) -> str:
+        return self.cleaned_data["consent_sentence"] or default_consent_sentence()
 
     def save(self, commit=True):
         self.instance.retry_delay = timedelta(minutes=self.cleaned_data["retry_delay_minutes"])

@@ -32,7 +32,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import CallRecord, CallStatus, Level, NumberStatus, health_label
+from calls.models import CallRecord, CallStatus, Consent, Level, NumberStatus, health_label
 from companies.aapor import Disposition
 from companies.lifecycle import Status
 
@@ -215,6 +215,9 @@ COLUMNS = [
     Column(_("Code AAPOR"), 40, LABEL, ("disposition", *OUTCOME), aapor_code),
     Column(_("Lien de l'enregistrement"), 50, TEXT, "export_recording_id", recording_link),
     Column(_("Santé audio"), 34, LABEL, "export_recording_health", recording_health),
+    Column(
+        _("Consentement enregistrement"), 26, LABEL, "recording_consent", labels_of(Consent)
+    ),
 ]
 COMPANY_COLUMNS = [
     Column(_("Statut de l'entreprise"), 20, LABEL, "company__status", labels_of(Status)),

@@ -51,6 +51,7 @@ HEADERS = [
     "Code AAPOR",
     "Lien de l'enregistrement",
     "Santé audio",
+    "Consentement enregistrement",
 ]
 COMPANY_HEADERS = HEADERS + ["Statut de l'entreprise", "Archivée"]
 
@@ -137,7 +138,13 @@ def golden_call_rows(world):
     ]
     # The health of the linked recording (the latest with audio).
     health = {link(world, 6): "complet", link(world, 8): "incomplet : 2 morceaux manquants"}
-    return [row + [health.get(row[-1])] for row in rows]
+    # The consent to record: given where audio was kept, refused on the 7th call.
+    consent = {
+        "Entreprise 06": "donné",
+        "Entreprise 07": "enregistrement refusé",
+        "Entreprise 08": "donné",
+    }
+    return [row + [health.get(row[-1]), consent.get(row[0], "non demandé")] for row in rows]
 
 
 def golden_company_rows(world):
@@ -146,7 +153,7 @@ def golden_company_rows(world):
     by_company = {row[0]: row for row in golden_call_rows(world)}  # the latest call wins
     rows = [by_company[f"Entreprise {n:02d}"] + ["Terminé", "non"] for n in range(1, 16)]
     empty_call = ["", "", "", "", "", None, None, None, CAMPAIGN, None, None, None, None, "", None]
-    empty_call += [None]  # no recording, no health
+    empty_call += [None, None]  # no recording, no health, no consent
     rows += [
         by_company["Société Deux Appels"] + ["Terminé", "non"],
         by_company["Ancienne Coopérative"] + ["Terminé", "oui"],
@@ -219,7 +226,7 @@ def test_csv_text_is_pinned_byte_for_byte(outcome_world):
     assert lines[1] == (
         "Entreprise 01;6 77 00 00 01;cacao;transformation;Douala;SARL;M000000000001A;1,5;"
         "Invalide;;;;;non;2026-03-02 09:01:00;non;Enquête transformateurs 2026;Awa Ngo;1;;0;"
-        "4.30 Numéro non valide;;"
+        "4.30 Numéro non valide;;;non demandé"
     )
     assert lines[-1] == ""
     assert len(lines) == 1 + 18 + 1
@@ -256,7 +263,7 @@ def test_xlsx_has_a_frozen_header_an_autofilter_and_column_widths(outcome_world)
     sheet = workbook["Entreprises"]
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:Z20"
+    assert sheet.auto_filter.ref == "A1:AA20"
     widths = {letter: sheet.column_dimensions[letter].width for letter in ("A", "B", "H", "W")}
     assert widths["A"] > widths["B"] > widths["H"]
     assert widths["W"] >= 40
@@ -434,7 +441,7 @@ def test_xlsx_continues_on_a_new_sheet_past_excels_row_limit(outcome_world, monk
     data = [row for rows in sheets.values() for row in cell_values(rows)[1:]]
     expected = [[None if v == "" else v for v in row] for row in golden_call_rows(outcome_world)]
     assert data == expected
-    assert workbook["Appels (3)"].auto_filter.ref == "A1:X5"
+    assert workbook["Appels (3)"].auto_filter.ref == "A1:Y5"
 
 
 # --- Filters ----------------------------------------------------------------------------------
