@@ -430,7 +430,8 @@ class ListenQuerySet(models.QuerySet):
 
 class Listen(models.Model):
     """One listen to a recording. Written by the playback view as an audit side effect (it
-    never changes the recording); never edited, never deleted."""
+    never changes the recording); never edited, never deleted, but with the audio itself when
+    the respondent refuses the recording (the refusal's audit entry keeps who listened, when)."""
 
     recording = models.ForeignKey(
         Recording,

@@ -437,3 +437,35 @@ def test_the_admin_edits_the_sentence(client, admin_user, campaign):
     client.force_login(admin_user)
     url = reverse("admin:companies_campaign_change", args=[campaign.pk])
     assert 'name="consent_sentence"' in client.get(url).content.decode()
+
+
+# --- Export --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_export_says_the_consent_of_each_call(
+    client, on_the_call, company, operator, supervisor, make_company, file_format
+):
+    from tests.exports.conftest import cell_values, read_csv, read_xlsx
+
+    assert refuse(client, on_the_call).status_code == 200
+    client.post(reverse("calls:submit", args=[company.pk]), {"status_numero": "no_answer"})
+    given = CallFactory(company=make_company(), operator=operator, submitted=True)
+    CallRecord.objects.filter(pk=given.pk).update(recording_consent=Consent.GIVEN)
+    CallFactory(company=make_company(), operator=operator, submitted=True)
+
+    client.force_login(supervisor)
+    response = client.get(reverse("exports:download"), {"format": file_format, "scope": "calls"})
+    content = b"".join(response.streaming_content)
+    if file_format == "csv":
+        rows = read_csv(content)
+    else:
+        _workbook, sheets = read_xlsx(content)
+        rows = cell_values(sheets["Appels"])
+    column = rows[0].index("Consentement enregistrement")
+    consents = {row[0]: row[column] for row in rows[1:]}
+    assert consents == {
+        company.name: "enregistrement refusé",
+        given.company.name: "donné",
+        "Société Test 3": "non demandé",
+    }
