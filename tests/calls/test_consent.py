@@ -469,3 +469,18 @@ def test_the_export_says_the_consent_of_each_call(
         given.company.name: "donné",
         "Société Test 3": "non demandé",
     }
+
+
+def test_the_admin_shows_the_consent_but_neither_changes_it_nor_deletes_audio(
+    client, admin_user, operator, company
+):
+    call = CallFactory(company=company, operator=operator, outcome="no_answer", submitted=True)
+    CallRecord.objects.filter(pk=call.pk).update(recording_consent=Consent.GIVEN)
+    recording = RecordingFactory(call=call)
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:calls_callrecord_change", args=[call.pk]))
+    assert "donné" in page_text(page)
+    assert 'name="recording_consent"' not in page.content.decode()
+    delete = reverse("admin:calls_recording_delete", args=[recording.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert default_storage.exists(recording.file.name) and Recording.objects.exists()
