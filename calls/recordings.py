@@ -20,6 +20,7 @@ headers that forbid a browser to run it as a page.
 import contextlib
 import copy
 import io
+import logging
 import re
 from dataclasses import dataclass
 
@@ -73,6 +74,8 @@ SILENT_LEVEL = 0.01
 SILENT_SHARE = 0.9
 DURATION_TOLERANCE = 2.0
 
+
+logger = logging.getLogger(__name__)
 
 REFUSED_MESSAGE = gettext_lazy(
     "L'interlocuteur a refusé l'enregistrement : rien n'est enregistré pour cet appel."
@@ -562,7 +565,7 @@ def refuse_recording(call_id: int, company_id: int, operator, token: str) -> dic
             if recording.file:
                 names.add(recording.file.name)
             folder = chunk_name(recording, 0).rsplit("/", 1)[0]
-            with contextlib.suppress(FileNotFoundError):  # no chunk was ever stored for it
+            with storage_or_refused(), contextlib.suppress(FileNotFoundError):
                 names.update(f"{folder}/{name}" for name in default_storage.listdir(folder)[1])
         listens = Listen.objects.filter(recording__in=recordings)
         deleted = {
@@ -597,8 +600,26 @@ def refuse_recording(call_id: int, company_id: int, operator, token: str) -> dic
         )
         record_change(before, call, actor=operator, reason=_("Refus d'enregistrement"), **deleted)
         for name in sorted(names):
-            default_storage.delete(name)
+            with storage_or_refused(), contextlib.suppress(FileNotFoundError):  # gone already
+                default_storage.delete(name)
     return deleted
+
+
+@contextlib.contextmanager
+def storage_or_refused():
+    """A storage failure (S3 unreachable, a disk error) as a message for the operator; raised
+    inside the refusal's transaction, it rolls the refusal back."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - whatever the storage backend raises
+        logger.warning("Recording storage failed during a refusal: %r", error)
+        raise RecordingRefused(
+            _(
+                "Le stockage des enregistrements ne répond pas : le refus n'est pas encore "
+                "enregistré et l'audio pas entièrement effacé. Cliquez de nouveau dans un instant."
+            ),
+            status=503,
+        ) from error
 
 
 def latest_recording_annotations(recordings, company_ref: str = "pk") -> dict:

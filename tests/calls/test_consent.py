@@ -484,3 +484,23 @@ def test_the_admin_shows_the_consent_but_neither_changes_it_nor_deletes_audio(
     delete = reverse("admin:calls_recording_delete", args=[recording.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert default_storage.exists(recording.file.name) and Recording.objects.exists()
+
+
+@pytest.mark.parametrize("failing", ["listdir", "delete"])
+def test_a_storage_failure_rolls_the_refusal_back_with_a_message(
+    client, recorded, monkeypatch, failing
+):
+    call, names = recorded
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("S3 unreachable")
+
+    monkeypatch.setattr(default_storage, failing, unreachable)
+    response = refuse(client, call)
+    assert response.status_code == 503
+    assert "Le stockage des enregistrements ne répond pas" in response.json()["error"]
+    monkeypatch.undo()
+    assert_nothing_deleted(call, names)
+    assert not LogEntry.objects.get_for_object(call).exists()
+    assert refuse(client, call).status_code == 200  # clicked again once the storage is back
+    assert not any(default_storage.exists(name) for name in names)
