@@ -68,6 +68,9 @@ class CallForm(forms.ModelForm):
         phone.error_messages["invalid_choice"] = _(
             "Ce numéro n'est pas un numéro de l'entreprise que vous appelez."
         )
+        if self.instance.recording_refused:
+            # The respondent refused the recording: the call goes on without it, for good.
+            self.fields["without_recording"].disabled = True
         self.fields["callback_at"].input_formats = [
             "%Y-%m-%dT%H:%M",
             "%Y-%m-%d %H:%M",
@@ -103,7 +106,8 @@ class CallForm(forms.ModelForm):
         call = self.save(commit=False)
         if call.status_numero or (call.status_numero, call.call_status) != self.outcome_before:
             call.status_marked_at = timezone.now()
-        call.save()
+        # Only what the form holds: a consent refused meanwhile (another request) stays.
+        call.save(update_fields=[*self.Meta.fields, "status_marked_at", "updated_at"])
         return call
 
     def check_submission(self, data) -> None:
