@@ -45,6 +45,7 @@ def open_call_form(page, live_server, login, operator, company):
     login(page, operator)
     page.goto(f"{live_server.url}/appels/{company.pk}/remplir/")
     expect(page.get_by_role("heading", name=company.name)).to_be_visible()
+    expect(page.get_by_role("button", name="Lancer le micro")).to_be_enabled()
 
 
 def test_an_operator_does_a_whole_call_by_keyboard(page, live_server, operator, company):
@@ -71,6 +72,8 @@ def test_an_operator_does_a_whole_call_by_keyboard(page, live_server, operator, 
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=company.name)).to_be_visible()
     page.wait_for_load_state()  # the page's scripts have run
+    microphone = page.get_by_role("button", name="Lancer le micro")
+    expect(microphone).to_be_enabled()  # the recorder is ready
 
     page.keyboard.press("m")  # « Lancer le micro »
     expect(page.locator("#mic-status")).to_contain_text("Enregistrement en cours")
