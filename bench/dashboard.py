@@ -505,6 +505,8 @@ def populate(args, connection):
                 "notes": "",
                 "disposition": disposition_of(numero, call_status, levels),
                 "without_recording": duration is None,
+                "recording_consent": "not_asked" if duration is None else "given",
+                "consent_at": None if duration is None else created,
                 "created_at": created,
                 "updated_at": when,
                 "status_marked_at": when - timedelta(seconds=30),
@@ -560,6 +562,7 @@ def populate(args, connection):
                 "notes": "",
                 "disposition": "",
                 "without_recording": False,
+                "recording_consent": "not_asked",
                 "created_at": now,
                 "updated_at": now,
             }

@@ -25,7 +25,7 @@ class CallRecordAdmin(admin.ModelAdmin):
         "created_at",
         "submitted_at",
     ]
-    list_filter = ["status_numero", "call_status", "disposition", "operator"]
+    list_filter = ["status_numero", "call_status", "disposition", "recording_consent", "operator"]
     search_fields = ["company__name", "company__phone", "company__niu", "operator__username"]
     date_hierarchy = "created_at"
     list_select_related = ["company", "operator"]
@@ -38,6 +38,9 @@ class CallRecordAdmin(admin.ModelAdmin):
         "recording_started_at",
         "recording_stopped_at",
         "submitted_at",
+        # Consent changes only on the call form: a refusal there deletes the call's audio.
+        "recording_consent",
+        "consent_at",
     ]
     inlines = [RecordingInline]
     show_full_result_count = False
@@ -61,12 +64,18 @@ class RecordingAdmin(admin.ModelAdmin):
     raw_id_fields = ["call"]
     readonly_fields = ["created_at", "updated_at", "size_bytes", "chunk_count"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # audio goes only by a refusal of consent on the call form
+
 
 @admin.register(RecordingChunk)
 class RecordingChunkAdmin(admin.ModelAdmin):
     list_display = ["recording", "index", "size_bytes", "created_at"]
     raw_id_fields = ["recording"]
     readonly_fields = ["created_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Listen)

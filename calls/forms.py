@@ -11,6 +11,31 @@ from calls.models import LEVEL_FIELDS, CallRecord, CallStatus, NumberStatus
 from companies.models import Campaign, CompanyPhone
 from core.forms import DayField
 
+# The keys that pick the call form's answers, in the order of each field's choices: digits for
+# the number's and the call's status, then pairs on the home row (same place on AZERTY and
+# QWERTY) for « Partiel » / « Complet » of the three levels. Shown on the buttons and listed by
+# « ? »; static/js/keyboard.js presses them.
+SHORTCUTS = {
+    "status_numero": "1234",
+    "call_status": "56789",
+    "presentation_level": "SD",
+    "questions_libres_level": "FG",
+    "questions_orientees_level": "HJ",
+}
+
+
+class ShortcutRadioSelect(forms.RadioSelect):
+    """Radio buttons whose choices each carry a key (`shortcut` in each option's data)."""
+
+    def __init__(self, keys: str, attrs=None):
+        super().__init__(attrs)
+        self.keys = keys
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["shortcut"] = self.keys[index] if index < len(self.keys) else ""
+        return option
+
 
 class CallForm(forms.ModelForm):
     """The call form. As a draft (every picker change) it keeps what makes sense and drops the
@@ -31,11 +56,7 @@ class CallForm(forms.ModelForm):
         ]
         widgets = {
             "phone": forms.RadioSelect,
-            "status_numero": forms.RadioSelect,
-            "call_status": forms.RadioSelect,
-            "presentation_level": forms.RadioSelect,
-            "questions_libres_level": forms.RadioSelect,
-            "questions_orientees_level": forms.RadioSelect,
+            **{name: ShortcutRadioSelect(keys) for name, keys in SHORTCUTS.items()},
             "callback_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
             ),
@@ -68,11 +89,18 @@ class CallForm(forms.ModelForm):
         phone.error_messages["invalid_choice"] = _(
             "Ce numéro n'est pas un numéro de l'entreprise que vous appelez."
         )
+        if self.instance.recording_refused:
+            # The respondent refused the recording: the call goes on without it, for good.
+            self.fields["without_recording"].disabled = True
         self.fields["callback_at"].input_formats = [
             "%Y-%m-%dT%H:%M",
             "%Y-%m-%d %H:%M",
             "%d/%m/%Y %H:%M",
         ]
+
+    def shortcut_fields(self) -> list[forms.BoundField]:
+        """The pickers that have keys, for the list « ? » opens."""
+        return [self[name] for name in SHORTCUTS]
 
     def clean(self):
         data = super().clean()
@@ -103,7 +131,8 @@ class CallForm(forms.ModelForm):
         call = self.save(commit=False)
         if call.status_numero or (call.status_numero, call.call_status) != self.outcome_before:
             call.status_marked_at = timezone.now()
-        call.save()
+        # Only what the form holds: a consent refused meanwhile (another request) stays.
+        call.save(update_fields=[*self.Meta.fields, "status_marked_at", "updated_at"])
         return call
 
     def check_submission(self, data) -> None:

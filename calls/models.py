@@ -33,6 +33,16 @@ class Level(models.TextChoices):
     COMPLETE = "complete", _("Complet")
 
 
+class Consent(models.TextChoices):
+    """The respondent's answer to the campaign's consent sentence. Starting the microphone after
+    reading it notes « donné »; « Refus d'enregistrement » notes « enregistrement refusé » and
+    deletes the call's audio (calls/recordings.py, refuse_recording)."""
+
+    NOT_ASKED = "not_asked", _("non demandé")
+    GIVEN = "given", _("donné")
+    REFUSED = "refused", _("enregistrement refusé")
+
+
 LEVEL_FIELDS = ["presentation_level", "questions_libres_level", "questions_orientees_level"]
 
 
@@ -98,6 +108,14 @@ class CallRecord(models.Model):
         _("code AAPOR"), max_length=5, choices=Disposition.choices, blank=True
     )
     without_recording = models.BooleanField(_("sans enregistrement vocal"), default=False)
+    recording_consent = models.CharField(
+        _("consentement à l'enregistrement"),
+        max_length=10,
+        choices=Consent.choices,
+        default=Consent.NOT_ASKED,
+        db_default=Consent.NOT_ASKED,
+    )
+    consent_at = models.DateTimeField(_("consentement noté le"), null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
     status_marked_at = models.DateTimeField(_("statut saisi à"), null=True, blank=True)
@@ -190,6 +208,10 @@ class CallRecord(models.Model):
         }.get(self.call_status, "")
 
     @property
+    def recording_refused(self) -> bool:
+        return self.recording_consent == Consent.REFUSED
+
+    @property
     def pickers_enabled(self) -> bool:
         """Pickers open once the microphone runs or the operator chose to go without it."""
         return self.without_recording or self.recording_started_at is not None
@@ -211,6 +233,16 @@ class CallRecord(models.Model):
         otherwise LockLost is raised and nothing changes (the draft stays)."""
         now = timezone.now()
         with transaction.atomic():
+            # The consent as it stands now (a refusal may have landed since this form was read):
+            # the call row is locked first, as refuse_recording locks it before the company.
+            self.recording_consent, self.consent_at = (
+                CallRecord.objects.select_for_update()
+                .filter(pk=self.pk)
+                .values_list("recording_consent", "consent_at")
+                .get()
+            )
+            if self.recording_refused:
+                self.without_recording = True
             self.operator = operator
             disposition = self.outcome_disposition()
             live_number_left = False
@@ -403,7 +435,8 @@ class ListenQuerySet(models.QuerySet):
 
 class Listen(models.Model):
     """One listen to a recording. Written by the playback view as an audit side effect (it
-    never changes the recording); never edited, never deleted."""
+    never changes the recording); never edited, never deleted, but with the audio itself when
+    the respondent refuses the recording (the refusal's audit entry keeps who listened, when)."""
 
     recording = models.ForeignKey(
         Recording,

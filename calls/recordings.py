@@ -17,7 +17,10 @@ playback only ever sends one of the audio types below (anything else as a downlo
 headers that forbid a browser to run it as a page.
 """
 
+import contextlib
+import copy
 import io
+import logging
 import re
 from dataclasses import dataclass
 
@@ -31,8 +34,19 @@ from django.db.models.lookups import LessThanOrEqual
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from calls.models import CallRecord, Health, Recording, RecordingChunk, RecordingDay
+from calls.models import (
+    CallRecord,
+    Consent,
+    Health,
+    Listen,
+    Recording,
+    RecordingChunk,
+    RecordingDay,
+)
+from companies.models import Company
+from core.audit import record_change
 
 # The audio formats a recording may hold: (extension, MIME type). MediaRecorder gives WebM
 # (Chromium, Firefox), Ogg (Firefox) or MP4 (Safari); WAV is accepted as a whole upload.
@@ -59,6 +73,13 @@ MAX_CHUNKS_PER_REQUEST = 100
 SILENT_LEVEL = 0.01
 SILENT_SHARE = 0.9
 DURATION_TOLERANCE = 2.0
+
+
+logger = logging.getLogger(__name__)
+
+REFUSED_MESSAGE = gettext_lazy(
+    "L'interlocuteur a refusé l'enregistrement : rien n'est enregistré pour cet appel."
+)
 
 
 class RecordingRefused(Exception):
@@ -93,12 +114,20 @@ def served_type(mime_type: str) -> str:
 
 
 def start(call: CallRecord) -> Recording:
-    """A new recording for the call, unless the call already has RECORDINGS_PER_CALL_MAX.
+    """A new recording for the call, unless the call already has RECORDINGS_PER_CALL_MAX or
+    its respondent refused the recording; the first one notes the consent as given.
 
     The call's row is locked first (SQLite's IMMEDIATE transactions serialise writers anyway),
     so the count is read after any parallel start has committed."""
     with transaction.atomic():
-        CallRecord.objects.select_for_update().filter(pk=call.pk).values_list("pk").get()
+        consent = (
+            CallRecord.objects.select_for_update()
+            .filter(pk=call.pk)
+            .values_list("recording_consent", flat=True)
+            .get()
+        )
+        if consent == Consent.REFUSED:
+            raise RecordingRefused(REFUSED_MESSAGE, status=409)
         if Recording.objects.filter(call=call).count() >= settings.RECORDINGS_PER_CALL_MAX:
             raise RecordingRefused(
                 _(
@@ -107,6 +136,13 @@ def start(call: CallRecord) -> Recording:
                 )
                 % {"max": settings.RECORDINGS_PER_CALL_MAX}
             )
+        if consent == Consent.NOT_ASKED:
+            # The operator read the consent sentence and started the microphone: consent given.
+            now = timezone.now()
+            CallRecord.objects.filter(pk=call.pk).update(
+                recording_consent=Consent.GIVEN, consent_at=now, updated_at=now
+            )
+            call.recording_consent, call.consent_at = Consent.GIVEN, now
         return Recording.objects.create(call=call)
 
 
@@ -293,7 +329,9 @@ def count_for_the_recording(recording: Recording, added: int, chunks: int, mime_
     )
     if updated:
         return
-    current = Recording.objects.get(pk=recording.pk)
+    current = Recording.objects.filter(pk=recording.pk).first()
+    if current is None:  # deleted meanwhile: the respondent refused the recording
+        raise RecordingRefused(REFUSED_MESSAGE, status=410)
     if current.is_complete:
         raise RecordingRefused(_("Cet enregistrement est déjà terminé."), status=410)
     if current.size_bytes + added > settings.RECORDING_MAX_BYTES:
@@ -413,7 +451,10 @@ def finalise(
     already finalised is left as it is. Safe on a recording whose tab was closed: what was
     received is kept. The chunk objects are removed only once this has committed."""
     with transaction.atomic():
-        recording = Recording.objects.select_for_update().get(pk=recording.pk)
+        current = Recording.objects.select_for_update().filter(pk=recording.pk).first()
+        if current is None:  # deleted meanwhile: the respondent refused the recording
+            raise RecordingRefused(REFUSED_MESSAGE, status=410)
+        recording = current
         if recording.is_complete:
             return recording
         if duration_seconds is not None and 0 <= duration_seconds < 10 * 24 * 3600:
@@ -455,10 +496,130 @@ def finalise_open_recordings(call) -> None:
     stop finalise() wrote, so that saving it afterwards keeps it."""
     open_recordings = list(call.recordings.filter(is_complete=False))
     for recording in open_recordings:
-        finalise(recording)
+        with contextlib.suppress(RecordingRefused):  # deleted meanwhile by a refusal
+            finalise(recording)
     if open_recordings:
         stopped = CallRecord.objects.filter(pk=call.pk).values_list("recording_stopped_at")
         call.recording_stopped_at = stopped.get()[0]
+
+
+# --- Consent refused -------------------------------------------------------------------------
+
+
+def refuse_recording(call_id: int, company_id: int, operator, token: str) -> dict:
+    """The respondent refused the recording (« Refus d'enregistrement »): note it on the call,
+    which goes on as « Continuer sans enregistrement vocal », and delete every byte recorded of
+    it: the chunk objects (each recording's chunk folder, so a piece whose upload died before
+    its row was written goes too), the assembled files, then the rows. The only deletion of
+    audio, allowed only from the call's own page: its operator, the call still a draft, the
+    company held by that page's lease (`token`). Otherwise RecordingRefused, nothing changed.
+
+    The files are deleted before the transaction commits: a storage that fails rolls everything
+    back (the operator clicks again), and once the refusal is recorded no audio is left. The
+    rows are locked recordings first, then the call, then the company, as finalise() (recording,
+    then call) and CallRecord.submit() (call, then company) take them; a chunk that arrives
+    afterwards finds no recording and is refused. Returns what was deleted, for the audit trail
+    and the page (which drops those recordings from the browser's own storage)."""
+    with transaction.atomic():
+        list(Recording.objects.select_for_update().filter(call_id=call_id).values_list("pk"))
+        call = (
+            CallRecord.objects.select_for_update()
+            .filter(pk=call_id, company_id=company_id)
+            .select_related("company")
+            .first()
+        )
+        if call is None:
+            raise RecordingRefused(_("Appel introuvable : rien n'a été supprimé."), status=404)
+        if call.operator_id != operator.pk:
+            raise RecordingRefused(
+                _(
+                    "Seul l'opérateur qui passe cet appel peut noter un refus d'enregistrement : "
+                    "rien n'a été supprimé."
+                ),
+                status=403,
+            )
+        if call.submitted_at is not None:
+            raise RecordingRefused(
+                _("Cet appel est déjà validé : son enregistrement ne se supprime plus ici."),
+                status=409,
+            )
+        held = (
+            Company.objects.held_by(operator)
+            .select_for_update()
+            .filter(pk=company_id, lock_token=token)
+            .values_list("pk")
+        )
+        if not token or not held.first():
+            raise RecordingRefused(
+                _(
+                    "Cette page ne tient plus l'appel (rechargée, ouverte dans un autre onglet, "
+                    "ou réservation perdue) : rien n'a été supprimé. Rechargez la page."
+                ),
+                status=409,
+            )
+        # Every recording of the call, including one started just before the call was locked.
+        recordings = list(Recording.objects.select_for_update().filter(call=call).order_by("pk"))
+        chunks = RecordingChunk.objects.filter(recording__in=recordings)
+        names = set(chunks.values_list("file", flat=True))
+        for recording in recordings:
+            if recording.file:
+                names.add(recording.file.name)
+            folder = chunk_name(recording, 0).rsplit("/", 1)[0]
+            with storage_or_refused(), contextlib.suppress(FileNotFoundError):
+                names.update(f"{folder}/{name}" for name in default_storage.listdir(folder)[1])
+        listens = Listen.objects.filter(recording__in=recordings)
+        deleted = {
+            "recordings": [
+                {
+                    "id": r.pk,
+                    "created_at": r.created_at.isoformat(),
+                    "size_bytes": r.size_bytes,
+                    "chunks": r.chunk_count,
+                    "duration_seconds": r.duration_seconds,
+                }
+                for r in recordings
+            ],
+            "files": len(names),
+            # A listen of audio that may not exist is not kept as a row: the facts are kept here.
+            "listens": [
+                {"recording": recording_id, "user": username, "at": at.isoformat()}
+                for recording_id, username, at in listens.values_list(
+                    "recording_id", "user__username", "listened_at"
+                )
+            ],
+        }
+        listens.delete()
+        chunks.delete()
+        Recording.objects.filter(pk__in=[r.pk for r in recordings]).delete()
+        before = copy.copy(call)
+        call.recording_consent = Consent.REFUSED
+        call.consent_at = timezone.now()
+        call.without_recording = True
+        call.save(
+            update_fields=["recording_consent", "consent_at", "without_recording", "updated_at"]
+        )
+        record_change(before, call, actor=operator, reason=_("Refus d'enregistrement"), **deleted)
+        for name in sorted(names):
+            with storage_or_refused(), contextlib.suppress(FileNotFoundError):  # gone already
+                default_storage.delete(name)
+    return deleted
+
+
+@contextlib.contextmanager
+def storage_or_refused():
+    """A storage failure (S3 unreachable, a disk error) as a message for the operator; raised
+    inside the refusal's transaction, it rolls the refusal back."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - whatever the storage backend raises
+        logger.warning("Recording storage failed during a refusal: %r", error)
+        raise RecordingRefused(
+            _(
+                "Le stockage des enregistrements ne répond pas : le refus n'est pas encore "
+                "enregistré et l'audio pas entièrement effacé. Cliquez de nouveau dans un instant."
+            ),
+            status=503,
+        ) from error
 
 
 def latest_recording_annotations(recordings, company_ref: str = "pk") -> dict:

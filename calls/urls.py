@@ -18,6 +18,11 @@ urlpatterns = [
     path("appels/<int:company_id>/lecture/", views.player, name="player"),
     path("appels/<int:company_id>/micro/", views.recording_start, name="recording_start"),
     path(
+        "appels/<int:company_id>/refus-enregistrement/",
+        views.recording_refused,
+        name="recording_refused",
+    ),
+    path(
         "enregistrements/<int:recording_id>/morceaux/<int:index>/",
         views.recording_chunk,
         name="recording_chunk",

@@ -419,13 +419,23 @@ def recording_start(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 
 
 def own_recording_in_progress(request, recording_id: int) -> Recording:
-    """A recording of the user's own call still in draft. Holding the company is not required:
-    audio a page kept through a network cut or a crash still belongs to that draft."""
-    recording = get_object_or_404(
-        Recording.objects.select_related("call__company"), pk=recording_id
-    )
-    if recording.call.operator_id != request.user.pk or recording.call.submitted_at is not None:
-        raise Http404
+    """A recording of the user's own call still in draft, else RecordingRefused (404). Holding
+    the company is not required: audio a page kept through a network cut or a crash still
+    belongs to that draft."""
+    recording = Recording.objects.select_related("call__company").filter(pk=recording_id).first()
+    if recording is None or recording.call.operator_id != request.user.pk:
+        # Gone: deleted by a refusal of the recording (or someone else's).
+        raise RecordingRefused(
+            _(
+                "Enregistrement introuvable (effacé après un refus d'enregistrement) : "
+                "rien n'est gardé."
+            ),
+            status=404,
+        )
+    if recording.call.submitted_at is not None:
+        raise RecordingRefused(
+            _("Cet appel est déjà validé : ce morceau n'est pas gardé."), status=404
+        )
     return recording
 
 
@@ -433,8 +443,8 @@ def own_recording_in_progress(request, recording_id: int) -> Recording:
 @permission_required("calls.make_calls", raise_exception=True)
 def recording_chunk(request: HtmxHttpRequest, recording_id: int, index: int) -> HttpResponse:
     """Chunks index, index + 1, ... in the body (see calls/recordings.py, split_upload)."""
-    recording = own_recording_in_progress(request, recording_id)
     try:
+        recording = own_recording_in_progress(request, recording_id)
         chunks = recordings.split_upload(index, request.body, request.GET)
         received = recordings.add_chunks(recording, chunks, request.user)
     except RecordingRefused as refused:
@@ -442,6 +452,37 @@ def recording_chunk(request: HtmxHttpRequest, recording_id: int, index: int) -> 
     return JsonResponse(
         {"received": received, "size_bytes": recording.size_bytes, "chunks": recording.chunk_count}
     )
+
+
+@require_POST
+@permission_required("calls.make_calls", raise_exception=True)
+def recording_refused(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
+    """« Refus d'enregistrement »: the respondent refused; the call's audio is deleted from
+    every storage (calls/recordings.py, refuse_recording), from this page only. The recorder
+    asks for JSON (then drops those recordings from the browser's storage); a plain form POST
+    is redirected to the call form with a message."""
+    text = request.POST.get("call", "")
+    # ASCII digits only, and short enough for a 64-bit column.
+    call_id = int(text) if text.isascii() and text.isdigit() and len(text) < 19 else 0
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        deleted = recordings.refuse_recording(
+            call_id, company_id, request.user, request.POST.get("token", "")[:32]
+        )
+    except RecordingRefused as refused:
+        if wants_json:
+            return error_json(str(refused), refused.status)
+        messages.error(request, str(refused))
+        return redirect("calls:fill", company_id=company_id)
+    message = _(
+        "Enregistrement refusé : l'audio de cet appel est effacé. Continuez sans "
+        "enregistrement vocal."
+    )
+    if wants_json:
+        ids = [recording["id"] for recording in deleted["recordings"]]
+        return JsonResponse({"refused": True, "recordings": ids, "message": message})
+    messages.success(request, message)
+    return redirect("calls:fill", company_id=company_id)
 
 
 def optional_number(text: str, convert):
@@ -455,12 +496,15 @@ def optional_number(text: str, convert):
 @permission_required("calls.make_calls", raise_exception=True)
 def recording_stop(request: HtmxHttpRequest, recording_id: int) -> HttpResponse:
     """The recorder stopped: `duration_seconds` by its clock, `chunk_count` chunks recorded."""
-    recording = own_recording_in_progress(request, recording_id)
-    recording = recordings.finalise(
-        recording,
-        optional_number(request.POST.get("duration_seconds", ""), float),
-        optional_number(request.POST.get("chunk_count", ""), int),
-    )
+    try:
+        recording = own_recording_in_progress(request, recording_id)
+        recording = recordings.finalise(
+            recording,
+            optional_number(request.POST.get("duration_seconds", ""), float),
+            optional_number(request.POST.get("chunk_count", ""), int),
+        )
+    except RecordingRefused as refused:
+        return error_json(str(refused), refused.status)
     return JsonResponse(
         {
             "size_bytes": recording.size_bytes,

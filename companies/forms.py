@@ -18,6 +18,7 @@ from companies.models import (
     PhoneLabel,
     PinnedNote,
     QuotaCell,
+    default_consent_sentence,
     normalise_phone,
 )
 
@@ -199,11 +200,13 @@ class CampaignForm(forms.ModelForm):
             "refusal_conversion_days",
             "quota_counts_partials",
             "quota_others_callable",
+            "consent_sentence",
             "recording_retention_days",
         ]
         help_texts = {
             "is_active": _("Une campagne inactive ne donne plus d'entreprise aux opérateurs."),
         }
+        widgets = {"consent_sentence": forms.Textarea(attrs={"rows": 4})}
 
     GROUPS = [
         (_("Campagne"), ["name", "is_active"]),
@@ -227,7 +230,7 @@ class CampaignForm(forms.ModelForm):
             ],
         ),
         (_("Quotas"), ["quota_counts_partials", "quota_others_callable"]),
-        (_("Données personnelles"), ["recording_retention_days"]),
+        (_("Données personnelles"), ["consent_sentence", "recording_retention_days"]),
     ]
 
     def __init__(self, *args, **kwargs):
@@ -250,6 +253,13 @@ class CampaignForm(forms.ModelForm):
         self.fields["closed_days_text"].initial = "\n".join(
             date.fromisoformat(day).strftime("%d/%m/%Y") for day in campaign.closed_days or []
         )
+        sentence = self.fields["consent_sentence"]
+        sentence.required = False
+        sentence.help_text = _(
+            "Lue à l'interlocuteur avant de lancer le micro ; s'il refuse, l'opérateur clique "
+            "« Refus d'enregistrement » et l'audio de l'appel est effacé. Vide : la phrase par "
+            "défaut."
+        )
         self.order_fields([name for _title, names in self.GROUPS for name in names])
 
     def groups(self):
@@ -270,6 +280,9 @@ class CampaignForm(forms.ModelForm):
         except ValidationError as error:
             self.add_error("closed_days_text", error)
         return cleaned
+
+    def clean_consent_sentence(self) -> str:
+        return self.cleaned_data["consent_sentence"] or default_consent_sentence()
 
     def save(self, commit=True):
         campaign = self.instance

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from companies import fieldwork
@@ -50,9 +51,34 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
 ZONE_CHOICES = [(zone, zone.replace("_", " ")) for zone in fieldwork.ZONES]
 
 
+# What operators read to the respondent before starting the microphone, unless the campaign says
+# otherwise (its page and the admin edit it). The source string is stored for campaigns created
+# without a language (the migration, raw inserts); a new campaign gets it in the active language.
+CONSENT_SENTENCE = gettext_noop(
+    "Avant de commencer, je vous informe que cet appel est enregistré pour garantir la qualité "
+    "de l'enquête ; l'enregistrement reste confidentiel. Acceptez-vous que cet appel soit "
+    "enregistré ?"
+)
+CONSENT_SENTENCE_MAX_LENGTH = 1000
+
+
+def default_consent_sentence() -> str:
+    return gettext(CONSENT_SENTENCE)
+
+
 class Campaign(models.Model):
     name = models.CharField(_("nom"), max_length=200, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
+    consent_sentence = models.TextField(
+        _("phrase de consentement"),
+        max_length=CONSENT_SENTENCE_MAX_LENGTH,
+        default=default_consent_sentence,
+        db_default=CONSENT_SENTENCE,
+        help_text=_(
+            "Lue à l'interlocuteur avant de lancer le micro. S'il refuse, l'opérateur clique "
+            "« Refus d'enregistrement » : l'audio de l'appel est effacé."
+        ),
+    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

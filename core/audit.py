@@ -54,9 +54,10 @@ def skip_drafts(sender, instance, action, **kwargs) -> bool:
     return not getattr(instance, "is_draft", False)
 
 
-def record_change(before, after, actor=None, reason: str = "") -> LogEntry | None:
-    """Write one UPDATE entry from two states of the same row, with a reason. Fields excluded
-    by the registration are left out, as auditlog's own entries do; None when nothing changed."""
+def record_change(before, after, actor=None, reason: str = "", **data) -> LogEntry | None:
+    """Write one UPDATE entry from two states of the same row, with a reason and other facts
+    (`data`, kept in additional_data). Fields excluded by the registration are left out, as
+    auditlog's own entries do; None when nothing changed."""
     changes = model_instance_diff(
         before, after, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
     )
@@ -67,7 +68,7 @@ def record_change(before, after, actor=None, reason: str = "") -> LogEntry | Non
         action=LogEntry.Action.UPDATE,
         changes=changes,
         actor=actor,
-        additional_data={"reason": reason} if reason else None,
+        additional_data={"reason": reason, **data} if reason or data else None,
     )
 
 

@@ -39,7 +39,7 @@ from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.models import CallRecord, CallStatus, Level, NumberStatus, health_label
+from calls.models import CallRecord, CallStatus, Consent, Level, NumberStatus, health_label
 from companies.aapor import Disposition
 from companies.lifecycle import Status
 from companies.models import Company, CompanyPhone, ContactPerson, PhoneLabel
@@ -326,6 +326,9 @@ COLUMNS = [
     Column(_("E-mail du contact"), 28, TEXT, "company__id", people_field(3)),
     # Whether the company's numbers or NIU are on the do-not-call list now (not when called).
     Column(_("Ne plus appeler"), 15, LABEL, "export_do_not_call", yes_no),
+    Column(
+        _("Consentement enregistrement"), 26, LABEL, "recording_consent", labels_of(Consent)
+    ),
 ]
 COMPANY_COLUMNS = [
     Column(_("Statut de l'entreprise"), 20, LABEL, "company__status", labels_of(Status)),

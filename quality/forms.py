@@ -3,7 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from calls.forms import CallForm
+from calls.forms import SHORTCUTS, CallForm
 from quality.models import Criterion, CriterionResult, ReviewItem, ReviewPolicy, Verdict
 
 PASSED, FAILED = "1", "0"
@@ -102,6 +102,8 @@ class CorrectionForm(CallForm):
 
     class Meta(CallForm.Meta):
         fields = [name for name in CallForm.Meta.fields if name != "without_recording"]
+        # The call form's keys (static/js/keyboard.js) are the operator's, not on this page.
+        widgets = {**CallForm.Meta.widgets, **dict.fromkeys(SHORTCUTS, forms.RadioSelect)}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, submitting=True, **kwargs)

@@ -69,6 +69,9 @@ PAGES: dict[str, Page] = {
         expect={OPERATOR: 200, SUPERVISOR: 404, ADMIN: 404},
     ),
     "calls:recording": Page(OPERATOR, kwargs=lambda w: {"recording_id": w.recording.pk}),
+    # « Refus d'enregistrement »: a plain POST naming no call of the user is refused with a
+    # message on the call form (tests/calls/test_consent.py tries the call's own page).
+    "calls:recording_refused": Page(OPERATOR, method="post", kwargs=company_kwargs, allowed=(302,)),
     "companies:contacts": Page(SUPERVISOR),
     "companies:company": Page(SUPERVISOR, kwargs=lambda w: {"pk": w.company.pk}),
     "companies:company_reopen": Page(

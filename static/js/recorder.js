@@ -11,6 +11,8 @@
 // Also: a live level meter (Web Audio AnalyserNode), a warning after a long silence, the choice
 // of the input device, a plain message for each way the microphone can fail, and the lock given
 // back with navigator.sendBeacon when the tab goes away. Everything else on the page is htmx.
+// Consent: « Refus d'enregistrement » stops the recorder, drops what this call left in IndexedDB
+// (nothing of it is ever sent again) and asks the server to delete what it received.
 (function () {
   "use strict";
   const box = document.getElementById("recorder");
@@ -25,6 +27,7 @@
   const meter = document.getElementById("mic-level");
   const deviceBox = document.getElementById("mic-device-box");
   const deviceSelect = document.getElementById("mic-device");
+  const refusalForm = document.getElementById("consent-refusal-form");
 
   const user = box.dataset.user;
   const timeslice = parseInt(box.dataset.timeslice, 10) || 1000;
@@ -61,6 +64,8 @@
     mic_busy: gettext("Le micro est occupé par une autre application (ou en panne) : fermez-la, puis relancez."),
     mic_insecure: gettext("Le micro n'est disponible que sur une adresse sécurisée (https) : prévenez l'administrateur."),
     mic_unsupported: gettext("Ce navigateur ne sait pas enregistrer le son : utilisez Chrome, Edge, Firefox ou Safari à jour."),
+    refusing: gettext("Refus d'enregistrement : micro arrêté, effacement de l'audio…"),
+    refusal_offline: gettext("Réseau coupé : le micro est arrêté et rien ne sera plus envoyé, mais l'audio déjà reçu n'est pas encore effacé. Cliquez de nouveau « Refus d'enregistrement » au retour du réseau."),
     mic_other: gettext("Micro indisponible (%(name)s) : relancez, ou cochez « Continuer sans enregistrement vocal »."),
   };
   function say(key, values) {
@@ -193,18 +198,21 @@
   function UploadError(kind, message) { this.kind = kind; this.message = message || ""; }
 
   function post(url, body, contentType) {
-    const headers = { "X-CSRFToken": csrfToken() };
+    const headers = { "X-CSRFToken": csrfToken(), "Accept": "application/json" };
     if (contentType) headers["Content-Type"] = contentType;
     return fetch(url, {
       method: "POST", body: body, headers: headers, credentials: "same-origin", redirect: "manual",
     }).catch(function () {
       throw new UploadError("network");
     }).then(function (response) {
-      if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+      if (response.type === "opaqueredirect" || response.status === 401) {
         throw new UploadError("retry", say("session_expired"));
       }
       return response.json().catch(function () { return null; }).then(function (data) {
         if (response.ok && data) return data;
+        if (response.status === 403 && !(data && data.error)) {
+          throw new UploadError("retry", say("session_expired")); // CSRF: a new session
+        }
         const message = (data && data.error) || say("server_error", { status: response.status });
         if (response.status === 404 || response.status === 410) throw new UploadError("gone", message);
         if (response.status === 400 || response.status === 413) throw new UploadError("final", message);
@@ -219,6 +227,14 @@
   let pendingChunks = 0;
   let pendingMs = 0;
   let sentBytes = 0;
+  // The respondent refused the recording of this call: none of its audio is kept or sent.
+  let refused = box.dataset.consent === "refused";
+
+  // This user's audio of this call (its company), which a refusal drops.
+  function dropped(session) {
+    return refused && String(session.user) === String(user) &&
+      String(session.company) === String(box.dataset.company);
+  }
 
   // This page's own sessions, and those another page of this user left behind (closed, or
   // silent for a while: a crash). Another open tab's live session is left to that tab.
@@ -291,6 +307,7 @@
     for (const session of sessions) {
       const recovering = !known.has(session.id);
       for (;;) {
+        if (dropped(session)) break;
         const chunks = await store.chunks(session.id);
         if (!chunks.length) break;
         if (recovering) {
@@ -300,6 +317,7 @@
         try {
           await sendBatch(session, batchOf(chunks));
         } catch (error) {
+          if (dropped(session)) break; // refused meanwhile: the server deleted that recording
           if (error.kind !== "gone" && error.kind !== "final") throw error;
           // Refused for good (a cap reached, the call already submitted...): the server will
           // never take these chunks; say why, and stop recording into that recording.
@@ -309,6 +327,10 @@
           break;
         }
         await refreshPending();
+      }
+      if (dropped(session)) {
+        await store.deleteSession(session.id);
+        continue;
       }
       const finished = session.stopped || recovering;
       if (finished && (await store.sessions()).some(function (s) { return s.id === session.id; })) {
@@ -513,6 +535,7 @@
 
   function keepChunk(blob) {
     if (!live || !blob || blob.size === 0) return; // an empty chunk takes no index
+    if (refused) return;
     const now = Date.now();
     const chunk = {
       recording: live.id,
@@ -579,8 +602,8 @@
       session.stopped = { duration: (Date.now() - startedAt) / 1000, count: session.nextIndex };
       stream.getTracks().forEach(function (track) { track.stop(); });
       stopMeter();
-      statusLine.textContent = say("finishing");
-      startButton.hidden = false;
+      if (!refused) statusLine.textContent = say("finishing");
+      startButton.hidden = refused;
       stopButton.hidden = true;
       deviceSelect.disabled = false;
       box.dataset.state = "stopped";
@@ -609,6 +632,71 @@
 
   stopButton.addEventListener("click", function () { stopRecorder(); });
 
+  // --- Consent refused: « Refus d'enregistrement » ------------------------------------------
+  async function dropLocalAudio(ids) {
+    const sessions = await store.sessions();
+    for (const session of sessions) {
+      if (dropped(session) || (ids || []).indexOf(session.id) >= 0) {
+        await store.deleteSession(session.id);
+      }
+    }
+    await refreshPending();
+  }
+
+  function showRefused(message) {
+    document.getElementById("consent").hidden = true;
+    document.getElementById("consent-refused").hidden = false;
+    refusalForm.hidden = true;
+    startButton.hidden = true;
+    stopButton.hidden = true;
+    deviceBox.hidden = true;
+    statusLine.textContent = message;
+    showNetwork("");
+    // The call goes on as « Continuer sans enregistrement vocal » (the server noted it too).
+    const waiver = document.getElementById("id_without_recording");
+    if (waiver) {
+      waiver.checked = true;
+      waiver.disabled = true;
+    }
+    enablePickers();
+  }
+
+  let refusal = Promise.resolve(); // « Valider » and « Abandonner » wait for it
+  let refusalUnsaved = false; // clicked, but the server has not deleted the audio yet
+
+  if (refusalForm) refusalForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const button = refusalForm.querySelector("button");
+    if (button.disabled) return;
+    refusal = refuse(button);
+  });
+
+  async function refuse(button) {
+    button.disabled = true;
+    showError("");
+    // From now on nothing of this call is kept or sent, whatever the server answers.
+    refused = true;
+    refusalUnsaved = true;
+    startButton.hidden = true;
+    statusLine.textContent = say("refusing");
+    await stopRecorder();
+    await writes;
+    await dropLocalAudio();
+    let answer;
+    try {
+      answer = await post(refusalForm.action, new FormData(refusalForm));
+    } catch (error) {
+      showError(error.kind === "network" ? say("refusal_offline") : error.message);
+      // Refused by the server for good (a stale page): the page says to reload; else retry.
+      refusalUnsaved = error.kind === "network" || error.kind === "retry";
+      button.disabled = false;
+      return;
+    }
+    refusalUnsaved = false;
+    await dropLocalAudio(answer.recordings);
+    showRefused(answer.message);
+  }
+
   // --- Leaving on purpose: « Valider », « Abandonner » --------------------------------------
   let leaving = false;
   document.querySelectorAll("#call-form, #abandon-form").forEach(function (form) {
@@ -628,6 +716,13 @@
       buttons.forEach(function (button) { button.disabled = true; });
       networkLine.dataset.keep = "1";
       try {
+        await refusal;
+        if (refusalUnsaved) {
+          // Leaving now would keep audio the respondent refused: the refusal must go first.
+          buttons.forEach(function (button) { button.disabled = false; });
+          showError(say("refusal_offline"));
+          return;
+        }
         await stopRecorder();
         await writes;
         await refreshPending();
@@ -648,7 +743,7 @@
 
   // --- The tab goes away: give the lock back (the lease's own page token) -------------------
   window.addEventListener("pagehide", function () {
-    if (live) {
+    if (live && !refused) {
       // The next page may take over what this one leaves at once.
       live.closed = true;
       store.putSession(Object.assign({}, live)).catch(function () {});

@@ -222,6 +222,9 @@ def test_the_level_meter_moves_with_the_sound(page, live_server, login, operator
     page.get_by_role("button", name="Arrêter l'enregistrement").click()
     expect(meter).to_be_hidden()
     assert page.evaluate("document.getElementById('mic-level').value") == 0
+    # The last upload lands before the test ends (the live server must not be writing while
+    # the test database is torn down).
+    expect(page.locator("#mic-status")).to_contain_text("Enregistrement terminé", timeout=30_000)
 
 
 @pytest.fixture

@@ -106,6 +106,13 @@ def build_outcome_world(campaign, make_company, operator, operator2) -> World:
     from calls.models import CallRecord
 
     CallRecord.objects.filter(pk=by_n[7].pk).update(disposition="")
+    # Consent to record: given for the calls with audio, refused (so no audio) on the 7th.
+    CallRecord.objects.filter(pk__in=[by_n[6].pk, by_n[8].pk]).update(
+        recording_consent="given", consent_at=BASE
+    )
+    CallRecord.objects.filter(pk=by_n[7].pk).update(
+        recording_consent="refused", consent_at=BASE, without_recording=True
+    )
 
     twice = make_company(name="Société Deux Appels", validity_score=None, status="done")
     first = make_call(

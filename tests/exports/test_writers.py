@@ -64,7 +64,7 @@ HEADERS = [
 # The last of the columns both scopes share: the company is on the do-not-call list
 # (tests/companies/test_do_not_call.py).
 DO_NOT_CALL = "Ne plus appeler"
-HEADERS = HEADERS + [DO_NOT_CALL]
+HEADERS = HEADERS + [DO_NOT_CALL, "Consentement enregistrement"]
 COMPANY_HEADERS = HEADERS + ["Statut de l'entreprise", "Archivée"]
 
 AWA, PAUL = "Awa Ngo", "Paul Eto"
@@ -161,9 +161,18 @@ def call_rows(world):
     ]
     # The health of the linked recording (the latest with audio).
     health = {link(world, 6): "complet", link(world, 8): "incomplet : 2 morceaux manquants"}
+    # The consent to record: given where audio was kept, refused on the 7th call.
+    consent = {
+        "Entreprise 06": "donné",
+        "Entreprise 07": "enregistrement refusé",
+        "Entreprise 08": "donné",
+    }
     at_link = HEADERS.index("Lien de l'enregistrement") + 1
     return [
-        row[:at_link] + [health.get(row[at_link - 1])] + row[at_link:] + ["non"]  # not listed
+        row[:at_link]
+        + [health.get(row[at_link - 1])]
+        + row[at_link:]
+        + ["non", consent.get(row[0], "non demandé")]  # not listed; the consent to record
         for row in rows
     ]
 
@@ -191,7 +200,7 @@ def golden_company_rows(world):
     by_company = {row[0]: row for row in call_rows(world)}  # the latest call wins
     rows = [by_company[f"Entreprise {n:02d}"] + ["Terminé", "non"] for n in range(1, 16)]
     empty_call = ["", "", "", "", "", None, None, None, CAMPAIGN, None, None, None, None, "", None]
-    empty_call += [None] + NO_NUMBERS + ["non"]  # no recording, health, numbers; not listed
+    empty_call += [None] + NO_NUMBERS + ["non", None]  # no recording, health, numbers, consent
     rows += [
         by_company["Société Deux Appels"] + ["Terminé", "non"],
         by_company["Ancienne Coopérative"] + ["Terminé", "oui"],
@@ -264,7 +273,7 @@ def test_csv_text_is_pinned_byte_for_byte(outcome_world):
     assert lines[1] == (
         "Entreprise 01;6 77 00 00 01;cacao;transformation;Douala;SARL;M000000000001A;1,5;"
         "Invalide;;;;;non;2026-03-02 09:01:00;non;Enquête transformateurs 2026;Awa Ngo;1;;0;"
-        "4.30 Numéro non valide;;;;;;;;;;non"
+        "4.30 Numéro non valide;;;;;;;;;;non;non demandé"
     )
     assert lines[-1] == ""
     assert len(lines) == 1 + 18 + 1
@@ -301,7 +310,7 @@ def test_xlsx_has_a_frozen_header_an_autofilter_and_column_widths(outcome_world)
     sheet = workbook["Entreprises"]
 
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:AH20"
+    assert sheet.auto_filter.ref == "A1:AI20"
     widths = {letter: sheet.column_dimensions[letter].width for letter in ("A", "B", "H", "W")}
     assert widths["A"] > widths["B"] > widths["H"]
     assert widths["W"] >= 40
@@ -523,7 +532,7 @@ def test_xlsx_continues_on_a_new_sheet_past_excels_row_limit(outcome_world, monk
     data = [row for rows in sheets.values() for row in cell_values(rows)[1:]]
     expected = [[None if v == "" else v for v in row] for row in golden_call_rows(outcome_world)]
     assert data == expected
-    assert workbook["Appels (3)"].auto_filter.ref == "A1:AF5"
+    assert workbook["Appels (3)"].auto_filter.ref == "A1:AG5"
 
 
 # --- Filters ----------------------------------------------------------------------------------
