@@ -49,6 +49,18 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _french_first():
+    """A test starts in French, the site's language, whatever a request of an earlier test
+    activated in this thread (LocaleMiddleware leaves the last request's language active)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def roles(db):
     from core.roles import ensure_roles

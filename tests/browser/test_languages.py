@@ -80,7 +80,7 @@ def choose_language(page, name: str, code: str) -> None:
 def french_left(page) -> list[str]:
     """What reads as French on the page (the language menu's « Français » aside)."""
     text = page.locator("body").evaluate(
-        """body => {
+        r"""body => {
             const copy = body.cloneNode(true);
             copy.querySelectorAll('#language-menu, script').forEach(node => node.remove());
             // Time zones are IANA names (« America/La_Paz »), the same in every language.
