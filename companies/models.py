@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +64,15 @@ CONSENT_SENTENCE_MAX_LENGTH = 1000
 
 def default_consent_sentence() -> str:
     return gettext(CONSENT_SENTENCE)
+
+
+def default_consent_sentences() -> set[str]:
+    """The default sentence in every language of the site (the source string among them)."""
+    sentences = {CONSENT_SENTENCE}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            sentences.add(gettext(CONSENT_SENTENCE))
+    return sentences
 
 
 class Campaign(models.Model):
@@ -189,6 +198,14 @@ class Campaign(models.Model):
     @property
     def calendar(self) -> fieldwork.Calendar:
         return fieldwork.calendar_of(self, settings.PHONE_REGION)
+
+    @property
+    def consent_text(self) -> str:
+        """The sentence the operator reads: the default one in the reader's language, whichever
+        language it was stored in; a campaign's own words as they were typed."""
+        if self.consent_sentence in default_consent_sentences():
+            return default_consent_sentence()
+        return self.consent_sentence
 
     def counted_dispositions(self) -> list[str]:
         """The AAPOR codes a quota counts: completes, and partials if the campaign says so."""

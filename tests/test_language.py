@@ -231,3 +231,26 @@ def test_the_company_page_writes_numbers_and_dates_in_the_active_language(
     english = page_text(as_supervisor.get(url))
     assert "55.60" in english and "29/11/2026 14:44" in english
     assert "55,60" not in english and "2:44" not in english
+
+
+# --- The consent sentence ---
+
+
+def test_the_default_consent_sentence_is_read_in_the_operators_language(client, operator, company):
+    """A campaign created in French stores the default sentence in French; an operator working
+    in English reads it in English. A campaign's own sentence stays as it was typed."""
+    from companies.models import Company
+
+    assert "Acceptez-vous que cet appel soit enregistré ?" in company.campaign.consent_sentence
+    client.force_login(operator)
+    Company.objects.claim(company, operator)
+    url = reverse("calls:fill", args=[company.pk])
+    assert "Acceptez-vous que cet appel soit enregistré ?" in page_text(client.get(url))
+    choose(client, "en")
+    english = page_text(client.get(url))
+    assert "Do you agree to this call being recorded?" in english
+    assert "Acceptez-vous" not in english
+
+    company.campaign.consent_sentence = "Acceptez-vous l'enregistrement ? (phrase du client)"
+    company.campaign.save(update_fields=["consent_sentence"])
+    assert "Acceptez-vous l'enregistrement ? (phrase du client)" in page_text(client.get(url))
