@@ -19,6 +19,7 @@ from companies.models import (
     PinnedNote,
     QuotaCell,
     default_consent_sentence,
+    default_consent_sentences,
     normalise_phone,
 )
 
@@ -255,6 +256,8 @@ class CampaignForm(forms.ModelForm):
         )
         sentence = self.fields["consent_sentence"]
         sentence.required = False
+        # The default sentence in the reader's language, whichever language it was stored in.
+        self.initial["consent_sentence"] = campaign.consent_text
         sentence.help_text = _(
             "Lue à l'interlocuteur avant de lancer le micro ; s'il refuse, l'opérateur clique "
             "« Refus d'enregistrement » et l'audio de l'appel est effacé. Vide : la phrase par "
@@ -282,7 +285,11 @@ class CampaignForm(forms.ModelForm):
         return cleaned
 
     def clean_consent_sentence(self) -> str:
-        return self.cleaned_data["consent_sentence"] or default_consent_sentence()
+        sentence = self.cleaned_data["consent_sentence"] or default_consent_sentence()
+        defaults = default_consent_sentences()
+        if sentence in defaults and self.instance.consent_sentence in defaults:
+            return self.instance.consent_sentence  # still the default: nothing changes
+        return sentence
 
     def save(self, commit=True):
         campaign = self.instance

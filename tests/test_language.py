@@ -254,3 +254,27 @@ def test_the_default_consent_sentence_is_read_in_the_operators_language(client, 
     company.campaign.consent_sentence = "Acceptez-vous l'enregistrement ? (phrase du client)"
     company.campaign.save(update_fields=["consent_sentence"])
     assert "Acceptez-vous l'enregistrement ? (phrase du client)" in page_text(client.get(url))
+
+
+def test_the_campaign_form_shows_the_default_sentence_in_the_readers_language_and_keeps_it(
+    as_supervisor, campaign
+):
+    from companies.models import CONSENT_SENTENCE, Campaign
+    from tests.factories import campaign_form_data
+
+    english = "Do you agree to this call being recorded?"
+    assert campaign.consent_sentence == CONSENT_SENTENCE
+    url = reverse("companies:campaign_edit", kwargs={"pk": campaign.pk})
+    choose(as_supervisor, "en")
+    page = page_text(as_supervisor.get(url))
+    assert english in page and "Acceptez-vous" not in page
+
+    # Saved untouched (the English default comes back): the stored default stays as it was.
+    sentence = re.search(r"Before we begin[^<]*", page).group(0).replace("&#x27;", "'")
+    response = as_supervisor.post(url, campaign_form_data(consent_sentence=sentence))
+    assert response.status_code == 302, page_text(response)
+    assert Campaign.objects.get(pk=campaign.pk).consent_sentence == CONSENT_SENTENCE
+    # A sentence of the campaign's own is kept as typed.
+    own = "May we record this call? (client's words)"
+    assert as_supervisor.post(url, campaign_form_data(consent_sentence=own)).status_code == 302
+    assert Campaign.objects.get(pk=campaign.pk).consent_sentence == own
