@@ -204,6 +204,9 @@ def test_every_operator_page_in_english_then_in_french(page, live_server, login,
         (f"{base}/rappels/", {"en": "Callbacks", "fr": "Rappels"}),
         (f"{base}/controle/mes-evaluations/", {"en": "My reviews", "fr": "Mes évaluations"}),
         (f"{base}/appels/{world['company'].pk}/lecture/", {"en": "Play", "fr": "Lecture"}),
+        # What an operator may not open, and what does not exist.
+        (f"{base}/dashboard/", {"en": "Access denied", "fr": "Accès refusé"}),
+        (f"{base}/nulle-part/", {"en": "Page not found", "fr": "Page introuvable"}),
     ]
     for url, title in pages:
         visit(page, url, title, "en")
@@ -218,6 +221,14 @@ def test_every_operator_page_in_english_then_in_french(page, live_server, login,
     page.get_by_role("button", name="Call the next one").click()
     expect(page).to_have_title(re.compile("Call form"))
     assert french_left(page) == []
+    # The list of keys, and the consent sentence in the operator's language.
+    expect(page.locator("#consent-sentence")).to_contain_text("Do you agree to this call")
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog.get_by_role("row", name="M Start or stop the microphone")).to_be_visible()
+    assert french_left(page) == []
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
     page.get_by_role("button", name="Start the microphone").click()
     expect(page.locator("#mic-status")).to_contain_text(
         re.compile(r"Recording: \d+ s, \d+ KB sent")
