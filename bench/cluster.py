@@ -37,7 +37,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,7 +51,6 @@ import load
 
 ROOT = load.ROOT
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 BUCKET = "naumur-cluster"
 S3_KEY, S3_SECRET = "naumur-cluster", "naumur-cluster-secret"
 # Seconds after a fault ends during which its effects (nginx noticing a server is back, a
@@ -64,44 +62,6 @@ CHUNK_PATH = re.compile(r"^/enregistrements/(\d+)/morceaux/\d+/$")
 # --- The pieces -----------------------------------------------------------------------------
 
 
-def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited (status {process.returncode})")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{what} did not listen on 127.0.0.1:{port} within {seconds:.0f} s")
-
-
-def start_redis(port: int, folder: Path) -> subprocess.Popen:
-    """A cache, not a store: nothing saved to disk, so a restart comes back empty."""
-    folder.mkdir(exist_ok=True)
-    process = subprocess.Popen(
-        [
-            REDIS,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-            "--logfile",
-            str(folder / "redis.log"),
-        ],  # fmt: skip
-        stdout=subprocess.DEVNULL,
-    )
-    wait_for_port(port, process, "redis-server")
-    return process
-
-
 def start_moto(port: int, folder: Path) -> subprocess.Popen:
     """moto's S3 server (as tests/storage/test_s3.py uses it) with the recordings' bucket."""
     log = open(folder / "moto.log", "wb")  # noqa: SIM115 - closed with the process
@@ -110,7 +70,7 @@ def start_moto(port: int, folder: Path) -> subprocess.Popen:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    wait_for_port(port, process, "moto server")
+    load.wait_for_port(port, process, "moto server")
     import boto3
 
     boto3.client(
@@ -214,7 +174,7 @@ def start_nginx(folder: Path, listen_port: int, upstream_ports: list[int]) -> su
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
-    wait_for_port(listen_port, process, "nginx")
+    load.wait_for_port(listen_port, process, "nginx")
     return process
 
 
@@ -354,7 +314,7 @@ def fault_schedule(args, servers: list[AppServer], redis: dict, pg_control: bool
         redis["process"].wait(timeout=10)
 
     def start_redis_again():
-        redis["process"] = start_redis(redis["port"], redis["folder"])
+        redis["process"] = load.start_redis(redis["port"], redis["folder"])
 
     killed = f"serveur {victim.name} tué (SIGKILL)"
     schedule = [
@@ -588,7 +548,7 @@ def main() -> None:
     )
     parser.add_argument("--no-faults", action="store_true", help="no fault injected")
     args = parser.parse_args()
-    if not os.path.exists(NGINX) or not os.path.exists(REDIS):
+    if not os.path.exists(NGINX) or not os.path.exists(load.REDIS):
         raise SystemExit("nginx et redis-server sont nécessaires (make load-cluster les installe).")
 
     database_url = load.postgres_url(__file__)
@@ -601,7 +561,7 @@ def main() -> None:
     try:
         moto = start_moto(load.free_port(), workdir)
         processes.append(moto)
-        redis_state["process"] = start_redis(redis_state["port"], redis_state["folder"])
+        redis_state["process"] = load.start_redis(redis_state["port"], redis_state["folder"])
         s3_port = int(moto.args[-1])
         env = cluster_environment(
             load.server_environment(database_url, workdir), s3_port, redis_state["port"]
