@@ -158,6 +158,21 @@ if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
     _redis_options.setdefault("SOCKET_TIMEOUT", env.float("CACHE_TIMEOUT", default=0.5))
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
+# Sessions are kept in the database, the one store every worker and app server shares: a logout
+# on one worker holds on the others. With a shared cache (Redis or memcached), each request reads
+# its session from the cache instead (about 0.1 ms of CPU against 0.7 ms for the database query)
+# and falls back to the database on a miss, Redis down included (core/sessions.py). Not with the
+# default cache, which lives in each process: a logout on one worker would leave the session in
+# the others' caches. Nor with a file cache (one per host) or the database cache (no gain).
+SHARED_CACHE_BACKENDS = {
+    "django_redis.cache.RedisCache",
+    "django.core.cache.backends.redis.RedisCache",
+    "django.core.cache.backends.memcached.PyMemcacheCache",
+    "django.core.cache.backends.memcached.PyLibMCCache",
+}
+if CACHES["default"]["BACKEND"] in SHARED_CACHE_BACKENDS:
+    SESSION_ENGINE = "core.sessions"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The audit trail (django-auditlog): every change saved to these models is kept with who, when,
@@ -192,9 +207,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's ModelBackend, reading the user and their permissions with two plain statements per
+# request instead of three ORM queries (core/permissions.py): nothing cached, so a permission
+# removed takes effect at the next request.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "core.permissions.PermissionBackend",
 ]
 PASSWORD_HASHERS = env.list(
     "PASSWORD_HASHERS",
