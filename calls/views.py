@@ -31,6 +31,7 @@ from calls.tables import CallListTable
 from companies.forms import NumberForm
 from companies.lifecycle import CALL_LIST_ORDER, Status
 from companies.models import Company
+from core.audit import disable_auditlog
 from core.dates import today_start
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 from core.redirects import safe_target
@@ -192,12 +193,12 @@ def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, f
 def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """GET: the call form for the lock holder, or who holds it and a button to take it (a GET
     never claims). POST (htmx): save the draft."""
-    company = get_object_or_404(
-        Company.objects.with_current_status().select_related("campaign", "locked_by"),
-        pk=company_id,
-    )
     held = held_company(request.user, company_id)
     if held is None:
+        company = get_object_or_404(
+            Company.objects.with_current_status().select_related("campaign", "locked_by"),
+            pk=company_id,
+        )
         if request.method == "POST":
             return render(request, "calls/call_form.html#lock_lost", {"company": company})
         context = {
@@ -223,7 +224,7 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     form = CallForm(request.POST, instance=call)
     if form.is_valid():
         call = form.save_draft()
-        form = CallForm(instance=call)
+        form = CallForm(instance=call, numbers=form.numbers)
     context = form_context(request, held, call, form)
     if is_fragment_request(request):
         return render(request, "calls/call_form.html#pickers", context)
@@ -233,9 +234,9 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @require_POST
 @permission_required("calls.make_calls", raise_exception=True)
 def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
-    company = get_object_or_404(Company, pk=company_id)
     held = held_company(request.user, company_id)
     if held is None:
+        company = get_object_or_404(Company, pk=company_id)
         # Keep what was posted in the draft before refusing: nothing typed is lost.
         draft = CallRecord.objects.drafts().filter(company=company, operator=request.user).last()
         form = CallForm(request.POST, instance=draft)
@@ -270,7 +271,7 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
                 "été enregistré. Votre brouillon est conservé."
             ),
         )
-        return redirect("calls:fill", company_id=company.pk)
+        return redirect("calls:fill", company_id=held.pk)
     messages.success(request, _("Appel enregistré pour « %(company)s ».") % {"company": held})
     if "next" in request.POST:
         following = Company.objects.claim_next(request.user)
@@ -285,9 +286,8 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 def renew(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """The open form's lease, renewed every 30 s by its own page only. A page that lost it gets
     status 286, which stops htmx's polling: it never takes the company back."""
-    company = get_object_or_404(Company.objects.select_related("locked_by"), pk=company_id)
-    kept = Company.objects.renew(company, request.user, request.POST.get("token", "")[:32])
-    company.refresh_from_db()
+    kept = Company.objects.renew(company_id, request.user, request.POST.get("token", "")[:32])
+    company = get_object_or_404(Company, pk=company_id)  # who took it: read only if it was lost
     context = {"company": company, "lease_kept": kept}
     return render(request, "calls/call_form.html#lease", context, status=200 if kept else 286)
 
@@ -342,7 +342,8 @@ def recording_start(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         return error_json(str(refused), refused.status)
     if call.recording_started_at is None:
         call.recording_started_at = timezone.now()
-        call.save(update_fields=["recording_started_at", "updated_at"])
+        with disable_auditlog():  # a draft gets no audit entry (core/audit.py)
+            call.save(update_fields=["recording_started_at", "updated_at"])
     return JsonResponse(
         {
             "recording_id": recording.pk,
@@ -357,12 +358,9 @@ def recording_start(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 def own_recording_in_progress(request, recording_id: int) -> Recording:
     """A recording of the user's own call still in draft. Holding the company is not required:
     audio a page kept through a network cut or a crash still belongs to that draft."""
-    recording = get_object_or_404(
-        Recording.objects.select_related("call__company"), pk=recording_id
+    return get_object_or_404(
+        Recording, pk=recording_id, call__operator=request.user, call__submitted_at__isnull=True
     )
-    if recording.call.operator_id != request.user.pk or recording.call.submitted_at is not None:
-        raise Http404
-    return recording
 
 
 @require_POST

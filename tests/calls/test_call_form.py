@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -366,6 +368,22 @@ def test_a_second_tab_takes_the_lease_and_the_first_one_learns_it(client, callin
     response = renew(client, calling, first)
     assert response.status_code == 286 and "ouverte dans une autre page" in response.text
     assert renew(client, calling, second).status_code == 200
+
+
+def test_a_renewal_costs_the_request_floor_an_update_and_one_read(client, calling):
+    """Every open form renews every 30 s: session, user, permissions, then the conditional
+    UPDATE and the company it shows (its new expiry, or who took it)."""
+    page = client.get(fill_url(calling)).context["token"]
+    with CaptureQueriesContext(connection) as queries:
+        response = renew(client, calling, page)
+    assert response.status_code == 200
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT"] * 3 + ["UPDATE", "SELECT"]
+    calling.refresh_from_db()
+    assert f"jusqu'à {timezone.localtime(calling.lock_expires_at):%H:%M:%S}" in response.text
+
+
+def test_a_renewal_of_a_company_that_does_not_exist_is_a_404(client, calling):
+    assert renew(client, Company(pk=calling.pk + 1000), "x").status_code == 404
 
 
 def test_next_call_with_an_empty_queue_explains_itself(client, operator):
