@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Q
@@ -174,6 +175,7 @@ def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, f
         "call": call,
         "form": form,
         "state": "form",
+        "upload_seconds": settings.RECORDING_UPLOAD_SECONDS,
         "recordings": call.recordings.filter(size_bytes__gt=0),
         # The company's numbers and people, which the operator holding it may add to.
         "may_edit": True,

@@ -41,6 +41,12 @@ def test_the_form_is_shown_to_the_lock_holder_with_a_tel_link(client, calling):
     assert "Lancer le micro" in response.text
 
 
+def test_the_recorder_uploads_as_often_as_the_setting_says(client, calling, settings):
+    assert 'data-batch-seconds="10"' in client.get(fill_url(calling)).text  # the default
+    settings.RECORDING_UPLOAD_SECONDS = 5
+    assert 'data-batch-seconds="5"' in client.get(fill_url(calling)).text
+
+
 def test_someone_else_sees_who_holds_the_company(client, operator2, calling):
     client.force_login(operator2)
     response = client.get(fill_url(calling))
