@@ -83,7 +83,7 @@ def call_list(request: HtmxHttpRequest) -> HttpResponse:
     queryset = call_list_queryset(request.user).order_by(*CALL_LIST_ORDER)
     company_filter = CallListFilter(request.GET, queryset=queryset)
     table = CallListTable(company_filter.qs)
-    paginate(request, table, per_page=50)
+    paginate(request, table, per_page=50, keep_count="call_list")
     context = {"filter": company_filter, "table": table, "user_may_call": True}
     return render_page(request, "calls/call_list.html", context, "results")
 
@@ -218,7 +218,7 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         # carries another token and releases nothing.
         token = secrets.token_hex(8)
         Company.objects.open_page(held, request.user, token)
-        held.refresh_from_db()
+        held.refresh_from_db(fields=["lock_token", "lock_expires_at", "updated_at"])
         held.numbers()  # an imported company's main number joins its list of numbers
         context = {**form_context(request, held, call, CallForm(instance=call)), "token": token}
         return render(request, "calls/call_form.html", context)
