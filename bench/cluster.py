@@ -13,8 +13,9 @@ Everything on loopback, each app server on its own port standing for its own hos
   itself to time a restarted server's return.
 - what the app servers share, as on separate hosts: a throwaway PostgreSQL
   (tests/with_postgres.sh), S3 for the recordings (moto's server, STORAGE_BACKEND=s3) and
-  Redis for the cache (Debian's redis-server, CACHE_URL=redis://). Sessions, login throttling
-  (django-axes) and call locks live in PostgreSQL; the CSRF and message cookies are signed with
+  Redis for the cache (Debian's redis-server, CACHE_URL=redis://). Sessions live in PostgreSQL
+  and are read through Redis (core/sessions.py); login throttling (django-axes) and call locks
+  live in PostgreSQL; the CSRF and message cookies are signed with
   the one SECRET_KEY; static files are collected from the same code.
 
 The load is bench/load.py's: the same locustfile, options and database checks (no double claim,
@@ -417,13 +418,18 @@ def cluster_checks(
         if found and entry["method"] == "POST" and entry["status"] == 200:
             hosts[int(found.group(1))].add(entry["upstream"])
     mixed = [pk for pk, served_by in hosts.items() if len(served_by) > 1]
-    submitted = {c["recording_id"] for c in claims if c.get("submitted_at") and "recording_id" in c}
-    expected = hashlib.sha256(b"".join(audio)).hexdigest()
+    submitted = {
+        c["recording_id"]: c.get("chunks") or 0
+        for c in claims
+        if c.get("submitted_at") and "recording_id" in c
+    }
     checked, bad = 0, []
     for recording in Recording.objects.filter(pk__in=[pk for pk in mixed if pk in submitted]):
         checked += 1
+        sent = b"".join(load.call_audio(audio, submitted[recording.pk]))
         with default_storage.open(recording.file.name, "rb") as handle:
-            if not recording.is_complete or hashlib.sha256(handle.read()).hexdigest() != expected:
+            same = hashlib.sha256(handle.read()).digest() == hashlib.sha256(sent).digest()
+            if not recording.is_complete or not same:
                 bad.append(recording.pk)
     results.append(
         (
@@ -435,8 +441,20 @@ def cluster_checks(
         )
     )
 
-    # Dashboard figures: each server against the others and against a count without cache.
+    # Sessions: kept in PostgreSQL, read through Redis (core/sessions.py); copies are back in
+    # Redis after it came back empty from its fault.
     import redis
+
+    sessions = redis.Redis(port=redis_port).keys("*django.contrib.sessions.cached_db*")
+    results.append(
+        (
+            "les sessions sont lues dans Redis (copies présentes à la fin de la course)",
+            bool(sessions),
+            f"{len(sessions)} copie(s) de session dans Redis",
+        )
+    )
+
+    # Dashboard figures: each server against the others and against a count without cache.
 
     cache_keys = redis.Redis(port=redis_port)
     views = [
