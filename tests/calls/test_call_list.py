@@ -192,7 +192,7 @@ def test_a_lapsed_lease_shows_the_status_the_queue_sees(client, operator, operat
 
 
 def count_queries(queries) -> int:
-    return sum('SELECT COUNT(*)' in q["sql"] for q in queries)
+    return sum("SELECT COUNT(*)" in q["sql"] for q in queries)
 
 
 def test_the_pager_counts_the_queue_once_for_the_same_filters(client, operator, make_company):
@@ -211,7 +211,7 @@ def test_the_pager_counts_the_queue_once_for_the_same_filters(client, operator, 
     assert "3 lignes" in response.text and count_queries(filtered) == 1
 
     make_company(name="Arrivée après")
-    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
-        with CaptureQueriesContext(connection) as later:
-            response = client.get(reverse("calls:list"))
+    later_on = time_machine.travel(timezone.now() + timedelta(seconds=31))
+    with later_on, CaptureQueriesContext(connection) as later:
+        response = client.get(reverse("calls:list"))
     assert "sur 56" in response.text and count_queries(later) == 1
