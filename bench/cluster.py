@@ -13,8 +13,9 @@ Everything on loopback, each app server on its own port standing for its own hos
   itself to time a restarted server's return.
 - what the app servers share, as on separate hosts: a throwaway PostgreSQL
   (tests/with_postgres.sh), S3 for the recordings (moto's server, STORAGE_BACKEND=s3) and
-  Redis for the cache (Debian's redis-server, CACHE_URL=redis://). Sessions, login throttling
-  (django-axes) and call locks live in PostgreSQL; the CSRF and message cookies are signed with
+  Redis for the cache (Debian's redis-server, CACHE_URL=redis://). Sessions live in PostgreSQL
+  and are read through Redis (core/sessions.py); login throttling (django-axes) and call locks
+  live in PostgreSQL; the CSRF and message cookies are signed with
   the one SECRET_KEY; static files are collected from the same code.
 
 The load is bench/load.py's: the same locustfile, options and database checks (no double claim,
@@ -37,7 +38,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,7 +52,6 @@ import load
 
 ROOT = load.ROOT
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 BUCKET = "naumur-cluster"
 S3_KEY, S3_SECRET = "naumur-cluster", "naumur-cluster-secret"
 # Seconds after a fault ends during which its effects (nginx noticing a server is back, a
@@ -64,44 +63,6 @@ CHUNK_PATH = re.compile(r"^/enregistrements/(\d+)/morceaux/\d+/$")
 # --- The pieces -----------------------------------------------------------------------------
 
 
-def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited (status {process.returncode})")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{what} did not listen on 127.0.0.1:{port} within {seconds:.0f} s")
-
-
-def start_redis(port: int, folder: Path) -> subprocess.Popen:
-    """A cache, not a store: nothing saved to disk, so a restart comes back empty."""
-    folder.mkdir(exist_ok=True)
-    process = subprocess.Popen(
-        [
-            REDIS,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-            "--logfile",
-            str(folder / "redis.log"),
-        ],  # fmt: skip
-        stdout=subprocess.DEVNULL,
-    )
-    wait_for_port(port, process, "redis-server")
-    return process
-
-
 def start_moto(port: int, folder: Path) -> subprocess.Popen:
     """moto's S3 server (as tests/storage/test_s3.py uses it) with the recordings' bucket."""
     log = open(folder / "moto.log", "wb")  # noqa: SIM115 - closed with the process
@@ -110,7 +71,7 @@ def start_moto(port: int, folder: Path) -> subprocess.Popen:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    wait_for_port(port, process, "moto server")
+    load.wait_for_port(port, process, "moto server")
     import boto3
 
     boto3.client(
@@ -214,7 +175,7 @@ def start_nginx(folder: Path, listen_port: int, upstream_ports: list[int]) -> su
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
-    wait_for_port(listen_port, process, "nginx")
+    load.wait_for_port(listen_port, process, "nginx")
     return process
 
 
@@ -357,7 +318,7 @@ def fault_schedule(args, servers: list[AppServer], redis: dict, pg_control: bool
         redis["process"].wait(timeout=10)
 
     def start_redis_again():
-        redis["process"] = start_redis(redis["port"], redis["folder"])
+        redis["process"] = load.start_redis(redis["port"], redis["folder"])
 
     killed = f"serveur {victim.name} tué (SIGKILL)"
     schedule = [
@@ -460,13 +421,18 @@ def cluster_checks(
         if found and entry["method"] == "POST" and entry["status"] == 200:
             hosts[int(found.group(1))].add(entry["upstream"])
     mixed = [pk for pk, served_by in hosts.items() if len(served_by) > 1]
-    submitted = {c["recording_id"] for c in claims if c.get("submitted_at") and "recording_id" in c}
-    expected = hashlib.sha256(b"".join(audio)).hexdigest()
+    submitted = {
+        c["recording_id"]: c.get("chunks") or 0
+        for c in claims
+        if c.get("submitted_at") and "recording_id" in c
+    }
     checked, bad = 0, []
     for recording in Recording.objects.filter(pk__in=[pk for pk in mixed if pk in submitted]):
         checked += 1
+        sent = b"".join(load.call_audio(audio, submitted[recording.pk]))
         with default_storage.open(recording.file.name, "rb") as handle:
-            if not recording.is_complete or hashlib.sha256(handle.read()).hexdigest() != expected:
+            same = hashlib.sha256(handle.read()).digest() == hashlib.sha256(sent).digest()
+            if not recording.is_complete or not same:
                 bad.append(recording.pk)
     results.append(
         (
@@ -475,6 +441,19 @@ def cluster_checks(
             checked > 0 and not bad,
             f"{len(mixed)} enregistrement(s) sur {len(hosts)} ont des morceaux reçus par "
             f"plusieurs serveurs ; {checked} d'appels validés vérifiés, {len(bad)} défaut(s)",
+        )
+    )
+
+    # Sessions: kept in PostgreSQL, read through Redis (core/sessions.py); copies are back in
+    # Redis after it came back empty from its fault.
+    import redis
+
+    sessions = redis.Redis(port=redis_port).keys("*django.contrib.sessions.cached_db*")
+    results.append(
+        (
+            "les sessions sont lues dans Redis (copies présentes à la fin de la course)",
+            bool(sessions),
+            f"{len(sessions)} copie(s) de session dans Redis",
         )
     )
 
@@ -587,7 +566,7 @@ def main() -> None:
     )
     parser.add_argument("--no-faults", action="store_true", help="no fault injected")
     args = parser.parse_args()
-    if not os.path.exists(NGINX) or not os.path.exists(REDIS):
+    if not os.path.exists(NGINX) or not os.path.exists(load.REDIS):
         raise SystemExit("nginx et redis-server sont nécessaires (make load-cluster les installe).")
 
     database_url = load.postgres_url(__file__)
@@ -600,7 +579,7 @@ def main() -> None:
     try:
         moto = start_moto(load.free_port(), workdir)
         processes.append(moto)
-        redis_state["process"] = start_redis(redis_state["port"], redis_state["folder"])
+        redis_state["process"] = load.start_redis(redis_state["port"], redis_state["folder"])
         s3_port = int(moto.args[-1])
         env = cluster_environment(
             load.server_environment(database_url, workdir), s3_port, redis_state["port"]

@@ -37,7 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "charge-" + secrets.token_urlsafe(12)
 WEBM_SIGNATURE = b"\x1a\x45\xdf\xa3"
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 P95_TARGET_MS = 300
+CPU_TARGET_MS = 15  # gunicorn CPU per operator request, on average (issue 18)
 # Endpoints the operators use during a call: the p95 target applies to these.
 OPERATOR_ENDPOINTS = [
     "GET /appels/",
@@ -156,12 +158,16 @@ def start_gunicorn(env: dict, port: int, workers: int, workdir: Path) -> subproc
     """The command line of `make serve-prod`, with the access log kept in a file. In its own
     process group, so that bench/cluster.py can kill one app server whole."""
     log = open(workdir / "gunicorn.log", "ab")  # noqa: SIM115 - closed with the process
+    (workdir / "cpu").mkdir(exist_ok=True)
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
             "config.wsgi",
+            # Bench only: each request's CPU, by endpoint (bench/gunicorn_cpu.py).
+            "--config",
+            str(ROOT / "bench" / "gunicorn_cpu.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -178,7 +184,7 @@ def start_gunicorn(env: dict, port: int, workers: int, workdir: Path) -> subproc
             "120",
         ],
         cwd=ROOT,
-        env=env,
+        env=dict(env, LOAD_CPU_DIR=str(workdir / "cpu")),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -195,6 +201,44 @@ def start_gunicorn(env: dict, port: int, workers: int, workdir: Path) -> subproc
             time.sleep(0.3)
     process.terminate()
     raise SystemExit("gunicorn did not answer /healthz/ within 60 s")
+
+
+def wait_for_port(port: int, process: subprocess.Popen, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited (status {process.returncode})")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not listen on 127.0.0.1:{port} within {seconds:.0f} s")
+
+
+def start_redis(port: int, folder: Path) -> subprocess.Popen:
+    """A cache, not a store: nothing saved to disk, so a restart comes back empty."""
+    folder.mkdir(exist_ok=True)
+    process = subprocess.Popen(
+        [
+            REDIS,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--logfile",
+            str(folder / "redis.log"),
+        ],  # fmt: skip
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process, "redis-server")
+    return process
 
 
 RECORD_JS = """async ([seconds, timeslice]) => {
@@ -452,6 +496,66 @@ def endpoint_stats(requests: list[dict], since: float | None = None) -> tuple[li
     return rows, window
 
 
+def server_cpu(folders: list[Path], since: float | None, until: float | None) -> list[dict]:
+    """CPU per request by endpoint, as the gunicorn workers measured it (bench/gunicorn_cpu.py),
+    for the requests that started between `since` and `until` (epoch s; None: no bound)."""
+    by_name = defaultdict(list)
+    for folder in folders:
+        for path in sorted((folder / "cpu").glob("cpu-*.tsv")):
+            for line in path.read_text().splitlines():
+                start, name, cpu_ms, wall_ms = line.split("\t")
+                if (since is None or float(start) >= since) and (
+                    until is None or float(start) <= until
+                ):
+                    by_name[name].append((float(cpu_ms), float(wall_ms)))
+    rows = []
+    groups = [(name, items) for name, items in sorted(by_name.items())]
+    operator = [item for name, items in groups if name in OPERATOR_ENDPOINTS for item in items]
+    everything = [item for _name, items in groups for item in items]
+    groups += [("Opérateurs (moyenne)", operator), ("Total", everything)]
+    for name, items in groups:
+        if not items:
+            continue
+        cpu = sorted(item[0] for item in items)
+        wall = sorted(item[1] for item in items)
+        rows.append(
+            {
+                "name": name,
+                "count": len(items),
+                "cpu_mean": sum(cpu) / len(cpu),
+                "cpu_p50": percentile(cpu, 0.50),
+                "cpu_p95": percentile(cpu, 0.95),
+                "cpu_s": sum(cpu) / 1000,
+                "wall_p50": percentile(wall, 0.50),
+                "wall_p95": percentile(wall, 0.95),
+            }
+        )
+    return rows
+
+
+def print_cpu_table(rows: list[dict]) -> None:
+    print(
+        f"  {'endpoint':<42} {'requêtes':>8} {'CPU moy':>7} {'p50':>6} {'p95':>6} "
+        f"{'CPU (s)':>7} {'serveur p50':>11} {'p95':>6}"
+    )
+    for row in rows:
+        print(
+            f"  {row['name']:<42} {row['count']:>8} {row['cpu_mean']:>7.1f} {row['cpu_p50']:>6.1f} "
+            f"{row['cpu_p95']:>6.1f} {row['cpu_s']:>7.1f} {row['wall_p50']:>11.1f} "
+            f"{row['wall_p95']:>6.1f}"
+        )
+
+
+def call_audio(captured: list[bytes], count: int) -> list[bytes]:
+    """The `count` chunks a call's recorder uploads: the captured recording's first chunk (the
+    WebM header and first frames), then its following chunks over and over. Calls of one to
+    three minutes from a capture of a few seconds: the server stores bytes and checks only
+    their start, so what matters is their size and that each call's file can be checked byte
+    for byte."""
+    rest = captured[1:] or captured
+    return [captured[0]] + [rest[index % len(rest)] for index in range(count - 1)]
+
+
 AUDIO_ENDPOINTS = ["POST /enregistrements/[id]/morceaux/[n]/", "POST /enregistrements/[id]/fin/"]
 
 
@@ -591,12 +695,22 @@ def verify(accounts: dict, claims: list[dict], audio: list[bytes]) -> list[tuple
         f"somme des tentatives {attempts['total']}, au plus {attempts['most']} par entreprise",
     )
 
-    # Recordings: complete, byte for byte what the clients sent.
-    expected = b"".join(audio)
-    expected_sha = hashlib.sha256(expected).hexdigest()
-    short_sends = [c for c in client_submitted if c.get("bytes_sent") != len(expected)]
+    # Recordings: complete, byte for byte what the clients sent (each call its own length).
+    expected_by_count: dict[int, tuple[int, str]] = {}
+
+    def expected(count: int) -> tuple[int, str]:
+        if count not in expected_by_count:
+            content = b"".join(call_audio(audio, count))
+            expected_by_count[count] = (len(content), hashlib.sha256(content).hexdigest())
+        return expected_by_count[count]
+
+    chunks_of = {c["recording_id"]: c.get("chunks") for c in claims if c.get("recording_id")}
+    short_sends = [
+        c for c in client_submitted if c.get("bytes_sent") != expected(c.get("chunks") or 0)[0]
+    ]
     bad = []
     checked = 0
+    total_bytes = 0
     recordings = Recording.objects.filter(call__in=submitted).select_related("call")
     per_call = Counter(recordings.values_list("call_id", flat=True))
     for call in submitted.filter(recording_started_at__isnull=False):
@@ -605,18 +719,20 @@ def verify(accounts: dict, claims: list[dict], audio: list[bytes]) -> list[tuple
     for recording in recordings:
         checked += 1
         problem = None
+        size, sha = expected(chunks_of.get(recording.pk) or 0)
         if not recording.is_complete or not recording.file:
             problem = "incomplet"
         elif recording.health != "complete":
             problem = f"santé {recording.health} ({recording.missing_chunks} manquant(s))"
-        elif recording.size_bytes != len(expected):
-            problem = f"taille {recording.size_bytes} au lieu de {len(expected)}"
+        elif recording.size_bytes != size:
+            problem = f"taille {recording.size_bytes} au lieu de {size}"
         else:
             with default_storage.open(recording.file.name, "rb") as handle:
                 content = handle.read()
+            total_bytes += len(content)
             if not content.startswith(WEBM_SIGNATURE):
                 problem = "signature WebM absente"
-            elif hashlib.sha256(content).hexdigest() != expected_sha:
+            elif hashlib.sha256(content).hexdigest() != sha:
                 problem = f"contenu différent ({len(content)} octets)"
         if problem:
             bad.append(f"enregistrement {recording.pk} : {problem}")
@@ -624,7 +740,8 @@ def verify(accounts: dict, claims: list[dict], audio: list[bytes]) -> list[tuple
     check(
         "chaque appel validé a son enregistrement complet, octet pour octet",
         not bad and not short_sends and no_audio == 0 and checked == submitted.count(),
-        f"{checked} fichiers vérifiés ({len(expected)} octets, sha256 {expected_sha[:12]}…), "
+        f"{checked} fichiers vérifiés ({total_bytes / 1e6:.1f} Mo, chacun le sha256 des "
+        f"morceaux que son appel a envoyés), "
         f"{len(bad)} défaut(s), {len(short_sends)} envoi(s) incomplet(s), "
         f"{no_audio} appel(s) sans micro" + (f" ; {bad[:3]}" if bad else ""),
     )
@@ -647,21 +764,33 @@ def verify(accounts: dict, claims: list[dict], audio: list[bytes]) -> list[tuple
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     """The load's own options, shared with bench/cluster.py."""
     parser.add_argument("--operators", type=int, default=50)
-    parser.add_argument("--supervisors", type=int, default=3, help="on the dashboard")
-    parser.add_argument("--run-time", type=int, default=240, help="seconds of load")
-    parser.add_argument("--spawn-rate", type=float, default=1.0, help="users started per second")
+    parser.add_argument("--supervisors", type=int, default=5, help="on the dashboard")
+    parser.add_argument("--run-time", type=int, default=300, help="seconds of load")
+    parser.add_argument("--spawn-rate", type=float, default=2.0, help="users started per second")
     parser.add_argument("--companies", type=int, default=20_000)
-    parser.add_argument("--audio-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--call-seconds",
+        type=float,
+        nargs=2,
+        default=[60.0, 180.0],
+        metavar=("MIN", "MAX"),
+        help="how long a call's recording lasts, drawn evenly between the two",
+    )
+    parser.add_argument(
+        "--audio-seconds", type=float, default=20.0, help="audio captured from Chromium"
+    )
     parser.add_argument("--timeslice-ms", type=int, default=1000, help="the recorder's chunks")
     parser.add_argument(
-        "--batch-seconds", type=float, default=5.0, help="how often the recorder uploads"
+        "--batch-seconds",
+        type=float,
+        help="how long after an upload the recorder sends what waits (default: the call form's)",
     )
     parser.add_argument("--dashboard-every", type=float, default=5.0)
     parser.add_argument("--export-every", type=float, default=60.0)
     parser.add_argument(
         "--stop-timeout",
         type=int,
-        default=60,
+        default=240,
         help="seconds users get to finish their call at the end; past it they abandon it",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, data)")
@@ -717,8 +846,8 @@ def locust_environment(env: dict, args, workdir: Path) -> dict:
         LOAD_OPERATORS=str(args.operators),
         LOAD_SUPERVISORS=str(args.supervisors),
         LOAD_CHUNK_SECONDS=str(args.timeslice_ms / 1000),
-        LOAD_BATCH_SECONDS=str(args.batch_seconds),
-        LOAD_AUDIO_SECONDS=str(args.audio_seconds),
+        LOAD_BATCH_SECONDS="" if args.batch_seconds is None else str(args.batch_seconds),
+        LOAD_CALL_SECONDS=",".join(f"{seconds:g}" for seconds in args.call_seconds),
         LOAD_DASHBOARD_EVERY=str(args.dashboard_every),
         LOAD_EXPORT_EVERY=str(args.export_every),
     )
@@ -794,6 +923,33 @@ def summarise(
             f"{steady_cpu['busy']:.2f} cœur sur {os.cpu_count()}"
         )
 
+    cpu_since = steady_cpu["since"] if steady_cpu else None
+    cpu_until = steady_cpu["until"] if steady_cpu else None
+    cpu_rows = server_cpu(server_folders, cpu_since, cpu_until)
+    if cpu_rows:
+        print(
+            "\nCPU des workers gunicorn par requête, "
+            + ("en régime établi" if steady_cpu else "toute la course")
+            + " (ms, mesuré dans chaque worker ; « serveur » : temps passé dans le worker) :"
+        )
+        print_cpu_table(cpu_rows)
+        by_name = {row["name"]: row for row in cpu_rows}
+        operator_mean = by_name.get("Opérateurs (moyenne)", {}).get("cpu_mean", float("nan"))
+        print(
+            f"Objectif ≤ {CPU_TARGET_MS} ms de CPU par requête d'opérateur en moyenne : "
+            f"{operator_mean:.1f} ms — "
+            + ("atteint" if operator_mean <= CPU_TARGET_MS else "NON ATTEINT")
+        )
+        if steady_cpu:
+            measured = by_name["Total"]["cpu_s"]
+            seconds = steady_cpu["until"] - steady_cpu["since"]
+            outside = steady_cpu["gunicorn"] * seconds - measured
+            print(
+                f"Hors des requêtes (lecture des en-têtes, journal d'accès, processus maître, "
+                f"workers relancés) : {1000 * outside / max(1, by_name['Total']['count']):.1f} ms "
+                "par requête"
+            )
+
     statuses = Counter()
     server_errors = 0
     for folder in server_folders:
@@ -867,6 +1023,7 @@ def summarise(
         "steady_rows": steady_rows,
         "machine": machine,
         "steady_cpu": steady_cpu,
+        "cpu_by_endpoint": cpu_rows,
         "per_operator": operator_rate,
         "statuses": statuses,
         "errors": errors,
@@ -874,8 +1031,8 @@ def summarise(
         "verification": results,
         "submitted": len(submitted),
         "outcomes": outcomes,
-        "audio_bytes": sum(map(len, audio)),
-        "audio_chunks": len(audio),
+        "audio_captured_bytes": sum(map(len, audio)),
+        "audio_captured_chunks": len(audio),
     }
     return failed, figures
 
@@ -895,6 +1052,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_load_arguments(parser)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--cache",
+        choices=["redis", "process"],
+        default="redis",
+        help="the workers' cache: one Redis they share (CACHE_URL, as the README advises for "
+        "several workers; sessions are then read from it), or one per process",
+    )
     args = parser.parse_args()
 
     database_url = postgres_url(__file__)
@@ -902,6 +1066,11 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="naumur-load-"))
     env = server_environment(database_url, workdir)
     print(f"Dossier de travail : {workdir}")
+    redis = None
+    if args.cache == "redis":
+        redis_port = free_port()
+        redis = start_redis(redis_port, workdir / "redis")
+        env["CACHE_URL"] = f"redis://127.0.0.1:{redis_port}/0"
     accounts = prepare(env, args, workdir)
 
     port = free_port()
@@ -913,7 +1082,9 @@ def main() -> None:
             f"Charge : gunicorn {args.workers} workers sur {host}, {args.operators} opérateurs + "
             f"{args.supervisors} superviseurs (tableau de bord toutes les "
             f"{args.dashboard_every:g} s) + 1 export toutes les {args.export_every:g} s, "
-            f"{args.run_time} s, {args.spawn_rate:g} utilisateurs/s au démarrage…",
+            f"{args.run_time} s, {args.spawn_rate:g} utilisateurs/s au démarrage ; appels de "
+            f"{args.call_seconds[0]:g} à {args.call_seconds[1]:g} s ; cache "
+            f"{'Redis partagé' if redis else 'par processus'}…",
             flush=True,
         )
         sampler = Sampler([gunicorn.pid], database_port)
@@ -922,6 +1093,8 @@ def main() -> None:
         machine = sampler.finish(locust_cpu)
     finally:
         stop_process(gunicorn)
+        if redis is not None:
+            stop_process(redis)
 
     requests, claims, marks = read_outputs(workdir, locust_code)
     failed, figures = summarise(

@@ -7,15 +7,19 @@ checks); the browser's Origin header goes with every request.
 
 Inputs (environment, written by bench/load.py):
   LOAD_ACCOUNTS  JSON file: {"password": ..., "operators": [...], "supervisors": [...]}
-  LOAD_AUDIO     folder of the captured WebM chunks (000.bin, 001.bin, ...), sent in order
-  LOAD_CHUNK_SECONDS / LOAD_BATCH_SECONDS  the recorder's timeslice (1 s) and how often it
-                 uploads what waits (5 s), as static/js/recorder.js does
+  LOAD_AUDIO     folder of the captured WebM chunks (000.bin, 001.bin, ...): a call of n chunks
+                 sends the first one, then the others over and over (bench/load.py, call_audio)
+  LOAD_CHUNK_SECONDS  the recorder's timeslice (1 s), as the audio was captured
+  LOAD_BATCH_SECONDS  how long after an upload the recorder sends what waits; empty: what the
+                 call form says (data-batch-seconds), as static/js/recorder.js reads it
+  LOAD_CALL_SECONDS  "60,180": how long a call's recording lasts, drawn evenly between the two
   LOAD_OUTPUT    folder where every request and every operator's claims are written at the end
   LOAD_DASHBOARD_EVERY / LOAD_EXPORT_EVERY  supervisor polling periods, in seconds
   LOAD_DASHBOARD_QUERY  the dashboard filters the supervisors poll (default: today, every campaign)
 """
 
 import json
+import math
 import os
 import random
 import re
@@ -26,15 +30,19 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import gevent
-from locust import FastHttpUser, between, constant, events, task
+from load import call_audio
+from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 
 ACCOUNTS = json.loads(Path(os.environ["LOAD_ACCOUNTS"]).read_text())
 AUDIO_DIR = Path(os.environ["LOAD_AUDIO"])
 AUDIO_CHUNKS = [path.read_bytes() for path in sorted(AUDIO_DIR.glob("*.bin"))]
 AUDIO_SECONDS_PER_CHUNK = float(os.environ.get("LOAD_CHUNK_SECONDS", "1"))
-BATCH_SECONDS = float(os.environ.get("LOAD_BATCH_SECONDS", "5"))
-AUDIO_SECONDS = float(os.environ.get("LOAD_AUDIO_SECONDS", "10"))
+# How long after an upload the recorder sends what waits: the call form's own (its
+# data-batch-seconds, RECORDING_UPLOAD_SECONDS), unless LOAD_BATCH_SECONDS says otherwise.
+BATCH_SECONDS = float(os.environ.get("LOAD_BATCH_SECONDS") or 0) or None
+CALL_SECONDS = tuple(float(x) for x in os.environ.get("LOAD_CALL_SECONDS", "60,180").split(","))
+MAX_BATCH_CHUNKS = 30  # recorder.js sends at most this many chunks (and 2 MB) in one request
 AUDIO_MIME = "audio/webm;codecs=opus"
 OUTPUT = Path(os.environ["LOAD_OUTPUT"])
 DASHBOARD_EVERY = float(os.environ.get("LOAD_DASHBOARD_EVERY", "5"))
@@ -45,6 +53,7 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 LOCK_POLLER = re.compile(r'hx-get="(/appels/verrous/\?ids=[0-9,]*)"')
 FILL_URL = re.compile(r"^/appels/(\d+)/remplir/$")
 PAGE_TOKEN = re.compile(r'data-token="([0-9a-f]+)"')
+PAGE_BATCH = re.compile(r'data-batch-seconds="([0-9.]+)"')
 
 # What the run leaves behind for bench/load.py: every request, every claim.
 REQUESTS: list[dict] = []
@@ -58,7 +67,15 @@ RETRYABLE = {0, 502, 503, 504}
 RETRY_ATTEMPTS = 60
 RETRY_PAUSE_S = 1.0
 
-# Outcomes an operator records (weights), each reached through three picker changes.
+# The pace of a shift (seconds): reading the call list before « Appeler le suivant », its lock
+# poller (hx-trigger="every 10s"), dialling before « Lancer le micro », the call form's lease
+# renewal (hx-trigger="every 30s").
+LIST_SECONDS = (3.0, 12.0)
+LOCK_POLL_EVERY = 10.0
+DIAL_SECONDS = (2.0, 6.0)
+LEASE_EVERY = 30.0
+
+# Outcomes an operator records (weights), each through the picks of form_steps().
 OUTCOMES = [
     ("accepted", 25),
     ("refused", 20),
@@ -177,15 +194,19 @@ class NaumurUser(FastHttpUser):
 
 
 class Operator(NaumurUser):
-    """One operator's day, compressed: the call list, « Appeler le suivant », the form with
-    three picker changes (each followed by a lease renewal) while the recorder uploads 10 s of
-    audio in real time (a chunk every second, the waiting ones sent together every 5 s, in a
-    second greenlet as in the browser), then « Valider » and back to the list."""
+    """One operator's shift, at a real pace: the call list (its lock poller every 10 s while it
+    is read), « Appeler le suivant », the call form, whose page renews its lease every 30 s;
+    « Lancer le micro » once the number is dialled; a call whose recording lasts 60 to 180 s,
+    the recorder uploading in a second greenlet as static/js/recorder.js does (a 1 s chunk kept
+    each second, what waits sent 5 s after the previous upload ended, the rest at the stop,
+    then « fin »); the picks and notes of the form, each a draft save (htmx, on `change`, and
+    800 ms after typing in the notes stops), spread over the call; « Valider » at the end of
+    the call, then back to the list."""
 
     fixed_count = int(os.environ.get("LOAD_OPERATORS", "50"))
     accounts = list(ACCOUNTS["operators"])
-    wait_time = between(1, 3)
-    concurrency = 4  # the page's own requests and the recorder's uploads overlap
+    wait_time = constant(0)  # the list's reading time is part of the loop
+    concurrency = 4  # the page's own requests, its lease timer and the recorder's uploads overlap
 
     def on_start(self) -> None:
         super().on_start()
@@ -209,13 +230,16 @@ class Operator(NaumurUser):
     def call_loop(self) -> None:
         page = self.client.get("/appels/", name="GET /appels/")
         poller = LOCK_POLLER.search(page.text or "")
-        gevent.sleep(random.uniform(1, 3))  # reading the list; its lock poller fires
-        if poller:
-            self.client.get(
-                poller.group(1).replace("&amp;", "&"),
-                headers={"HX-Request": "true"},
-                name="GET /appels/verrous/",
-            )
+        reading = random.uniform(*LIST_SECONDS)  # its lock poller fires every 10 s meanwhile
+        for _poll in range(int(reading // LOCK_POLL_EVERY)):
+            gevent.sleep(LOCK_POLL_EVERY)
+            if poller:
+                self.client.get(
+                    poller.group(1).replace("&amp;", "&"),
+                    headers={"HX-Request": "true"},
+                    name="GET /appels/verrous/",
+                )
+        gevent.sleep(reading % LOCK_POLL_EVERY)
 
         claimed_at = time.time()
         with self.post_form(
@@ -245,7 +269,17 @@ class Operator(NaumurUser):
                 r.failure("call form not shown to the lock holder")
                 return
         self.page_token = token.group(1)  # the lease this page holds (renewals, beacon)
+        batch = PAGE_BATCH.search(r.text or "")
+        self.batch_seconds = BATCH_SECONDS or (float(batch.group(1)) if batch else 5.0)
+        # hx-trigger="every 30s" on the lease box, from the page's load until it is left.
+        lease = gevent.spawn(self.keep_lease, company_id)
+        try:
+            self.call(company_id, claim, fill_url)
+        finally:
+            lease.kill()
 
+    def call(self, company_id: int, claim: dict, fill_url: str) -> None:
+        gevent.sleep(random.uniform(*DIAL_SECONDS))  # the number is dialled, then the micro
         r, problem = self.retrying(
             lambda: self.post_form(
                 f"/appels/{company_id}/micro/",
@@ -259,12 +293,14 @@ class Operator(NaumurUser):
             return
         session = r.json()
         claim["recording_id"] = session["recording_id"]
-        recorder = gevent.spawn(self.record, session, claim)
+        seconds = random.uniform(*CALL_SECONDS)
+        started = time.monotonic()
+        recorder = gevent.spawn(self.record, session, claim, seconds)
 
         outcome = random.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
         fields = {"status_numero": "", "call_status": "", "notes": ""}
-        for step in picker_steps(outcome):
-            gevent.sleep(random.uniform(1.5, 2.5))  # the operator listens, then clicks
+        for at, step in form_steps(outcome, seconds):
+            gevent.sleep(max(0.0, started + at - time.monotonic()))
             fields.update(step)
             with self.post_form(
                 fill_url,
@@ -277,9 +313,10 @@ class Operator(NaumurUser):
                     r.failure(f"draft not saved: {r.status_code}")
                 elif "alert-danger" in (r.text or ""):
                     r.failure("draft refused: lock lost")
-            self.renew(company_id)
 
-        recorder.join()  # « Valider » stops the recorder and waits for its last upload
+        # « Valider » at the end of the call: it stops the recorder and waits for its last upload.
+        gevent.sleep(max(0.0, started + seconds - time.monotonic()))
+        recorder.join()
         fields["csrfmiddlewaretoken"] = self.csrf_token()
 
         def recorded(r):
@@ -303,36 +340,40 @@ class Operator(NaumurUser):
         claim["outcome"] = outcome
         self.holding = None
 
-    def renew(self, company_id: int) -> None:
-        with self.post_form(
-            f"/appels/{company_id}/bail/",
-            {"token": self.page_token},
-            name="POST /appels/[id]/bail/",
-            htmx=True,
-            catch_response=True,
-        ) as r:
-            if r.status_code != 200 or "Verrou perdu" in (r.text or ""):
-                r.failure(f"lease not renewed: {r.status_code}")
+    def keep_lease(self, company_id: int) -> None:
+        while True:
+            gevent.sleep(LEASE_EVERY)
+            with self.post_form(
+                f"/appels/{company_id}/bail/",
+                {"token": self.page_token},
+                name="POST /appels/[id]/bail/",
+                htmx=True,
+                catch_response=True,
+            ) as r:
+                if r.status_code != 200 or "Verrou perdu" in (r.text or ""):
+                    r.failure(f"lease not renewed: {r.status_code}")
 
-    def record(self, session: dict, claim: dict) -> None:
-        """The recorder (static/js/recorder.js): MediaRecorder hands over a chunk every
-        timeslice (and the rest when it stops); every BATCH_SECONDS the chunks waiting are sent
-        in one request (their sizes, durations and levels in the query); then « fin » with the
-        duration and the number of chunks."""
+    def record(self, session: dict, claim: dict, seconds: float) -> None:
+        """The recorder (static/js/recorder.js) for a call of `seconds`: MediaRecorder hands over
+        a chunk every timeslice (the last one, shorter, at the stop); the page's batch seconds
+        after the previous upload ended, the chunks waiting go in one request (their sizes,
+        durations and levels in the query, MAX_BATCH_CHUNKS at most); at the stop, what is left
+        at once; then « fin » with the duration and the number of chunks."""
+        count = max(1, math.ceil(seconds / AUDIO_SECONDS_PER_CHUNK - 1e-9))
+        chunks = call_audio(AUDIO_CHUNKS, count)
+        ready_at = [min((index + 1) * AUDIO_SECONDS_PER_CHUNK, seconds) for index in range(count)]
+        claim["chunks"] = count
         started = time.monotonic()
-        ready_at = [
-            min((index + 1) * AUDIO_SECONDS_PER_CHUNK, AUDIO_SECONDS)
-            for index in range(len(AUDIO_CHUNKS))
-        ]
         sent = first = 0
-        due = 0.0
-        while first < len(AUDIO_CHUNKS):
-            due = min(due + BATCH_SECONDS, AUDIO_SECONDS)
-            gevent.sleep(max(0.0, started + due - time.monotonic()))
-            last = sum(1 for at in ready_at if at <= due + 1e-6)
-            batch = AUDIO_CHUNKS[first:last]
-            if not batch:
+        while first < count:
+            elapsed = time.monotonic() - started
+            gevent.sleep(max(0.0, min(elapsed + self.batch_seconds, seconds) - elapsed))
+            elapsed = time.monotonic() - started
+            last = sum(1 for at in ready_at if at <= elapsed + 1e-6)
+            last = min(last, first + MAX_BATCH_CHUNKS)
+            if last <= first:
                 continue
+            batch = chunks[first:last]
             query = urlencode(
                 {
                     "sizes": ",".join(str(len(chunk)) for chunk in batch),
@@ -374,8 +415,8 @@ class Operator(NaumurUser):
             lambda: self.post_form(
                 session["stop_url"],
                 {
-                    "duration_seconds": f"{AUDIO_SECONDS:.2f}",  # the recorder's clock at its stop
-                    "chunk_count": str(len(AUDIO_CHUNKS)),
+                    "duration_seconds": f"{seconds:.2f}",  # the recorder's clock at its stop
+                    "chunk_count": str(count),
                 },
                 name="POST /enregistrements/[id]/fin/",
                 catch_response=True,
@@ -384,38 +425,40 @@ class Operator(NaumurUser):
         )
 
 
-def picker_steps(outcome: str) -> list[dict]:
-    """Three successive states of the form, as the operator's clicks produce them."""
-    if outcome == "accepted":
-        levels = ["complete", "partial"]
-        return [
-            {"status_numero": "answered"},
-            {"call_status": "accepted"},
-            {
-                "presentation_level": random.choice(levels),
-                "questions_libres_level": random.choice(levels),
-                "questions_orientees_level": random.choice(levels),
-            },
-        ]
-    if outcome == "callback":
-        tomorrow = time.localtime(time.time() + timedelta(days=1).total_seconds())
-        return [
-            {"status_numero": "answered"},
-            {"call_status": "callback"},
-            {"callback_at": time.strftime("%Y-%m-%dT10:00", tomorrow)},
-        ]
-    if outcome in ("refused", "not_transformer"):
-        return [
-            {"status_numero": "answered"},
-            {"call_status": outcome},
-            {"notes": "Appel de charge : " + outcome},
-        ]
-    # invalid, no_answer, voicemail: a first click corrected, then a note.
-    return [
-        {"status_numero": "answered"},
-        {"status_numero": outcome, "call_status": ""},
-        {"notes": "Appel de charge : " + outcome},
-    ]
+def form_steps(outcome: str, seconds: float) -> list[tuple[float, dict]]:
+    """When (seconds after « Lancer le micro ») the form changes, and how: each change is one
+    draft save. Whether the number answered comes first, within 20 s; the call's result, its
+    levels or callback date as the conversation goes; the notes typed in one to three bursts
+    (each saved 800 ms after the typing stops), the field sometimes left by a click elsewhere
+    (its `change`: one save more)."""
+    early = random.uniform(5, min(20, seconds / 3))
+    steps: list[tuple[float, dict]] = []
+    if outcome in ("invalid", "no_answer", "voicemail"):
+        steps.append((early, {"status_numero": outcome}))
+    else:
+        steps.append((early, {"status_numero": "answered"}))
+        result_at = random.uniform(0.4, 0.8) * seconds
+        steps.append((result_at, {"call_status": outcome}))
+        if outcome == "accepted":
+            levels = ["complete", "partial"]
+            names = ["presentation_level", "questions_libres_level", "questions_orientees_level"]
+            for name in names:
+                at = random.uniform(result_at, 0.95 * seconds)
+                steps.append((at, {name: random.choice(levels)}))
+        elif outcome == "callback":
+            tomorrow = time.localtime(time.time() + timedelta(days=1).total_seconds())
+            at = min(result_at + random.uniform(3, 10), 0.95 * seconds)
+            steps.append((at, {"callback_at": time.strftime("%Y-%m-%dT10:00", tomorrow)}))
+    notes = ""
+    bursts = sorted(random.uniform(early, 0.95 * seconds) for _ in range(random.randint(1, 3)))
+    for burst, at in enumerate(bursts):
+        notes += ("" if not notes else " ") + f"Note {burst + 1} : {outcome}."
+        steps.append((at, {"notes": notes}))
+        if random.random() < 0.5:  # the notes field left for another one: its change event
+            steps.append((min(at + random.uniform(1, 5), 0.97 * seconds), {"notes": notes}))
+    # In time order: the notes grow, the result comes after the number answered.
+    steps.sort(key=lambda step: step[0])
+    return steps
 
 
 class DashboardSupervisor(NaumurUser):

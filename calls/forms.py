@@ -9,6 +9,7 @@ from calls.callbacks import monday_of
 from calls.dashboard import Filters, PeriodChoice
 from calls.models import LEVEL_FIELDS, CallRecord, CallStatus, NumberStatus
 from companies.models import Campaign, CompanyPhone
+from core.audit import disable_auditlog
 from core.forms import DayField
 
 # The keys that pick the call form's answers, in the order of each field's choices: digits for
@@ -73,16 +74,21 @@ class CallForm(forms.ModelForm):
             "callback_personal": _("Rappel personnel (gardé pour moi)"),
         }
 
-    def __init__(self, *args, submitting: bool = False, **kwargs):
+    def __init__(self, *args, submitting: bool = False, numbers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
         self.outcome_before = (self.instance.status_numero, self.instance.call_status)
         for name in ["status_numero", "call_status", *LEVEL_FIELDS]:
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
         # Only this company's numbers (a forged one of another company is an invalid choice),
-        # and not the dead ones while another is live.
-        company_numbers = CompanyPhone.objects.filter(company_id=self.instance.company_id)
-        self.numbers = list(company_numbers.dialable())
+        # and not the dead ones while another is live. `numbers`: those a form for the same
+        # call just read (the form shown again after a draft save).
+        company_numbers = CompanyPhone.objects.filter(company_id=self.instance.company_id).order_by(
+            "position", "id"
+        )
+        if numbers is None:
+            numbers = company_numbers.dialable()
+        self.numbers = numbers
         phone = self.fields["phone"]
         phone.queryset = company_numbers.filter(pk__in=[n.pk for n in self.numbers])
         phone.empty_label = None
@@ -101,6 +107,14 @@ class CallForm(forms.ModelForm):
     def shortcut_fields(self) -> list[forms.BoundField]:
         """The pickers that have keys, for the list « ? » opens."""
         return [self[name] for name in SHORTCUTS]
+
+    def _get_validation_exclusions(self):
+        """The model's own validation leaves out the number and the outcome: the number is one
+        this form offered (one of the company's), and clean() already enforces the constraints
+        on the outcome (a draft drops the answers they forbid, a submission refuses them with a
+        message). Checked again by the model, each would cost a query per draft save; the
+        database still enforces the constraints."""
+        return super()._get_validation_exclusions() | {"phone", "call_status", *LEVEL_FIELDS}
 
     def clean(self):
         data = super().clean()
@@ -131,8 +145,10 @@ class CallForm(forms.ModelForm):
         call = self.save(commit=False)
         if call.status_numero or (call.status_numero, call.call_status) != self.outcome_before:
             call.status_marked_at = timezone.now()
-        # Only what the form holds: a consent refused meanwhile (another request) stays.
-        call.save(update_fields=[*self.Meta.fields, "status_marked_at", "updated_at"])
+        # Only what the form holds: a consent refused meanwhile (another request) stays. A draft
+        # gets no audit entry (core/audit.py): auditlog need not read the row first.
+        with disable_auditlog():
+            call.save(update_fields=[*self.Meta.fields, "status_marked_at", "updated_at"])
         return call
 
     def check_submission(self, data) -> None:
@@ -250,7 +266,7 @@ def callers():
     """Active accounts that make calls (operators, supervisors, admins)."""
     return (
         get_user_model()
-        .objects.with_perm("calls.make_calls", backend="django.contrib.auth.backends.ModelBackend")
+        .objects.with_perm("calls.make_calls", backend="core.permissions.PermissionBackend")
         .order_by("first_name", "last_name", "username")
     )
 

@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Q
@@ -37,6 +38,7 @@ from companies.forms import NumberForm, ReasonForm
 from companies.lifecycle import CALL_LIST_ORDER, QueueState, Status
 from companies.models import Company, DoNotCallSource
 from companies.queue_health import appointment_warning, explain, is_listed
+from core.audit import disable_auditlog
 from core.dates import today_start
 from core.htmx import HtmxHttpRequest, is_fragment_request, render_page
 from core.redirects import safe_target
@@ -88,7 +90,7 @@ def call_list(request: HtmxHttpRequest) -> HttpResponse:
     queryset = call_list_queryset(request.user).order_by(*CALL_LIST_ORDER)
     company_filter = CallListFilter(request.GET, queryset=queryset)
     table = CallListTable(company_filter.qs)
-    paginate(request, table, per_page=50)
+    paginate(request, table, per_page=50, keep_count="call_list")
     context = {"filter": company_filter, "table": table, "user_may_call": True}
     return render_page(request, "calls/call_list.html", context, "results")
 
@@ -205,6 +207,7 @@ def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, f
         "call": call,
         "form": form,
         "state": "form",
+        "upload_seconds": settings.RECORDING_UPLOAD_SECONDS,
         "recordings": call.recordings.filter(size_bytes__gt=0),
         # The company's numbers and people, which the operator holding it may add to.
         "may_edit": True,
@@ -227,12 +230,12 @@ def form_context(request: HtmxHttpRequest, company: Company, call: CallRecord, f
 def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """GET: the call form for the lock holder, or who holds it and a button to take it (a GET
     never claims). POST (htmx): save the draft."""
-    company = get_object_or_404(
-        Company.objects.with_current_status().select_related("campaign", "locked_by"),
-        pk=company_id,
-    )
     held = held_company(request.user, company_id)
     if held is None:
+        company = get_object_or_404(
+            Company.objects.with_current_status().select_related("campaign", "locked_by"),
+            pk=company_id,
+        )
         if request.method == "POST":
             return render(request, "calls/call_form.html#lock_lost", {"company": company})
         context = {
@@ -250,14 +253,14 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         # carries another token and releases nothing.
         token = secrets.token_hex(8)
         Company.objects.open_page(held, request.user, token)
-        held.refresh_from_db()
+        held.refresh_from_db(fields=["lock_token", "lock_expires_at", "updated_at"])
         context = {**form_context(request, held, call, CallForm(instance=call)), "token": token}
         return render(request, "calls/call_form.html", context)
 
     form = CallForm(request.POST, instance=call)
     if form.is_valid():
         call = form.save_draft()
-        form = CallForm(instance=call)
+        form = CallForm(instance=call, numbers=form.numbers)
     context = form_context(request, held, call, form)
     if is_fragment_request(request):
         return render(request, "calls/call_form.html#pickers", context)
@@ -267,9 +270,9 @@ def fill(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 @require_POST
 @permission_required("calls.make_calls", raise_exception=True)
 def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
-    company = get_object_or_404(Company, pk=company_id)
     held = held_company(request.user, company_id)
     if held is None:
+        company = get_object_or_404(Company, pk=company_id)
         # Keep what was posted in the draft before refusing: nothing typed is lost.
         draft = CallRecord.objects.drafts().filter(company=company, operator=request.user).last()
         form = CallForm(request.POST, instance=draft)
@@ -303,7 +306,7 @@ def submit(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
                 "été enregistré. Votre brouillon est conservé."
             ),
         )
-        return redirect("calls:fill", company_id=company.pk)
+        return redirect("calls:fill", company_id=held.pk)
     messages.success(request, _("Appel enregistré pour « %(company)s ».") % {"company": held})
     if "next" in request.POST:
         following = Company.objects.claim_next(request.user)
@@ -349,9 +352,8 @@ def do_not_call(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
 def renew(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     """The open form's lease, renewed every 30 s by its own page only. A page that lost it gets
     status 286, which stops htmx's polling: it never takes the company back."""
-    company = get_object_or_404(Company.objects.select_related("locked_by"), pk=company_id)
-    kept = Company.objects.renew(company, request.user, request.POST.get("token", "")[:32])
-    company.refresh_from_db()
+    kept = Company.objects.renew(company_id, request.user, request.POST.get("token", "")[:32])
+    company = get_object_or_404(Company, pk=company_id)  # who took it: read only if it was lost
     context = {"company": company, "lease_kept": kept}
     return render(request, "calls/call_form.html#lease", context, status=200 if kept else 286)
 
@@ -406,7 +408,8 @@ def recording_start(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
         return error_json(str(refused), refused.status)
     if call.recording_started_at is None:
         call.recording_started_at = timezone.now()
-        call.save(update_fields=["recording_started_at", "updated_at"])
+        with disable_auditlog():  # a draft gets no audit entry (core/audit.py)
+            call.save(update_fields=["recording_started_at", "updated_at"])
     return JsonResponse(
         {
             "recording_id": recording.pk,

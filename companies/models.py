@@ -525,10 +525,11 @@ class CompanyPhoneQuerySet(models.QuerySet):
     def live(self):
         return self.filter(is_dead=False)
 
-    def dialable(self):
+    def dialable(self) -> list:
         """The numbers a call may use: the live ones, or all of them once none is (a company
-        a supervisor reopened after every number was found dead)."""
-        return self.live() if self.live().exists() else self.all()
+        a supervisor reopened after every number was found dead). One query."""
+        numbers = list(self)
+        return [number for number in numbers if not number.is_dead] or numbers
 
 
 class CompanyPhone(models.Model):

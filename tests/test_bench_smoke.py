@@ -144,3 +144,68 @@ def test_the_claim_benchmark_runs_both_queues_and_checks_them():
         line = next(line for line in result.stdout.splitlines() if f" {variant} " in line)
         assert "claimed=40 double_claims=0 outside_window=0 listed_served=0 errors=0" in line
     assert "p95 rules / plain = " in result.stdout
+
+
+# --- make load (bench/load.py): the CPU report and each call's audio, without the load. ----
+
+
+@pytest.fixture
+def load(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import load
+
+    return load
+
+
+def test_each_workers_cpu_log_is_named_as_the_load_names_its_requests(load):
+    import gunicorn_cpu
+
+    def name(method, path, query="", htmx=False):
+        return gunicorn_cpu.endpoint(method, path, query, htmx)
+
+    assert name("POST", "/enregistrements/12/morceaux/40/", "sizes=1,2") == (
+        "POST /enregistrements/[id]/morceaux/[n]/"
+    )
+    assert name("POST", "/appels/7/remplir/", htmx=True) == "POST /appels/[id]/remplir/ (brouillon)"
+    assert name("GET", "/appels/7/remplir/") == "GET /appels/[id]/remplir/"
+    assert name("POST", "/appels/7/bail/", htmx=True) == "POST /appels/[id]/bail/"
+    assert name("GET", "/dashboard/", "campaign=", htmx=True) == "GET /dashboard/ (htmx)"
+    assert name("GET", "/export/telecharger/", "format=xlsx&scope=companies") == (
+        "GET /export/telecharger/ (xlsx, entreprises)"
+    )
+    named = {
+        name("POST", "/appels/3/bail/"),
+        name("POST", "/appels/3/micro/"),
+        name("POST", "/enregistrements/3/fin/"),
+        name("POST", "/appels/suivant/"),
+    }
+    assert named <= set(load.OPERATOR_ENDPOINTS)
+
+
+def test_the_cpu_report_averages_what_the_workers_logged(load, tmp_path):
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu-1.tsv").write_text(
+        "100.0\tPOST /appels/[id]/bail/\t4.000\t10.0\n"
+        "101.0\tPOST /enregistrements/[id]/morceaux/[n]/\t8.000\t12.0\n"
+        "102.0\tGET /dashboard/ (htmx)\t30.000\t40.0\n"
+    )
+    (tmp_path / "cpu" / "cpu-2.tsv").write_text(
+        "103.0\tPOST /appels/[id]/bail/\t6.000\t9.0\n500.0\tPOST /appels/[id]/bail/\t99.0\t1.0\n"
+    )
+
+    rows = {row["name"]: row for row in load.server_cpu([tmp_path], since=100.0, until=200.0)}
+
+    assert rows["POST /appels/[id]/bail/"]["count"] == 2  # the one after `until` left out
+    assert rows["POST /appels/[id]/bail/"]["cpu_mean"] == 5.0
+    assert rows["Opérateurs (moyenne)"]["cpu_mean"] == 6.0  # 4, 8 and 6: not the dashboard
+    assert rows["Total"]["count"] == 4 and rows["Total"]["cpu_s"] == 0.048
+
+
+def test_each_call_sends_the_captured_header_then_the_captured_chunks_over_and_over(load):
+    captured = [b"\x1a\x45\xdf\xa3head", b"one", b"two", b"three"]
+
+    sent = load.call_audio(captured, 8)
+
+    assert sent == [captured[0], b"one", b"two", b"three", b"one", b"two", b"three", b"one"]
+    assert load.call_audio(captured, 1) == [captured[0]]
+    assert load.call_audio([b"\x1a\x45\xdf\xa3only"], 3) == [b"\x1a\x45\xdf\xa3only"] * 3

@@ -5,6 +5,7 @@ import time
 import wave
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from calls.models import CallRecord, Health, Recording, RecordingChunk
@@ -201,7 +202,9 @@ def test_stopping_while_an_upload_is_on_its_way_still_finalises_the_recording(
         {"offline": False, "latency": 3000, "downloadThroughput": -1, "uploadThroughput": -1},
     )
     sent = recording.chunk_count
-    eventually(page, lambda: chunks_in_browser(page) >= 4, what="chunks waiting")
+    # Uploads leave RECORDING_UPLOAD_SECONDS apart: the next one is about to.
+    waiting = settings.RECORDING_UPLOAD_SECONDS - 1
+    eventually(page, lambda: chunks_in_browser(page) >= waiting, what="chunks waiting")
     page.wait_for_timeout(1500)  # the next upload leaves, its answer 3 s away
     page.get_by_role("button", name="Arrêter l'enregistrement").click()
     expect(page.locator("#mic-status")).to_contain_text("Enregistrement terminé", timeout=40_000)

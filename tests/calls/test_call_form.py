@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,6 +39,12 @@ def test_the_form_is_shown_to_the_lock_holder_with_a_tel_link(client, calling):
     assert response.status_code == 200
     assert f'href="tel:{calling.phone_e164}"' in response.text
     assert "Lancer le micro" in response.text
+
+
+def test_the_recorder_uploads_as_often_as_the_setting_says(client, calling, settings):
+    assert 'data-batch-seconds="10"' in client.get(fill_url(calling)).text  # the default
+    settings.RECORDING_UPLOAD_SECONDS = 5
+    assert 'data-batch-seconds="5"' in client.get(fill_url(calling)).text
 
 
 def test_someone_else_sees_who_holds_the_company(client, operator2, calling):
@@ -366,6 +374,22 @@ def test_a_second_tab_takes_the_lease_and_the_first_one_learns_it(client, callin
     response = renew(client, calling, first)
     assert response.status_code == 286 and "ouverte dans une autre page" in response.text
     assert renew(client, calling, second).status_code == 200
+
+
+def test_a_renewal_costs_the_request_floor_an_update_and_one_read(client, calling):
+    """Every open form renews every 30 s: session, user, permissions, then the conditional
+    UPDATE and the company it shows (its new expiry, or who took it)."""
+    page = client.get(fill_url(calling)).context["token"]
+    with CaptureQueriesContext(connection) as queries:
+        response = renew(client, calling, page)
+    assert response.status_code == 200
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT"] * 3 + ["UPDATE", "SELECT"]
+    calling.refresh_from_db()
+    assert f"jusqu'à {timezone.localtime(calling.lock_expires_at):%H:%M:%S}" in response.text
+
+
+def test_a_renewal_of_a_company_that_does_not_exist_is_a_404(client, calling):
+    assert renew(client, Company(pk=calling.pk + 1000), "x").status_code == 404
 
 
 def test_next_call_with_an_empty_queue_explains_itself(client, operator):

@@ -189,3 +189,29 @@ def test_a_lapsed_lease_shows_the_status_the_queue_sees(client, operator, operat
         assert "En cours" in status_cell(response, live)
     assert "Oubliée" not in in_progress.text and "En ligne" in in_progress.text
     assert "Oubliée" in pending.text and "En ligne" not in pending.text
+
+
+def count_queries(queries) -> int:
+    return sum("SELECT COUNT(*)" in q["sql"] for q in queries)
+
+
+def test_the_pager_counts_the_queue_once_for_the_same_filters(client, operator, make_company):
+    for number in range(55):
+        make_company(name=f"Entreprise {number:02d}", location="Kribi" if number < 3 else "Buea")
+    client.force_login(operator)
+
+    with CaptureQueriesContext(connection) as first:
+        response = client.get(reverse("calls:list"))
+    assert "sur 55" in response.text and count_queries(first) == 1
+    with CaptureQueriesContext(connection) as again:
+        response = client.get(reverse("calls:list"), {"page": 2, "sort": "-name"})
+    assert "Lignes 51 à 55 sur 55" in response.text and count_queries(again) == 0
+    with CaptureQueriesContext(connection) as filtered:
+        response = client.get(reverse("calls:list"), {"location": "kribi"}, headers=HTMX)
+    assert "3 lignes" in response.text and count_queries(filtered) == 1
+
+    make_company(name="Arrivée après")
+    later_on = time_machine.travel(timezone.now() + timedelta(seconds=31))
+    with later_on, CaptureQueriesContext(connection) as later:
+        response = client.get(reverse("calls:list"))
+    assert "sur 56" in response.text and count_queries(later) == 1
