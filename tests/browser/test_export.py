@@ -44,7 +44,12 @@ def test_a_supervisor_downloads_xlsx_and_csv_from_the_export_page(
         sheet = openpyxl.load_workbook(io.BytesIO(file.read()))["Entreprises"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0][:3] == ["Entreprise", "Téléphone", "Produit"]
-    assert rows[0][-3:] == ["Ne plus appeler", "Statut de l'entreprise", "Archivée"]
+    assert rows[0][-4:] == [
+        "Ne plus appeler",
+        "Consentement enregistrement",
+        "Statut de l'entreprise",
+        "Archivée",
+    ]
     assert len(rows) == 20
     assert rows[8][9] == "Accepte questionnaire" and rows[8][21] == "1.1 Entretien complet"
 
