@@ -72,6 +72,10 @@ def test_an_operator_does_a_whole_call_by_keyboard(page, live_server, operator, 
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=company.name)).to_be_visible()
     page.wait_for_load_state()  # the page's scripts have run
+    page.evaluate(
+        "window.settledSwaps = 0;"
+        "document.addEventListener('htmx:afterSettle', () => { window.settledSwaps += 1; })"
+    )
     microphone = page.get_by_role("button", name="Lancer le micro")
     expect(microphone).to_be_enabled()  # the recorder is ready
 
@@ -96,9 +100,13 @@ def test_an_operator_does_a_whole_call_by_keyboard(page, live_server, operator, 
     # Tab into the next group, Space chooses, the arrows move within the group.
     page.keyboard.press("Tab")
     expect(presentation.get_by_label("Partiel")).to_be_focused()
+    settled = page.evaluate("window.settledSwaps")
     page.keyboard.press("Space")
     expect(presentation.get_by_label("Partiel")).to_be_checked()
     expect(presentation.get_by_label("Partiel")).to_be_enabled()
+    # The draft save of « Partiel » swaps the form: the arrow waits for it (on a loaded machine
+    # the swap came after the arrow and put « Partiel » back).
+    page.wait_for_function(f"window.settledSwaps > {settled}")
     page.keyboard.press("ArrowRight")
     expect(presentation.get_by_label("Complet")).to_be_checked()
     expect(presentation.get_by_label("Complet")).to_be_enabled()
