@@ -19,6 +19,7 @@ campaign by `rules_condition()` and part of `claimable_condition()`: every claim
 conditional UPDATE checks them.
 """
 
+import copy
 import enum
 import functools
 import operator
@@ -38,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.aapor import UNANSWERED, Disposition
 from companies.fieldwork import Calendar, holiday_countries
+from core import audit
 
 
 class Status(models.TextChoices):
@@ -745,15 +747,28 @@ def corrected_values(outcome: Outcome, company, campaign, called_at: datetime) -
     return values
 
 
-def count_in_quotas(company, old: str, new: str) -> None:
+def count_in_quotas(company, old: str, new: str, actor=None) -> None:
     """A company's latest code changed from old to new: the quota cells it is in count one
-    interview more or less (one UPDATE; concurrent calls each add their own)."""
+    interview more or less (one UPDATE; concurrent calls each add their own), each count in the
+    audit trail. The cells are locked and read first, in the order of their ids (so two calls
+    of the same cells wait for each other instead of deadlocking): what they held before is then
+    what the UPDATE changes."""
     counted = company.campaign.counted_dispositions()
     delta = (new in counted) - (old in counted)
     if delta:
-        _model("QuotaCell").objects.filter(campaign=company.campaign_id).filter(
-            cell_matches(lambda name: getattr(company, name))
-        ).update(completed=Greatest(F("completed") + delta, Value(0)))
+        cells = (
+            _model("QuotaCell")
+            .objects.filter(campaign=company.campaign_id)
+            .filter(cell_matches(lambda name: getattr(company, name)))
+        )
+        before = list(cells.select_for_update().order_by("pk"))
+        if not before:
+            return
+        cells.update(completed=Greatest(F("completed") + delta, Value(0)))
+        after = [copy.copy(cell) for cell in before]
+        for cell in after:
+            cell.completed = max(cell.completed + delta, 0)
+        audit.record_changes(zip(before, after, strict=True), actor=actor)
 
 
 def _pk(company) -> int:
@@ -945,7 +960,15 @@ class CompanyQuerySet(models.QuerySet):
                 == 1
             )
             if moved:
-                count_in_quotas(row, row.disposition, new_disposition(values, row.disposition))
+                # The company's new state in the audit trail (an UPDATE sends no signal): its
+                # values are those just written; the lease's columns are not audited.
+                after = copy.copy(row)
+                for name, value in values.items():
+                    setattr(after, name, value)
+                audit.record_change(row, after, actor=operator)
+                count_in_quotas(
+                    row, row.disposition, new_disposition(values, row.disposition), operator
+                )
             return moved
 
     def correct_outcome(self, company, outcome: Outcome, called_at: datetime, now=None):
