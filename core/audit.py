@@ -20,13 +20,14 @@ entries carry `serialized_data`, see settings), its changes being those from the
 """
 
 from auditlog.cid import get_cid
-from auditlog.context import auditlog_value, disable_auditlog
+from auditlog.context import disable_auditlog
 from auditlog.diff import model_instance_diff
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
+from django.db.models.signals import pre_save
 
 from core.throttling import client_address
 
@@ -105,13 +106,15 @@ def _diff(before, after) -> dict:
 
 def _write(rows, actor, reason: str) -> list[LogEntry]:
     """Entries for (instance, action, changes) rows in one bulk INSERT. bulk_create() sends no
-    pre_save signal, so the request's user and address (AuditMiddleware's context) are set
-    here as auditlog's signal would set them."""
-    context = auditlog_value.get({})
-    actor = actor or context.get("actor")
+    pre_save signal: it is sent here, so that auditlog's receiver (connected for the time of a
+    request by AuditMiddleware) gives each entry the request's user and address, as it does
+    for an entry it writes itself."""
     cid = get_cid()
-    entries = [
-        LogEntry(
+    entries = []
+    for instance, action, changes in rows:
+        if not changes:
+            continue
+        entry = LogEntry(
             content_type=ContentType.objects.get_for_model(instance),
             object_pk=str(instance.pk),
             object_id=instance.pk if isinstance(instance.pk, int) else None,
@@ -120,13 +123,11 @@ def _write(rows, actor, reason: str) -> list[LogEntry]:
             changes=changes,
             actor=actor,
             actor_email=getattr(actor, "email", None) if actor else None,
-            remote_addr=context.get("remote_addr"),
             cid=cid,
             additional_data={"reason": reason} if reason else None,
         )
-        for instance, action, changes in rows
-        if changes
-    ]
+        pre_save.send(sender=LogEntry, instance=entry, raw=False, using=None, update_fields=None)
+        entries.append(entry)
     return LogEntry.objects.bulk_create(entries, batch_size=500) if entries else []
 
 
