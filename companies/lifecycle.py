@@ -385,6 +385,20 @@ def _rules_condition(minute: datetime, campaigns: tuple[CampaignRules, ...]) -> 
     return any_of(branches) & not_on_do_not_call_list()
 
 
+def ruled_queue(model, now: datetime, campaigns: list[CampaignRules]) -> models.QuerySet:
+    """The companies in the queue (in_queue) that every fieldwork rule allows now: the same
+    QuerySet for a whole minute, so that a claim does not turn the rules into SQL expressions
+    again (it costed a third of a claim's Python time); each claim adds its own state condition
+    to a copy of it, and never evaluates it."""
+    minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return _ruled_queue(model, minute, tuple(campaigns))
+
+
+@functools.lru_cache(maxsize=64)
+def _ruled_queue(model, minute: datetime, campaigns: tuple[CampaignRules, ...]):
+    return model.objects.in_queue().filter(_rules_condition(minute, campaigns))
+
+
 # --- Where a company stands for the queue ------------------------------------------------------
 #
 # Callable now, or exactly one reason why not. The company's own state decides most of them
@@ -820,7 +834,8 @@ class CompanyQuerySet(models.QuerySet):
         """The queue, in the order « Appeler le suivant » serves it. Each step is a query an
         index answers directly (no sort of the whole queue): lapsed leases first (those calls
         were due already), then due callbacks, most overdue first, then pending companies."""
-        claimable = self.in_queue().filter(queue_condition(now, user, campaigns))
+        campaigns = campaign_rules() if campaigns is None else campaigns
+        claimable = ruled_queue(self.model, now, campaigns).filter(state_condition(now, user))
         return [
             claimable.filter(status=Status.IN_PROGRESS, lock_expires_at__lt=now).order_by(
                 *LAPSED_LEASE_ORDER
