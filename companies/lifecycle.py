@@ -388,7 +388,7 @@ def _rules_condition(minute: datetime, campaigns: tuple[CampaignRules, ...]) -> 
 def ruled_queue(model, now: datetime, campaigns: list[CampaignRules]) -> models.QuerySet:
     """The companies in the queue (in_queue) that every fieldwork rule allows now: the same
     QuerySet for a whole minute, so that a claim does not turn the rules into SQL expressions
-    again (it costed a third of a claim's Python time); each claim adds its own state condition
+    again (it cost a third of a claim's Python time); each claim adds its own state condition
     to a copy of it, and never evaluates it."""
     minute = now.astimezone(UTC).replace(second=0, microsecond=0)
     return _ruled_queue(model, minute, tuple(campaigns))
