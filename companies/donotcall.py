@@ -4,6 +4,9 @@ supervisor, or a whole CSV list), remove an entry (kept, with who, when and why)
 The queue checks the list inside every claim's conditional UPDATE (companies/lifecycle.py
 `do_not_call_condition`): a company whose number or NIU is listed is never served, whatever
 its campaign, its status or what an import did to it.
+
+Every change is in the audit trail (core/audit.py): an entry added one by one by its save(),
+entries added in bulk and an entry taken off (an UPDATE) by the calls to core.audit below.
 """
 
 import csv
@@ -17,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from companies.importing import columns, dedup, reading
 from companies.models import Company, DoNotCallEntry, DoNotCallSource, normalise_phone
+from core import audit
 
 REASON_MAX = DoNotCallEntry._meta.get_field("reason").max_length
 
@@ -157,7 +161,9 @@ def list_identifiers(
         entry.reason, entry.source, entry.created_by = reason, source, user
     try:
         with transaction.atomic():
-            return DoNotCallEntry.objects.bulk_create(entries)
+            created = DoNotCallEntry.objects.bulk_create(entries)
+            audit.record_created(created, actor=user, reason=reason)
+            return created
     except IntegrityError as exc:  # listed by someone else at the same moment
         raise DoNotCallError(_("La liste a changé au même moment : rien n'a été ajouté.")) from exc
 
@@ -182,12 +188,15 @@ def remove(entry: DoNotCallEntry, reason: str, user) -> bool:
     """Take an entry off the list; it stays in the history with who removed it and why.
     Returns False if it was already removed."""
     reason = clean_reason(reason)
-    return (
-        DoNotCallEntry.objects.live()
-        .filter(pk=entry.pk)
-        .update(removed_at=timezone.now(), removed_by=user, removal_reason=reason)
-        == 1
-    )
+    with transaction.atomic():
+        before = DoNotCallEntry.objects.live().select_for_update().filter(pk=entry.pk).first()
+        if before is None:
+            return False
+        DoNotCallEntry.objects.filter(pk=entry.pk).update(
+            removed_at=timezone.now(), removed_by=user, removal_reason=reason
+        )
+        audit.record_change(before, DoNotCallEntry.objects.get(pk=entry.pk), user, reason)
+    return True
 
 
 # --- Importing a list --------------------------------------------------------------------------
@@ -271,7 +280,8 @@ def import_list(data: bytes, *, reason: str, user) -> ImportResult:
         raise DoNotCallError(_("Le fichier ne contient aucun numéro ni NIU."))
     try:
         with transaction.atomic():
-            DoNotCallEntry.objects.bulk_create(entries, batch_size=1000)
+            created = DoNotCallEntry.objects.bulk_create(entries, batch_size=1000)
+            audit.record_created(created, actor=user)
     except IntegrityError as exc:
         raise DoNotCallError(
             _("La liste a changé pendant l'import : rien n'a été ajouté, relancez-le.")

@@ -8,18 +8,22 @@ at the moment it filled)`, and the table says plainly by how much it went over.
 
 `QuotaCell.completed` is counted by the life cycle at every submitted call, in the call's own
 transaction (lifecycle.count_in_quotas). recount() counts it again from the companies: after
-the cells, the campaign's quota settings or the companies' fields change (an import).
+the cells, the campaign's quota settings or the companies' fields change (an import). Both
+write each count that changed in the audit trail (core/audit.py).
 """
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from companies.lifecycle import company_in_cell, lease_live_condition
 from companies.models import Campaign, Company, QuotaCell
+from core import audit
 
 
 @dataclass
@@ -77,8 +81,15 @@ def recount(campaign: Campaign) -> None:
         ).aggregate(
             **{f"cell_{cell.pk}": Count("pk", filter=company_in_cell(cell)) for cell in cells}
         )
+        changed = []
         for cell in cells:
-            QuotaCell.objects.filter(pk=cell.pk).update(completed=counts[f"cell_{cell.pk}"])
+            count = counts[f"cell_{cell.pk}"]
+            if count != cell.completed:
+                QuotaCell.objects.filter(pk=cell.pk).update(completed=count)
+                after = copy.copy(cell)
+                after.completed = count
+                changed.append((cell, after))
+        audit.record_changes(changed, reason=_("Recompte des quotas"))
 
 
 def field_values(campaign: Campaign, name: str, limit: int = 200) -> list[str]:

@@ -42,7 +42,7 @@ from companies.forms import (
 )
 from companies.importing import jobs
 from companies.importing.report import labelled_counts, write_rejects
-from companies.lifecycle import QUOTA_FIELDS
+from companies.lifecycle import QUOTA_FIELDS, listing_entries
 from companies.models import (
     Campaign,
     Company,
@@ -122,8 +122,13 @@ def company_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             next=request.path,
         ),
         "calls": calls,
-        # Every recorded change to the company and its calls (who, when, before, after, why).
-        "history": audit.history(company, related=company.calls.all()),
+        # Every recorded change to the company, its calls and the do-not-call entries of its
+        # numbers and NIU (who, when, before, after, why).
+        "history": audit.history(
+            company,
+            company.calls.all(),
+            DoNotCallEntry.objects.filter(listing_entries(company)),
+        ),
         # Why the queue does not give it now, and when it will (companies/queue_health.py).
         "explanation": explain(company),
         "local_time": company.local_now(),
@@ -474,7 +479,9 @@ def quota_target(request: HtmxHttpRequest, pk: int, cell_pk: int) -> HttpRespons
     cell = get_object_or_404(QuotaCell, pk=cell_pk, campaign_id=pk)
     form = QuotaTargetForm(request.POST)
     if form.is_valid():
-        QuotaCell.objects.filter(pk=cell.pk).update(target=form.cleaned_data["target"])
+        with transaction.atomic():
+            QuotaCell.objects.filter(pk=cell.pk).update(target=form.cleaned_data["target"])
+            audit.record_change(cell, QuotaCell.objects.get(pk=cell.pk), actor=request.user)
         messages.success(request, _("Objectif de « %(cell)s » modifié.") % {"cell": cell})
     else:
         messages.error(request, _("Objectif invalide : un nombre entier de 1 ou plus."))

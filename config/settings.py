@@ -178,9 +178,10 @@ if CACHES["default"]["BACKEND"] in SHARED_CACHE_BACKENDS:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The audit trail (django-auditlog): every change saved to these models is kept with who, when,
-# before and after (core/audit.py; shown on the company page, never editable). Registering one
-# more model is one line here. Lock and lease columns are not audited: a lease is renewed every
+# The audit trail (django-auditlog): every change saved to these models (campaigns, companies,
+# calls, quotas, the do-not-call list, reviews) is kept with who, when, before and after
+# (core/audit.py; shown on the company page, never editable). Registering one more model is one
+# line here. Lock and lease columns are not audited: a lease is renewed every
 # 30 s and says nothing about the data; `updated_at` only repeats the entry's own time.
 LEASE_FIELDS = ["status_before_claim", "locked_by", "locked_at", "lock_expires_at", "lock_token"]
 AUDITLOG_INCLUDE_TRACKING_MODELS = [
@@ -194,6 +195,11 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = [
         "serialize_data": True,
         "serialize_auditlog_fields_only": True,
     },
+    # Quota cells (their counts too: lifecycle.count_in_quotas and quotas.recount write their
+    # entries, an UPDATE sends no signal) and the do-not-call list (entries added in bulk or
+    # taken off by an UPDATE: companies/donotcall.py writes theirs).
+    {"model": "companies.QuotaCell"},
+    {"model": "companies.DoNotCallEntry"},
     {"model": "quality.ReviewItem"},
     {"model": "quality.ReviewPolicy"},
     {"model": "quality.Criterion"},

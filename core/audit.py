@@ -6,8 +6,11 @@ every save() of them writes a LogEntry with the changed fields, the user of the 
 them read-only and no view of the project writes one except through this module.
 
 What saving a model does not catch is written here on purpose:
-- a change made by one conditional UPDATE (companies/lifecycle.py): the caller reads the row
-  before and after and calls record_change();
+- a change made by one conditional UPDATE (companies/lifecycle.py, a do-not-call entry taken
+  off the list, a quota's target): the caller reads the row before and after and calls
+  record_change(), or record_changes() for many rows at once (quota counts);
+- rows written by bulk_create (do-not-call entries from the call form, the company page, an
+  imported list, an erasure): record_created() writes their entries in one INSERT;
 - a change that carries a reason (a correction): the save runs inside `disable_auditlog()` and
   record_change() writes the entry with its reason.
 
@@ -16,6 +19,7 @@ the entry written when the call is submitted keeps the whole call as submitted (
 entries carry `serialized_data`, see settings), its changes being those from the draft.
 """
 
+from auditlog.cid import get_cid
 from auditlog.context import disable_auditlog
 from auditlog.diff import model_instance_diff
 from auditlog.middleware import AuditlogMiddleware
@@ -23,6 +27,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
+from django.db.models.signals import pre_save
 
 from core.throttling import client_address
 
@@ -31,6 +36,8 @@ __all__ = [
     "disable_auditlog",
     "history",
     "record_change",
+    "record_changes",
+    "record_created",
     "record_event",
     "skip_drafts",
 ]
@@ -72,6 +79,59 @@ def record_change(before, after, actor=None, reason: str = "", **data) -> LogEnt
     )
 
 
+def record_changes(pairs, actor=None, reason: str = "") -> list[LogEntry]:
+    """record_change() for many (before, after) pairs of one model: one INSERT for them all;
+    pairs where nothing changed write nothing."""
+    return _write(
+        [(after, LogEntry.Action.UPDATE, _diff(before, after)) for before, after in pairs],
+        actor,
+        reason,
+    )
+
+
+def record_created(instances, actor=None, reason: str = "") -> list[LogEntry]:
+    """CREATE entries for rows that bulk_create() wrote (it sends no signal): every field's
+    value, as auditlog's own entry for a save() would have it; one INSERT for them all."""
+    return _write(
+        [(instance, LogEntry.Action.CREATE, _diff(None, instance)) for instance in instances],
+        actor,
+        reason,
+    )
+
+
+def _diff(before, after) -> dict:
+    return model_instance_diff(
+        before, after, use_json_for_changes=settings.AUDITLOG_STORE_JSON_CHANGES
+    )
+
+
+def _write(rows, actor, reason: str) -> list[LogEntry]:
+    """Entries for (instance, action, changes) rows in one bulk INSERT. bulk_create() sends no
+    pre_save signal: it is sent here, so that auditlog's receiver (connected for the time of a
+    request by AuditMiddleware) gives each entry the request's user and address, as it does
+    for an entry it writes itself."""
+    cid = get_cid()
+    entries = []
+    for instance, action, changes in rows:
+        if not changes:
+            continue
+        entry = LogEntry(
+            content_type=ContentType.objects.get_for_model(instance),
+            object_pk=str(instance.pk),
+            object_id=instance.pk if isinstance(instance.pk, int) else None,
+            object_repr=str(instance),
+            action=action,
+            changes=changes,
+            actor=actor,
+            actor_email=getattr(actor, "email", None) if actor else None,
+            cid=cid,
+            additional_data={"reason": reason} if reason else None,
+        )
+        pre_save.send(sender=LogEntry, instance=entry, raw=False, using=None, update_fields=None)
+        entries.append(entry)
+    return LogEntry.objects.bulk_create(entries, batch_size=500) if entries else []
+
+
 def record_event(
     instance, changes: dict, actor=None, reason: str = "", action=LogEntry.Action.UPDATE, **data
 ) -> LogEntry:
@@ -93,14 +153,15 @@ def shown(value) -> str:
     return "—" if value in (None, "", "None") else str(value)
 
 
-def history(instance, related: QuerySet | None = None, limit: int = 200) -> list[LogEntry]:
-    """The latest entries of `instance` and of the rows of `related` (e.g. a company and its
-    calls), newest first, each with `.reason` and `.changes_display` ready to show."""
+def history(instance, *related: QuerySet, limit: int = 200) -> list[LogEntry]:
+    """The latest entries of `instance` and of the rows of each `related` QuerySet (e.g. a
+    company, its calls and its do-not-call entries), newest first, each with `.reason` and
+    `.changes_display` ready to show."""
     condition = Q(content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk)
-    if related is not None:
+    for rows in related:
         condition |= Q(
-            content_type=ContentType.objects.get_for_model(related.model),
-            object_id__in=related.values("pk"),
+            content_type=ContentType.objects.get_for_model(rows.model),
+            object_id__in=rows.values("pk"),
         )
     entries = list(
         LogEntry.objects.filter(condition)

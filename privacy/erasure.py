@@ -10,10 +10,12 @@ One transaction, refused while an operator holds the company (nothing changes th
    codes and dates, without their notes and without the number they used;
 4. its recordings' audio goes (privacy/purge.py: rows kept with their duration, marked purged);
 5. its rows in the kept import files of its campaign become empty lines, its values leave those
-   imports' reports, its calls' review comments, and every audit entry of the company, its
-   calls, numbers, people, notes, recordings and reviews (auditlog and Django admin's log);
+   imports' reports, its calls' review comments, the do-not-call entries of its numbers and NIU
+   (their company name), and every audit entry of the company, its calls, numbers, people,
+   notes, recordings, reviews and those do-not-call entries (auditlog and Django admin's log);
 6. every number it had and its NIU go on the do-not-call list (companies/donotcall.py), so that
-   no later import brings it back into the queue;
+   no later import brings it back into the queue; these entries are in the audit trail
+   without their values (the list alone keeps the numbers and the NIU);
 7. one audit entry says who, when, what (counts, never values) and why.
 Files (audio, replaced import files) are deleted once the transaction commits. Erasing again is
 harmless: what was added since goes, and an entry is written only if something did.
@@ -32,10 +34,12 @@ from django.utils.translation import gettext_lazy
 
 from calls.models import CallRecord, Recording
 from companies import donotcall
+from companies.lifecycle import listing_entries
 from companies.models import (
     Company,
     CompanyPhone,
     ContactPerson,
+    DoNotCallEntry,
     DoNotCallSource,
     ImportBatch,
     PinnedNote,
@@ -143,6 +147,9 @@ def _erase(company_id: int, user, reason: str, written: list[str]) -> Erasure:
             (PinnedNote, company.notes.all()),
             (Recording, Recording.objects.filter(call__company=company)),
             (ReviewItem, ReviewItem.objects.filter(call__company=company)),
+            # Entries listed from its page or its call form carry its name: the name goes
+            # from them and from their audit entries (the number stays: it is the list's key).
+            (DoNotCallEntry, DoNotCallEntry.objects.filter(listing_entries(company))),
         ]
     }
     blanked = {"name": _("Entreprise effacée"), "phone": "", "phone_e164": "", "niu": ""}
@@ -164,6 +171,9 @@ def _erase(company_id: int, user, reason: str, written: list[str]) -> Erasure:
     replaced = erase_from_imports(imports, identifiers, written)
     erasure.import_files = len(written)
     delete_after_commit(replaced)
+    DoNotCallEntry.objects.filter(pk__in=objects[DoNotCallEntry]).exclude(company_name="").update(
+        company_name=""
+    )
     erasure.log_entries = redact_log_entries(objects, identifiers)
 
     # DO-NOT-CALL HOOK: inside this transaction, what identified the company goes on the
@@ -171,14 +181,12 @@ def _erase(company_id: int, user, reason: str, written: list[str]) -> Erasure:
     # (docs/ARCHITECTURE.md, « The do-not-call hook »). No name: the entry identifies no more
     # than the number does. What is listed already stays as it is (erasing again adds nothing).
     try:
-        erasure.listed = len(
-            donotcall.list_identifiers(
-                identifiers.e164_numbers,
-                identifiers.niu,
-                reason=str(ERASURE_REASON),
-                user=user,
-                source=DoNotCallSource.ERASURE,
-            )
+        listed = donotcall.list_identifiers(
+            identifiers.e164_numbers,
+            identifiers.niu,
+            reason=str(ERASURE_REASON),
+            user=user,
+            source=DoNotCallSource.ERASURE,
         )
     except donotcall.DoNotCallError as exc:
         raise ErasureRefused(
@@ -187,6 +195,10 @@ def _erase(company_id: int, user, reason: str, written: list[str]) -> Erasure:
                 "recommencez."
             )
         ) from exc
+
+    # Their audit entries (who added them, when, why) keep no number: the list alone does.
+    erasure.listed = len(listed)
+    redact_log_entries({DoNotCallEntry: [entry.pk for entry in listed]}, identifiers)
 
     if erasure.changed_anything:
         record_event(

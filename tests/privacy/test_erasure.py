@@ -163,7 +163,7 @@ def test_the_audit_trail_says_who_when_what_and_why_without_the_values(
     # The company page's history: every entry of the company and its calls, none with a value.
     shown = [
         f"{e.object_repr} {e.changes_display} {e.reason} {e.serialized_data}"
-        for e in history(world.company, related=CallRecord.objects.filter(company=world.company))
+        for e in history(world.company, CallRecord.objects.filter(company=world.company))
     ]
     assert len(shown) >= 4
     for text in shown:
