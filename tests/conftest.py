@@ -1,8 +1,10 @@
 """Shared fixtures: users per role, a campaign, companies, and Chromium for browser tests."""
 
+import contextlib
 import os
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "mot-de-passe-de-test"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +51,42 @@ def make_user(username, group_name=None, **extra):
     if group_name:
         user.groups.add(Group.objects.get(name=group_name))
     return user
+
+
+def make_operators(count):
+    """`count` operators named op0, op1...: the crowd of the concurrency tests."""
+    from core.roles import OPERATORS, ensure_roles
+
+    ensure_roles()
+    return [make_user(f"op{i}", OPERATORS) for i in range(count)]
+
+
+def run_threads(*targets):
+    """Run each target in its own thread, all at once, and fail with what any of them raised.
+
+    Each thread closes its database connections when done: a transactional test cannot flush
+    the database while a thread still holds one."""
+    import threading
+
+    from django.db import connections
+
+    errors = []
+
+    def wrapped(target):
+        try:
+            target()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=wrapped, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread is still running"
+    assert not errors, errors
 
 
 @pytest.fixture
@@ -198,6 +237,31 @@ def login(live_server):
         return page
 
     return do_login
+
+
+@contextlib.contextmanager
+def make_running(target, env, log_path):
+    """`make TARGET` from the repository, in a session of its own, its output in log_path; at
+    the end the whole session (make and the servers it started) is stopped."""
+    import signal
+    import subprocess
+
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            # -o: make would otherwise (re)install the virtualenv when its stamp file is missing.
+            ["make", "--no-print-directory", "-o", ".venv/.installed", target],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 # --- S3-compatible object storage: moto's server mode on loopback, a real S3 protocol peer. ---
