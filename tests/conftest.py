@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # The sync Playwright API runs an event loop in the test thread; Django must not take that for
 # async code. Must be set before pytest-django creates the test database.
@@ -14,6 +15,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "mot-de-passe-de-test"
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests here run against the database: a busy machine's slowness is no failure, and
+# the function-scoped fixtures they use (the database, settings) are what each example shares
+# on purpose, each test cleaning what it needs itself.
+settings.register_profile(
+    "naumur",
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("naumur")
 
 
 @pytest.fixture(autouse=True)

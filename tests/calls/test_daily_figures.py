@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calls.daily import refresh_for_calls
@@ -168,11 +168,7 @@ actions = st.lists(
 )
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=25)
 @given(steps=actions)
 def test_kept_figures_equal_a_recount_after_random_submissions_and_corrections(
     operator, operator2, supervisor, campaign, steps
