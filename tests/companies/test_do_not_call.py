@@ -265,6 +265,14 @@ def test_a_list_over_the_size_limit_is_refused_before_it_is_read(client, supervi
     assert not DoNotCallEntry.objects.exists()
 
 
+def test_a_page_size_in_the_url_is_ignored(client, supervisor):
+    """The table is paged by the view alone: a hostile per_page used to raise a 500."""
+    client.force_login(supervisor)
+    for per_page in ("-1", "0", "100000"):
+        response = client.get(reverse("companies:do_not_call"), {"per_page": per_page})
+        assert response.status_code == 200
+
+
 def _upload(data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
