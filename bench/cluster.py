@@ -661,11 +661,7 @@ def main() -> None:
         for process in [*processes, redis_state.get("process")]:
             if process is not None:
                 load.stop_process(process, timeout=10)
-    if args.keep or failed:
-        print(f"Journaux et données : {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+    load.exit_keeping_logs(workdir, args.keep, failed)
 
 
 if __name__ == "__main__":

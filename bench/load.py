@@ -457,6 +457,30 @@ def run_locust(env: dict, args, host: str, workdir: Path, sampler: Sampler) -> t
 # --- Report -----------------------------------------------------------------------------------
 
 
+def latency_row(name: str, requests: list[dict], window: float) -> dict:
+    """One line of the report: how many requests, how fast, how many failed."""
+    times = sorted(r["ms"] for r in requests)
+    return {
+        "name": name,
+        "count": len(requests),
+        "rps": len(requests) / window,
+        "p50": percentile(times, 0.50),
+        "p95": percentile(times, 0.95),
+        "p99": percentile(times, 0.99),
+        "max": times[-1],
+        "errors": sum(1 for r in requests if r["error"]),
+    }
+
+
+def exit_keeping_logs(workdir: Path, keep: bool, failed: bool) -> None:
+    """The work folder (logs, data) stays when asked to or when the run failed."""
+    if keep or failed:
+        print(f"Journaux et données : {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(1 if failed else 0)
+
+
 def endpoint_stats(requests: list[dict], since: float | None = None) -> tuple[list[dict], float]:
     chosen = [r for r in requests if since is None or r["start"] >= since]
     if not chosen:
@@ -465,34 +489,8 @@ def endpoint_stats(requests: list[dict], since: float | None = None) -> tuple[li
     by_name = defaultdict(list)
     for request in chosen:
         by_name[request["name"]].append(request)
-    rows = []
-    for name, items in sorted(by_name.items()):
-        times = sorted(item["ms"] for item in items)
-        rows.append(
-            {
-                "name": name,
-                "count": len(items),
-                "rps": len(items) / window,
-                "p50": percentile(times, 0.50),
-                "p95": percentile(times, 0.95),
-                "p99": percentile(times, 0.99),
-                "max": times[-1],
-                "errors": sum(1 for item in items if item["error"]),
-            }
-        )
-    total_times = sorted(r["ms"] for r in chosen)
-    rows.append(
-        {
-            "name": "Total",
-            "count": len(chosen),
-            "rps": len(chosen) / window,
-            "p50": percentile(total_times, 0.50),
-            "p95": percentile(total_times, 0.95),
-            "p99": percentile(total_times, 0.99),
-            "max": total_times[-1],
-            "errors": sum(1 for r in chosen if r["error"]),
-        }
-    )
+    rows = [latency_row(name, items, window) for name, items in sorted(by_name.items())]
+    rows.append(latency_row("Total", chosen, window))
     return rows, window
 
 
@@ -1103,11 +1101,7 @@ def main() -> None:
     if args.json:
         figures["audio_source"] = audio_source
         args.json.write_text(json.dumps(figures, indent=1, default=str))
-    if args.keep or failed:
-        print(f"Journaux et données : {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+    exit_keeping_logs(workdir, args.keep, failed)
 
 
 if __name__ == "__main__":

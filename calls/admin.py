@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from calls.models import CallRecord, Listen, Recording, RecordingChunk
+from core.admin import ReadOnlyAdmin
 
 
 class RecordingInline(admin.TabularInline):
@@ -79,7 +80,7 @@ class RecordingChunkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Listen)
-class ListenAdmin(admin.ModelAdmin):
+class ListenAdmin(ReadOnlyAdmin):
     """The playback log, read only: filter by user to list someone's listens."""
 
     list_display = ["listened_at", "user", "recording", "call_company"]
@@ -92,12 +93,6 @@ class ListenAdmin(admin.ModelAdmin):
     @admin.display(description=_("entreprise"))
     def call_company(self, listen):
         return listen.recording.call.company
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # Call history is never deleted, not even from the admin (nothing is ever lost).

@@ -14,6 +14,7 @@ from companies.models import (
     PinnedNote,
     normalise_phone,
 )
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(Campaign)
@@ -188,7 +189,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(DoNotCallEntry)
-class DoNotCallEntryAdmin(admin.ModelAdmin):
+class DoNotCallEntryAdmin(ReadOnlyAdmin):
     """Read-only: entries are added and removed from the « Ne plus appeler » page, which keeps
     who did what and why."""
 
@@ -196,12 +197,3 @@ class DoNotCallEntryAdmin(admin.ModelAdmin):
     list_filter = ["source"]
     search_fields = ["phone_e164", "niu", "company_name", "reason"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -24,19 +24,35 @@ from companies.models import (
 )
 
 
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("Fichier CSV"),
-        help_text=_(
-            "CSV ou texte d'Excel, de LibreOffice ou d'un autre outil : encodage, séparateur "
-            "et en-tête sont détectés, l'aperçu montre ce qui sera fait avant tout "
-            "enregistrement."
-        ),
+def check_list_size(upload) -> None:
+    try:
+        importing.check_size(upload.size)
+    except importing.ImportFileError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def list_file_field(label, help_text) -> forms.FileField:
+    """A list to import: CSV or the text a spreadsheet saves (companies/importing reads it)."""
+    return forms.FileField(
+        label=label,
+        help_text=help_text,
+        validators=[check_list_size],
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv,text/plain"}),
         error_messages={
             "empty": _("Le fichier est vide."),
             "required": _("Choisissez le fichier à importer."),
         },
+    )
+
+
+class ImportUploadForm(forms.Form):
+    file = list_file_field(
+        _("Fichier CSV"),
+        _(
+            "CSV ou texte d'Excel, de LibreOffice ou d'un autre outil : encodage, séparateur "
+            "et en-tête sont détectés, l'aperçu montre ce qui sera fait avant tout "
+            "enregistrement."
+        ),
     )
     mode = forms.ChoiceField(
         label=_("Mode"),
@@ -55,14 +71,6 @@ class ImportUploadForm(forms.Form):
         queryset=Campaign.objects.order_by("name"),
         required=False,
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            importing.check_size(upload.size)
-        except importing.ImportFileError as exc:
-            raise ValidationError(str(exc)) from exc
-        return upload
 
     def clean(self):
         cleaned = super().clean()
@@ -469,31 +477,18 @@ class DoNotCallAddForm(ReasonForm):
 
 
 class DoNotCallImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("Liste (CSV)"),
-        help_text=_(
+    file = list_file_field(
+        _("Liste (CSV)"),
+        _(
             "Colonnes reconnues par leur nom : téléphone, NIU, entreprise, motif. Sans ligne "
             "d'en-tête : téléphone, NIU, motif."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv,text/plain"}),
-        error_messages={
-            "empty": _("Le fichier est vide."),
-            "required": _("Choisissez le fichier à importer."),
-        },
     )
     reason = forms.CharField(
         label=_("Motif des lignes qui n'en ont pas"),
         max_length=DoNotCallEntry._meta.get_field("reason").max_length,
         required=False,
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            importing.check_size(upload.size)
-        except importing.ImportFileError as exc:
-            raise ValidationError(str(exc)) from exc
-        return upload
 
 
 class CompanyTimeZoneForm(forms.Form):

@@ -188,22 +188,22 @@ def grouped(campaigns: list[CampaignRules]) -> list[tuple[CampaignRules, list[in
 # default zone, its country "" the default country (PHONE_REGION).
 
 
-def zone_in(zones, calendar: Calendar) -> Q:
-    if not zones:
+def one_of(field: str, values, default: str) -> Q:
+    """Companies whose `field` is one of `values`, an empty field standing for `default`."""
+    if not values:
         return NEVER
-    condition = Q(time_zone__in=sorted(zones))
-    if calendar.default_zone in zones:
-        condition |= Q(time_zone="")
+    condition = Q(**{f"{field}__in": sorted(values)})
+    if default in values:
+        condition |= Q(**{field: ""})
     return condition
+
+
+def zone_in(zones, calendar: Calendar) -> Q:
+    return one_of("time_zone", zones, calendar.default_zone)
 
 
 def country_in(countries, calendar: Calendar) -> Q:
-    if not countries:
-        return NEVER
-    condition = Q(country__in=sorted(countries))
-    if calendar.default_country in countries:
-        condition |= Q(country="")
-    return condition
+    return one_of("country", countries, calendar.default_country)
 
 
 def part_condition(calendar: Calendar, part: str) -> Q:

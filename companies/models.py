@@ -765,14 +765,6 @@ class QuotaCell(models.Model):
             label += f" × {self.get_field2_display()} = {self.value2}"
         return label
 
-    @property
-    def remaining(self) -> int:
-        return max(self.target - self.completed, 0)
-
-    @property
-    def over_target(self) -> int:
-        return max(self.completed - self.target, 0)
-
 
 class ImportMode(models.TextChoices):
     NEW = "new", _("Nouvelle campagne")

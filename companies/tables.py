@@ -59,7 +59,6 @@ class CompanyTable(tables.Table):
             "do_not_call",
             "last_called_at",
         ]
-        attrs = {"class": "table table-sm table-hover align-middle bg-body"}
         row_attrs = {"id": lambda record: f"company-{record.pk}"}
         empty_text = _("Aucune entreprise ne correspond à ces filtres.")
         order_by = ("name",)
@@ -106,7 +105,6 @@ class CampaignTable(tables.Table):
     class Meta:
         model = Campaign
         fields = ["name", "is_active", "time_zone", "total", "created_at"]
-        attrs = {"class": "table table-sm table-hover align-middle bg-body"}
         empty_text = _("Aucune campagne : importez une liste d'entreprises pour en créer une.")
 
     def render_name(self, record):
@@ -157,7 +155,6 @@ class ImportBatchTable(tables.Table):
             "rows_rejected",
             "applied_at",
         ]
-        attrs = {"class": "table table-sm table-hover align-middle bg-body"}
         empty_text = _("Aucun import pour l'instant.")
 
     def render_campaign(self, record):

@@ -503,7 +503,7 @@ def quota_delete(request: HtmxHttpRequest, pk: int, cell_pk: int) -> HttpRespons
 def do_not_call_page(request, add_form=None, import_form=None, status=200) -> HttpResponse:
     entries = DoNotCallEntry.objects.select_related("created_by", "removed_by")
     entry_filter = DoNotCallFilter(request.GET, queryset=entries)
-    table = DoNotCallTable(entry_filter.qs, request=request)
+    table = DoNotCallTable(entry_filter.qs)
     paginate(request, table, per_page=50)
     context = {
         "filter": entry_filter,

@@ -342,6 +342,8 @@ RECORDINGS_SENDFILE_PREFIX = env.str("RECORDINGS_SENDFILE_PREFIX", default="/pro
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_TABLES2_TEMPLATE = "naumur_table.html"
+# Every table but the two whose Meta.attrs adds an id (they repeat the class).
+DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-sm table-hover align-middle bg-body"}
 
 MESSAGE_TAGS = {40: "danger"}  # messages.ERROR -> Bootstrap's alert-danger
 

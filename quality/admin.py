@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from quality.models import Criterion, CriterionResult, ReviewItem, ReviewPolicy, Selection
 
 
@@ -37,7 +38,7 @@ class CriterionResultInline(admin.TabularInline):
 
 
 @admin.register(ReviewItem)
-class ReviewItemAdmin(admin.ModelAdmin):
+class ReviewItemAdmin(ReadOnlyAdmin):
     """Read only here: reviews are written from the review page (/controle/)."""
 
     list_display = ["call", "operator", "campaign", "day", "verdict", "reviewer", "reviewed_at"]
@@ -46,12 +47,3 @@ class ReviewItemAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [SelectionInline, CriterionResultInline]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

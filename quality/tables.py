@@ -47,7 +47,6 @@ class QueueTable(tables.Table):
             "reasons",
             "verdict",
         ]
-        attrs = {"class": "table table-sm table-hover align-middle bg-body"}
         row_attrs = {"id": lambda record: f"item-{record.call_id}"}
         empty_text = _("Aucun appel à contrôler avec ces filtres.")
         order_by = ("-submitted_at",)

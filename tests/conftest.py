@@ -1,5 +1,6 @@
 """Shared fixtures: users per role, a campaign, companies, and Chromium for browser tests."""
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -7,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # The sync Playwright API runs an event loop in the test thread; Django must not take that for
 # async code. Must be set before pytest-django creates the test database.
@@ -27,6 +29,17 @@ def compile_catalogues() -> None:
 compile_catalogues()
 
 PASSWORD = "mot-de-passe-de-test"
+ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests here run against the database: a busy machine's slowness is no failure, and
+# the function-scoped fixtures they use (the database, settings) are what each example shares
+# on purpose, each test cleaning what it needs itself.
+settings.register_profile(
+    "naumur",
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("naumur")
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +89,42 @@ def make_user(username, group_name=None, **extra):
     if group_name:
         user.groups.add(Group.objects.get(name=group_name))
     return user
+
+
+def make_operators(count):
+    """`count` operators named op0, op1...: the crowd of the concurrency tests."""
+    from core.roles import OPERATORS, ensure_roles
+
+    ensure_roles()
+    return [make_user(f"op{i}", OPERATORS) for i in range(count)]
+
+
+def run_threads(*targets):
+    """Run each target in its own thread, all at once, and fail with what any of them raised.
+
+    Each thread closes its database connections when done: a transactional test cannot flush
+    the database while a thread still holds one."""
+    import threading
+
+    from django.db import connections
+
+    errors = []
+
+    def wrapped(target):
+        try:
+            target()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=wrapped, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread is still running"
+    assert not errors, errors
 
 
 @pytest.fixture
@@ -233,6 +282,31 @@ def login(live_server):
         return page
 
     return do_login
+
+
+@contextlib.contextmanager
+def make_running(target, env, log_path):
+    """`make TARGET` from the repository, in a session of its own, its output in log_path; at
+    the end the whole session (make and the servers it started) is stopped."""
+    import signal
+    import subprocess
+
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            # -o: make would otherwise (re)install the virtualenv when its stamp file is missing.
+            ["make", "--no-print-directory", "-o", ".venv/.installed", target],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
 
 
 # --- S3-compatible object storage: moto's server mode on loopback, a real S3 protocol peer. ---

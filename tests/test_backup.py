@@ -332,46 +332,43 @@ def test_a_hostile_member_is_refused_before_anything_changes(db, unchanged, tmp_
     assert reason in message
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_real_backup_with_one_planted_member_leaves_the_database_alone(recorded_call, tmp_path):
+def plant_a_member(archive, folder):
     """The database used to be replaced first, and the bad media name found afterwards."""
-    archive = backup(tmp_path / "sauvegardes")
-    planted = repack(archive, tmp_path / "piege.tar.gz", [member("media/..", b"x")], media_files=1)
-    CallRecord.objects.update(notes="modifiée après la sauvegarde")
-
-    message = restore_error(planted)
-
-    assert "nom de fichier refusé : media/.." in message
-    assert CallRecord.objects.get().notes == "modifiée après la sauvegarde"
+    return repack(archive, folder / "piege.tar.gz", [member("media/..", b"x")], media_files=1)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_media_bytes_that_differ_from_the_manifest_are_refused(recorded_call, tmp_path):
-    archive = backup(tmp_path / "sauvegardes")
+def add_a_media_file(archive, folder):
     extra = [member("media/en-plus.webm", b"12345")]
-    grown = repack(archive, tmp_path / "autre.tar.gz", extra, media_files=1)  # bytes unchanged
-    CallRecord.objects.update(notes="modifiée après la sauvegarde")
-
-    message = restore_error(grown)
-
-    assert "taille des fichiers différente" in message
-    assert CallRecord.objects.get().notes == "modifiée après la sauvegarde"
+    return repack(archive, folder / "autre.tar.gz", extra, media_files=1)  # bytes unchanged
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_damaged_byte_anywhere_is_refused_before_anything_changes(recorded_call, tmp_path):
+def damage_a_byte(archive, folder):
     """gzip's checksum at the very end covers every media file: the whole archive is read
     before the database is replaced."""
-    archive = backup(tmp_path / "sauvegardes")
     data = bytearray(archive.read_bytes())
     data[-8] ^= 0xFF  # the CRC-32 of the uncompressed data
-    damaged = tmp_path / "abimee.tar.gz"
+    damaged = folder / "abimee.tar.gz"
     damaged.write_bytes(bytes(data))
+    return damaged
+
+
+SPOILED_BACKUPS = {
+    "a planted member": (plant_a_member, "nom de fichier refusé : media/.."),
+    "media bytes unlike the manifest": (add_a_media_file, "taille des fichiers différente"),
+    "a damaged byte": (damage_a_byte, "n'est pas une sauvegarde Naumur lisible"),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case", sorted(SPOILED_BACKUPS))
+def test_a_spoiled_real_backup_is_refused_before_anything_changes(recorded_call, tmp_path, case):
+    spoil, reason = SPOILED_BACKUPS[case]
+    spoiled = spoil(backup(tmp_path / "sauvegardes"), tmp_path)
     CallRecord.objects.update(notes="modifiée après la sauvegarde")
 
-    message = restore_error(damaged)
+    message = restore_error(spoiled)
 
-    assert "n'est pas une sauvegarde Naumur lisible" in message
+    assert reason in message
     assert CallRecord.objects.get().notes == "modifiée après la sauvegarde"
 
 

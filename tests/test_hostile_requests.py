@@ -10,7 +10,7 @@ databases; a failure shrinks to the one request to turn into a plain regression 
 
 import pytest
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_access_matrix import ADMIN, ANONYMOUS, OPERATOR, PAGES, ROLES, SUPERVISOR
@@ -159,11 +159,7 @@ def test_hostile_query_strings_and_headers_never_cause_a_server_error(client, wo
 
 
 def never_a_server_error(client, url):
-    @settings(
-        max_examples=EXAMPLES_PER_PAGE,
-        deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
+    @settings(max_examples=EXAMPLES_PER_PAGE)
     @given(query=query_strings(), headers=header_sets())
     def request(query, headers):
         response = client.get(f"{url}?{query}", headers=headers)

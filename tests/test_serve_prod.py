@@ -5,14 +5,13 @@ import http.client
 import os
 import re
 import secrets
-import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.conftest import free_port, make_running
 
 ROOT = Path(__file__).resolve().parent.parent
 # make would otherwise (re)install the virtualenv when its stamp file is missing.
@@ -78,16 +77,7 @@ def test_serve_prod_runs_gunicorn_with_whitenoise_and_production_settings(tmp_pa
         WEB_CONCURRENCY="2",
         CACHE_URL="dbcache://naumur_cache",  # one cache for every worker
     )
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [*MAKE, "serve-prod"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with make_running("serve-prod", env, log_path) as process:
         assert wait_for_health(port, process) == b"ok"
         gunicorn_args = [
             args for args in command_lines(process.pid) if b"gunicorn" in b" ".join(args)
@@ -100,9 +90,6 @@ def test_serve_prod_runs_gunicorn_with_whitenoise_and_production_settings(tmp_pa
         css_url = re.search(rb"/static/bootstrap/css/bootstrap\.min\.[0-9a-f]{12}\.css", html)
         assert css_url, html[:500]
         css, css_body = get(port, css_url.group().decode(), **https, **{"Accept-Encoding": "gzip"})
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
     assert insecure.status == 301
     assert insecure.getheader("Location") == "https://127.0.0.1/appels/acces/"

@@ -17,3 +17,14 @@ def answer_a_complete_interview(page) -> None:
     expect(
         page.get_by_role("radiogroup", name="Questions orientées").get_by_label("Complet")
     ).to_be_checked()
+
+
+def record_a_complete_interview(page, mic_timeout=10_000) -> None:
+    """« Lancer le micro », wait for the first chunks to reach the server, answer a complete
+    interview while it records, then « Valider »: the call is saved with its recording."""
+    page.get_by_role("button", name="Lancer le micro").click()
+    expect(page.locator("#mic-status")).to_contain_text("Ko envoyés", timeout=mic_timeout)
+    answer_a_complete_interview(page)
+    page.wait_for_timeout(1500)
+    page.get_by_role("button", name="Valider", exact=True).click()
+    expect(page.get_by_role("alert").filter(has_text="Appel enregistré")).to_be_visible()

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from calls.models import CallRecord, Recording
 from companies.models import Company, Status
-from tests.browser.call_form import answer_a_complete_interview
+from tests.browser.call_form import record_a_complete_interview
 
 pytestmark = pytest.mark.browser
 
@@ -25,12 +25,7 @@ def test_operator_records_a_call_and_plays_it_back(page, live_server, login, ope
     expect(page.get_by_role("heading", name=company.name)).to_be_visible()
     expect(page.get_by_label("Décroche")).to_be_disabled()
 
-    page.get_by_role("button", name="Lancer le micro").click()
-    expect(page.locator("#mic-status")).to_contain_text("Ko envoyés", timeout=10_000)
-    answer_a_complete_interview(page)
-    page.wait_for_timeout(1500)
-    page.get_by_role("button", name="Valider", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="Appel enregistré")).to_be_visible()
+    record_a_complete_interview(page)
 
     call = CallRecord.objects.get(company=company)
     assert call.submitted_at is not None

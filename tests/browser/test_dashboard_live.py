@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.call_form import answer_a_complete_interview
+from tests.browser.call_form import record_a_complete_interview
 from tests.conftest import ALWAYS_OPEN
 
 pytestmark = pytest.mark.browser
@@ -19,11 +19,7 @@ def operator_submits_a_call(browser, login, operator):
     page = browser.new_context().new_page()
     login(page, operator)
     page.get_by_role("button", name="Appeler le suivant").click()
-    page.get_by_role("button", name="Lancer le micro").click()
-    expect(page.locator("#mic-status")).to_contain_text("Ko envoyés")
-    answer_a_complete_interview(page)
-    page.get_by_role("button", name="Valider", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="Appel enregistré")).to_be_visible()
+    record_a_complete_interview(page)
     page.context.close()
 
 

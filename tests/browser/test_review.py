@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from calls.models import Listen
 from quality.models import Criterion, ReviewItem, ReviewPolicy
-from tests.browser.call_form import answer_a_complete_interview
+from tests.browser.call_form import record_a_complete_interview
 
 pytestmark = pytest.mark.browser
 
@@ -18,12 +18,7 @@ def operator_records_a_call(browser, login, operator):
     page = browser.new_context().new_page()
     login(page, operator)
     page.get_by_role("button", name="Appeler le suivant").click()
-    page.get_by_role("button", name="Lancer le micro").click()
-    expect(page.locator("#mic-status")).to_contain_text("Ko envoyés", timeout=10_000)
-    answer_a_complete_interview(page)
-    page.wait_for_timeout(1500)
-    page.get_by_role("button", name="Valider", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="Appel enregistré")).to_be_visible()
+    record_a_complete_interview(page)
     return page
 
 

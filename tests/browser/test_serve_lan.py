@@ -6,7 +6,6 @@ the same kind of name the page says the microphone cannot start."""
 
 import os
 import re
-import signal
 import socket
 import sqlite3
 import ssl
@@ -20,8 +19,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from config import lan
-from tests.browser.call_form import answer_a_complete_interview
-from tests.conftest import PASSWORD, free_port
+from tests.browser.call_form import record_a_complete_interview
+from tests.conftest import PASSWORD, free_port, make_running
 
 pytestmark = pytest.mark.browser
 
@@ -56,16 +55,7 @@ def serve_lan(tmp_path_factory):
     )  # fmt: skip
     assert demo.returncode == 0, demo.stderr
     log_path = folder / "serve-lan.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            ["make", "--no-print-directory", "-o", ".venv/.installed", "serve-lan"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with make_running("serve-lan", env, log_path) as process:
         authority = wait_for_https(port, folder / "lan" / lan.CA_CERT, process, log_path)
         yield {
             "url": f"https://{NAME}:{port}",
@@ -75,10 +65,6 @@ def serve_lan(tmp_path_factory):
             "output": log_path.read_text(),
             "passwords": demo.stdout,
         }
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 def wait_for_https(port, ca_path, process, log_path, deadline=180):
@@ -155,12 +141,7 @@ def test_an_operator_records_a_call_over_https_on_a_lan_name(serve_lan, trusting
 
     assert page.evaluate("window.isSecureContext && !!navigator.mediaDevices")
     expect(page.locator("#mic-insecure")).to_be_hidden()
-    page.get_by_role("button", name="Lancer le micro").click()
-    expect(page.locator("#mic-status")).to_contain_text("Ko envoyés", timeout=15_000)
-    answer_a_complete_interview(page)
-    page.wait_for_timeout(1500)
-    page.get_by_role("button", name="Valider", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="Appel enregistré")).to_be_visible()
+    record_a_complete_interview(page, mic_timeout=15_000)
 
     with sqlite3.connect(serve_lan["folder"] / "db.sqlite3") as db:
         rows = db.execute(

@@ -2,14 +2,15 @@
 
 import threading
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connections
 from django.utils import timezone
 
 from companies.models import Campaign, Company, DoNotCallEntry, QuotaCell, Status
+from tests.conftest import make_operators, run_threads
 from tests.query_plans import assert_read_in_index_order, main_plan
 
 
@@ -168,47 +169,26 @@ class TestNextCall:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_many_threads_claiming_at_once_claim_each_company_exactly_once(django_user_model, campaign):
-    from django.contrib.auth.models import Group
-
-    from core.roles import OPERATORS, ensure_roles
-
-    ensure_roles()
-    group = Group.objects.get(name=OPERATORS)
-    operators = []
-    for i in range(20):
-        user = django_user_model.objects.create_user(f"op{i}", password="x")
-        user.groups.add(group)
-        operators.append(user)
+def test_many_threads_claiming_at_once_claim_each_company_exactly_once(campaign):
+    operators = make_operators(20)
     Company.objects.bulk_create(
         Company(campaign=campaign, name=f"C{i}", phone=f"6770{i:05d}") for i in range(60)
     )
     claimed: dict[int, list[int]] = {}
     barrier = threading.Barrier(len(operators))
-    errors = []
 
     def work(user):
-        try:
-            barrier.wait()
-            for _ in range(3):
-                company = Company.objects.claim_next(user)
-                if company is not None:
-                    claimed.setdefault(company.pk, []).append(user.pk)
-                    # finish it so the operator can take another
-                    Company.objects.filter(pk=company.pk).update(
-                        status=Status.DONE, locked_by=None, locked_at=None, lock_expires_at=None
-                    )
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        barrier.wait()
+        for _ in range(3):
+            company = Company.objects.claim_next(user)
+            if company is not None:
+                claimed.setdefault(company.pk, []).append(user.pk)
+                # finish it so the operator can take another
+                Company.objects.filter(pk=company.pk).update(
+                    status=Status.DONE, locked_by=None, locked_at=None, lock_expires_at=None
+                )
 
-    threads = [threading.Thread(target=work, args=(user,)) for user in operators]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    run_threads(*[partial(work, user) for user in operators])
     assert len(claimed) == 60
     assert all(len(holders) == 1 for holders in claimed.values())
 

@@ -13,7 +13,14 @@ from calls.forms import CallForm
 from calls.models import CallRecord, Consent, Listen, Recording, RecordingChunk
 from calls.recordings import chunk_name
 from companies.models import Company
-from tests.calls.test_recordings import WEBM_HEAD, chunk_files, send, send_batch, stop
+from tests.calls.test_recordings import (
+    WEBM_HEAD,
+    chunk_files,
+    send,
+    send_batch,
+    start_recording,
+    stop,
+)
 from tests.conftest import page_text
 from tests.factories import CallFactory, RecordingFactory, campaign_form_data
 
@@ -33,12 +40,6 @@ def refuse(client, call, token=TOKEN, as_json=True, **data):
     )
 
 
-def start(client, company) -> Recording:
-    response = client.post(reverse("calls:recording_start", args=[company.pk]))
-    assert response.status_code == 200, response.content
-    return Recording.objects.get(pk=response.json()["recording_id"])
-
-
 @pytest.fixture
 def on_the_call(client, operator, company):
     """The operator holds the company on a page whose lease token is TOKEN."""
@@ -52,11 +53,11 @@ def on_the_call(client, operator, company):
 def recorded(client, on_the_call, company, django_capture_on_commit_callbacks):
     """Two recordings of the call: one finished (an assembled file), one still open (chunks in
     two stored objects). Returns (call, names of every stored object)."""
-    first = start(client, company)
+    first = start_recording(client, company)
     assert send_batch(client, first, 0, [WEBM_HEAD + b"a" * 500, b"b" * 400]).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         assert stop(client, first).status_code == 200
-    second = start(client, company)
+    second = start_recording(client, company)
     assert send_batch(client, second, 0, [WEBM_HEAD + b"c" * 300]).status_code == 200
     assert send_batch(client, second, 1, [b"d" * 200, b"e" * 100]).status_code == 200
     first.refresh_from_db()
@@ -97,12 +98,12 @@ def test_a_new_campaign_gets_a_french_sentence_that_asks_for_consent(campaign):
 
 def test_starting_the_microphone_notes_the_consent_once(client, on_the_call, company):
     assert on_the_call.recording_consent == Consent.NOT_ASKED
-    start(client, company)
+    start_recording(client, company)
     on_the_call.refresh_from_db()
     assert on_the_call.recording_consent == Consent.GIVEN
     given_at = on_the_call.consent_at
     assert given_at is not None
-    start(client, company)  # the microphone started again: still the first consent
+    start_recording(client, company)  # the microphone started again: still the first consent
     on_the_call.refresh_from_db()
     assert on_the_call.consent_at == given_at
 
@@ -190,7 +191,7 @@ def test_a_chunk_racing_the_refusal_is_refused_and_its_object_deleted(client, on
     the recording is gone, the chunk is refused and its stored object removed."""
     from calls import recordings
 
-    recording = start(client, company)
+    recording = start_recording(client, company)
     stale = Recording.objects.get(pk=recording.pk)  # as the racing upload read it
     assert refuse(client, on_the_call).status_code == 200
     with pytest.raises(recordings.RecordingRefused) as refused:
@@ -346,7 +347,7 @@ def test_a_call_named_under_another_company_is_refused(client, recorded, make_co
 
 
 def test_the_refused_call_submits_as_without_recording(client, on_the_call, company):
-    start(client, company)
+    start_recording(client, company)
     assert refuse(client, on_the_call).status_code == 200
     page = page_text(client.get(reverse("calls:fill", args=[company.pk])))
     assert "Enregistrement refusé par l'interlocuteur" in page
@@ -361,7 +362,7 @@ def test_the_refused_call_submits_as_without_recording(client, on_the_call, comp
 
 
 def test_a_draft_save_read_before_the_refusal_does_not_undo_it(client, on_the_call, company):
-    start(client, company)
+    start_recording(client, company)
     stale = CallRecord.objects.get(pk=on_the_call.pk)
     form = CallForm({"status_numero": "answered"}, instance=stale)
     assert refuse(client, on_the_call).status_code == 200
@@ -373,7 +374,7 @@ def test_a_draft_save_read_before_the_refusal_does_not_undo_it(client, on_the_ca
 
 
 def test_a_submission_read_before_the_refusal_keeps_it(client, on_the_call, company, operator):
-    start(client, company)
+    start_recording(client, company)
     stale = CallRecord.objects.get(pk=on_the_call.pk)
     stale.status_numero = "no_answer"
     assert refuse(client, on_the_call).status_code == 200

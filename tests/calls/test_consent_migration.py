@@ -2,45 +2,39 @@
 sentence, existing calls say « non demandé », and their recordings are untouched."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from companies.models import CONSENT_SENTENCE
-from tests.companies.test_numbers_migration import before, migration_named
+from tests.companies.test_numbers_migration import migrated_from_before
+
+
+def populate(old):
+    User = old.get_model("auth", "User")
+    Campaign = old.get_model("companies", "Campaign")
+    Company = old.get_model("companies", "Company")
+    CallRecord = old.get_model("calls", "CallRecord")
+    Recording = old.get_model("calls", "Recording")
+    operator = User.objects.create(username="operateur-historique")
+    campaign = Campaign.objects.create(name="Campagne d'avant")
+    company = Company.objects.create(campaign=campaign, name="Ancienne", phone="677000001")
+    call = CallRecord.objects.create(
+        company=company,
+        operator=operator,
+        status_numero="no_answer",
+        submitted_at=timezone.now(),
+    )
+    recording = Recording.objects.create(
+        call=call, file="recordings/2026/01/call_1_1.webm", size_bytes=1234
+    )
+    return campaign, call, recording
 
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_campaigns_and_calls_get_their_consent_defaults():
-    executor = MigrationExecutor(connection)
-    sentence = migration_named(executor, "companies", "_campaign_consent_sentence")
-    consent = migration_named(executor, "calls", "_call_recording_consent")
-    old_state = [before(executor, sentence), before(executor, consent)]
-    latest = executor.loader.graph.leaf_nodes()
-    try:
-        executor.migrate(old_state)
-        old = executor.loader.project_state(old_state).apps
-        User = old.get_model("auth", "User")
-        Campaign = old.get_model("companies", "Campaign")
-        Company = old.get_model("companies", "Company")
-        CallRecord = old.get_model("calls", "CallRecord")
-        Recording = old.get_model("calls", "Recording")
-        operator = User.objects.create(username="operateur-historique")
-        campaign = Campaign.objects.create(name="Campagne d'avant")
-        company = Company.objects.create(campaign=campaign, name="Ancienne", phone="677000001")
-        call = CallRecord.objects.create(
-            company=company,
-            operator=operator,
-            status_numero="no_answer",
-            submitted_at=timezone.now(),
-        )
-        recording = Recording.objects.create(
-            call=call, file="recordings/2026/01/call_1_1.webm", size_bytes=1234
-        )
-        MigrationExecutor(connection).migrate(latest)
-    finally:
-        MigrationExecutor(connection).migrate(latest)  # the database as the other tests want it
-    new = MigrationExecutor(connection).loader.project_state(latest).apps
+    new, (campaign, call, recording) = migrated_from_before(
+        [("companies", "_campaign_consent_sentence"), ("calls", "_call_recording_consent")],
+        populate,
+    )
     assert new.get_model("companies", "Campaign").objects.get(pk=campaign.pk).consent_sentence == (
         CONSENT_SENTENCE
     )

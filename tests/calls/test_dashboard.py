@@ -12,7 +12,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calls.daily import rebuild
@@ -141,11 +141,7 @@ def test_a_lapsed_lease_counts_under_the_status_the_queue_sees(world):
     assert statuses == {"pending": 8, "in_progress": 0, "callback": 2, "done": 14}
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=25)
 @given(
     rows=st.lists(
         st.fixed_dictionaries(

@@ -1,16 +1,18 @@
 """Recordings: batched chunk uploads, health, caps, and playback that changes nothing."""
 
 import threading
+from functools import partial
 from urllib.parse import urlencode
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import connections, transaction
+from django.db import transaction
 from django.urls import reverse
 
 from calls.models import CallRecord, Health, Recording, RecordingChunk, RecordingDay
 from calls.recordings import MAX_CHUNKS, finalise
 from companies.models import Company
+from tests.conftest import run_threads
 
 WEBM_HEAD = b"\x1a\x45\xdf\xa3" + b"\x42\x86\x81\x01" * 4
 MP4_HEAD = b"\x00\x00\x00\x20ftypisom" + b"\x00" * 8
@@ -541,25 +543,15 @@ def test_parallel_uploads_cannot_pass_the_cap_of_a_call(operator, company, setti
     call = CallRecord.objects.draft_for(company, operator)
     recordings = [Recording.objects.create(call=call) for _ in range(8)]
     barrier = threading.Barrier(len(recordings))
-    statuses, errors = [], []
+    statuses = []
 
     def upload(target):
         client = Client()
         client.force_login(operator)
-        try:
-            barrier.wait()
-            statuses.append(send(client, target, 0, WEBM_HEAD + b"p" * 100).status_code)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        barrier.wait()
+        statuses.append(send(client, target, 0, WEBM_HEAD + b"p" * 100).status_code)
 
-    threads = [threading.Thread(target=upload, args=(r,)) for r in recordings]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    run_threads(*[partial(upload, recording) for recording in recordings])
     assert sorted(statuses) == [200] * 3 + [400] * 5
     assert RecordingChunk.objects.count() == 3
     assert sum(Recording.objects.values_list("size_bytes", flat=True)) <= (

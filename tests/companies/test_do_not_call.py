@@ -254,6 +254,25 @@ def test_an_import_that_is_not_a_csv_is_refused(client, supervisor):
     assert not DoNotCallEntry.objects.exists()
 
 
+def test_a_list_over_the_size_limit_is_refused_before_it_is_read(client, supervisor, settings):
+    settings.IMPORT_MAX_BYTES = 100
+    client.force_login(supervisor)
+    response = client.post(
+        reverse("companies:do_not_call_import"),
+        {"file": _upload(IMPORT + b"677000001;M9;Plainte\n" * 10), "reason": "x"},
+    )
+    assert response.status_code == 422 and "Découpez-le en plusieurs fichiers" in response.text
+    assert not DoNotCallEntry.objects.exists()
+
+
+def test_a_page_size_in_the_url_is_ignored(client, supervisor):
+    """The table is paged by the view alone: a hostile per_page used to raise a 500."""
+    client.force_login(supervisor)
+    for per_page in ("-1", "0", "100000"):
+        response = client.get(reverse("companies:do_not_call"), {"per_page": per_page})
+        assert response.status_code == 200
+
+
 def _upload(data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

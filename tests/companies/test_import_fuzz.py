@@ -6,18 +6,14 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from companies import importing
 from companies.importing.phones import fast_normalise_phone
 from companies.models import Company, ImportBatch, normalise_phone
 
-FUZZ = settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = settings(max_examples=200)
 
 # Cells that hit the reader's corners: delimiters, quotes, newlines, accents, NULs, BOMs.
 cell = st.one_of(
@@ -99,11 +95,7 @@ def test_csv_like_text_gives_a_report_or_a_message(table, delimiter, quote_all, 
     analyse_or_refuse(data)
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=40)
 @given(table=rows, delimiter=st.sampled_from([";", ","]), encoding=encodings)
 def test_what_the_preview_accepts_applies_exactly(run_import, table, delimiter, encoding):
     table = [["name", "phone", "niu", "validity_score", "status", "location"], *table]
@@ -122,11 +114,7 @@ def test_what_the_preview_accepts_applies_exactly(run_import, table, delimiter, 
     assert Company.objects.filter(campaign=batch.campaign).count() == preview.created
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=30)
 @given(data=st.one_of(st.binary(max_size=600), rows.map(lambda t: as_csv(t, ";", False).encode())))
 def test_the_upload_page_never_fails_whatever_the_bytes(client, supervisor, data):
     client.force_login(supervisor)
@@ -164,16 +152,14 @@ phone_text = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500)
 @given(raw=phone_text)
 def test_the_fast_phone_path_agrees_with_normalise_phone(raw):
     assert fast_normalise_phone(raw) == normalise_phone(raw)
 
 
 @pytest.mark.parametrize("region", ["CM", "FR", "US", "CI", "NG"])
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150)
 @given(raw=phone_text)
 # "00" dials abroad in Cameroon but not everywhere: in the United States (011) nor in Nigeria
 # (009, so "009 1..." is a call to +1).

@@ -6,7 +6,7 @@ rejected as before; apply decides exactly as the preview did."""
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from companies import importing
@@ -68,11 +68,7 @@ cells = st.one_of(
 )
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=60)
 @given(
     names=st.lists(cells, min_size=1, max_size=12),
     chunk=st.integers(min_value=1, max_value=40),
@@ -152,11 +148,7 @@ def test_a_duplicate_far_below_its_first_line_is_still_rejected(run_import):
     assert Company.objects.count() == 3000
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=40)
 @given(
     rows=st.lists(
         st.tuples(

@@ -228,7 +228,6 @@ def test_the_lock_protocol_holds_whatever_operators_tabs_and_supervisors_do(role
         settings=settings(
             max_examples=15,
             stateful_step_count=25,
-            deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )

@@ -24,23 +24,26 @@ def before(executor, key):
     return parent
 
 
-@pytest.mark.django_db(transaction=True)
-def test_existing_companies_keep_their_number_and_calls_their_history():
+def migrated_from_before(named, populate):
+    """Take the database back to just before each named migration ((app, end of its name)),
+    fill it with populate(historical models), migrate to the latest. Returns the latest models
+    and what populate returned; the database ends at the latest even when a step fails."""
     executor = MigrationExecutor(connection)
-    numbers = migration_named(executor, "companies", "_company_numbers_people_notes")
-    call_phone = migration_named(executor, "calls", "_callrecord_phone")
-    old_state = [before(executor, numbers), before(executor, call_phone)]
+    old_state = [before(executor, migration_named(executor, app, suffix)) for app, suffix in named]
     latest = executor.loader.graph.leaf_nodes()
     try:
         executor.migrate(old_state)
-        old = executor.loader.project_state(old_state).apps
-        ids = populate(old)
-
-        executor = MigrationExecutor(connection)
-        executor.migrate(latest)
+        filled = populate(executor.loader.project_state(old_state).apps)
     finally:
         MigrationExecutor(connection).migrate(latest)  # the database as the other tests want it
-    new = MigrationExecutor(connection).loader.project_state(latest).apps
+    return MigrationExecutor(connection).loader.project_state(latest).apps, filled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_companies_keep_their_number_and_calls_their_history():
+    new, ids = migrated_from_before(
+        [("companies", "_company_numbers_people_notes"), ("calls", "_callrecord_phone")], populate
+    )
     check(new, ids)
 
 

@@ -3,7 +3,7 @@ and « callable » is what a claim may take."""
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from companies.fieldwork import default_hours
@@ -34,11 +34,7 @@ def at(offset: int | None) -> datetime | None:
     return None if offset is None else NOW + timedelta(minutes=offset)
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=30)
 @given(rows=st.lists(company_columns, min_size=1, max_size=12))
 def test_each_company_of_the_queue_is_in_exactly_one_state(
     make_company, campaign, supervisor, rows

@@ -4,15 +4,16 @@ already under way when the cell fills may finish and count, so a cell ends at mo
 target plus the calls of that cell in progress when it filled, and says so plainly."""
 
 import threading
+from functools import partial
 
 import pytest
-from django.db import connections
 from django.urls import reverse
 
 from companies import quotas
 from companies.aapor import Disposition
 from companies.lifecycle import Outcome
 from companies.models import Company, QuotaCell, Status
+from tests.conftest import make_operators, run_threads
 
 COMPLETE, PARTIAL = Outcome(Disposition.COMPLETE), Outcome(Disposition.PARTIAL)
 
@@ -255,23 +256,11 @@ def test_the_dashboard_shows_each_cell_and_says_plainly_when_it_went_over(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_operators_filling_one_cell_stop_at_the_target_plus_calls_under_way(
-    django_user_model, campaign
-):
+def test_twenty_operators_filling_one_cell_stop_at_the_target_plus_calls_under_way(campaign):
     """The stated rule under concurrency: no company of the cell is given once the cell is
     full, each call under way when it filled may finish, so the cell ends between its target
     and its target plus the operators still calling it (at most 19 here)."""
-    from django.contrib.auth.models import Group
-
-    from core.roles import OPERATORS, ensure_roles
-
-    ensure_roles()
-    group = Group.objects.get(name=OPERATORS)
-    operators = []
-    for i in range(20):
-        user = django_user_model.objects.create_user(f"op{i}", password="x")
-        user.groups.add(group)
-        operators.append(user)
+    operators = make_operators(20)
     Company.objects.bulk_create(
         Company(campaign=campaign, name=f"C{i}", phone=f"6770{i:05d}", activity="cacao")
         for i in range(80)
@@ -280,26 +269,14 @@ def test_twenty_operators_filling_one_cell_stop_at_the_target_plus_calls_under_w
     cacao = cell(campaign, target, activity="cacao")
     served_to: dict[int, list[int]] = {}
     barrier = threading.Barrier(len(operators))
-    errors = []
 
     def work(user):
-        try:
-            barrier.wait()
-            while (company := Company.objects.claim_next(user)) is not None:
-                served_to.setdefault(company.pk, []).append(user.pk)
-                assert Company.objects.record_outcome(company, user, COMPLETE)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        barrier.wait()
+        while (company := Company.objects.claim_next(user)) is not None:
+            served_to.setdefault(company.pk, []).append(user.pk)
+            assert Company.objects.record_outcome(company, user, COMPLETE)
 
-    threads = [threading.Thread(target=work, args=(user,)) for user in operators]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert not errors
+    run_threads(*[partial(work, user) for user in operators])
     assert all(len(holders) == 1 for holders in served_to.values())  # never two operators
     cacao.refresh_from_db()
     completes = Company.objects.filter(disposition=Disposition.COMPLETE).count()

@@ -7,51 +7,24 @@ import threading
 import time
 
 import pytest
-from django.contrib.auth.models import Group
-from django.db import connections
 
 from companies.lifecycle import Status
 from companies.models import Company
-from core.roles import OPERATORS, SUPERVISORS, ensure_roles
+from core.roles import SUPERVISORS, ensure_roles
 from privacy import erasure as erasure_module
 from privacy.erasure import ErasureRefused, erase_company
+from tests.conftest import make_operators, make_user, run_threads
 from tests.factories import CampaignFactory, CompanyFactory
 
 
-def users(django_user_model, count):
+def users(count):
     ensure_roles()
-    supervisor = django_user_model.objects.create_user("chef", password="x")
-    supervisor.groups.add(Group.objects.get(name=SUPERVISORS))
-    operators = []
-    for i in range(count):
-        operator = django_user_model.objects.create_user(f"op{i}", password="x")
-        operator.groups.add(Group.objects.get(name=OPERATORS))
-        operators.append(operator)
-    return supervisor, operators
-
-
-def run_threads(*targets):
-    errors = []
-
-    def wrapped(target):
-        try:
-            target()
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=wrapped, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    return make_user("chef", SUPERVISORS), make_operators(count)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_claim_waiting_on_an_erasure_finds_the_company_gone(django_user_model, monkeypatch):
-    supervisor, (operator,) = users(django_user_model, 1)
+def test_a_claim_waiting_on_an_erasure_finds_the_company_gone(monkeypatch):
+    supervisor, (operator,) = users(1)
     company = CompanyFactory(campaign=CampaignFactory())
     inside = threading.Event()
     claimed = []
@@ -80,8 +53,8 @@ def test_a_claim_waiting_on_an_erasure_finds_the_company_gone(django_user_model,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_claims_and_erasures_racing_never_leave_an_erased_company_in_hand(django_user_model):
-    supervisor, operators = users(django_user_model, 6)
+def test_claims_and_erasures_racing_never_leave_an_erased_company_in_hand():
+    supervisor, operators = users(6)
     campaign = CampaignFactory()
     companies = [CompanyFactory(campaign=campaign) for _ in range(6)]
     barrier = threading.Barrier(len(operators) + 1)
